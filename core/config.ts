@@ -1,0 +1,165 @@
+/**
+ * Configuration (contract §7), parsed once at start into a typed, frozen object. Nothing below a
+ * `main` reads `process.env`; the Helm values map one to one onto these variables.
+ */
+import { parseDuration } from "./duration.ts";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly redisUrl: string;
+  /** Path of a kubeconfig; undefined means in-cluster credentials. */
+  readonly kubeconfig: string | undefined;
+  readonly ecs: {
+    readonly regionId: string | undefined;
+    /** host[:port]; undefined means the SDK's default endpoint for the region. */
+    readonly endpoint: string | undefined;
+    readonly protocol: "https" | "http";
+    /** How long an ECS answer stays in the webhook's cache. */
+    readonly cacheTtlMs: number;
+  };
+  readonly webhook: {
+    readonly port: number;
+    readonly tlsCertFile: string;
+    readonly tlsKeyFile: string;
+    /** Largest AdmissionReview body accepted, in bytes. */
+    readonly bodyLimitBytes: number;
+    /** Time an admission may spend adding its job to Redis before it admits without it. */
+    readonly enqueueTimeoutMs: number;
+    /** Time an admission may wait for ECS before it admits with an "ECS unreachable" warning. */
+    readonly ecsTimeoutMs: number;
+  };
+  readonly runner: {
+    /** Kubernetes username of the runner: the only identity the migration guard lets through. */
+    readonly identity: string | undefined;
+    readonly concurrency: number;
+    readonly metricsPort: number;
+  };
+  readonly logLevel: LogLevel;
+}
+
+export type Component = "webhook" | "runner";
+
+/** Thrown with every problem found, one per line, so one start shows all of them. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the environment of a component; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env, component: Component): Config {
+  const reader = new EnvReader(env);
+  const config: Config = {
+    redisUrl: reader.redisUrl("REDIS_URL", "redis://127.0.0.1:6379"),
+    kubeconfig: reader.optional("KUBECONFIG"),
+    ecs: {
+      regionId: component === "runner" ? reader.required("ECS_REGION_ID", "the region of the cluster's disks, e.g. cn-shanghai") : reader.optional("ECS_REGION_ID"),
+      endpoint: reader.endpoint("ECS_ENDPOINT"),
+      protocol: reader.oneOf("ECS_PROTOCOL", ["https", "http"] as const, "https"),
+      cacheTtlMs: reader.duration("ECS_CACHE_TTL", "5m", { min: 0, max: 86_400_000 }),
+    },
+    webhook: {
+      port: reader.integer("WEBHOOK_PORT", 8443, { min: 1, max: 65_535, what: "a TCP port" }),
+      tlsCertFile: component === "webhook" ? reader.required("WEBHOOK_TLS_CERT", "the PEM certificate file") : "",
+      tlsKeyFile: component === "webhook" ? reader.required("WEBHOOK_TLS_KEY", "the PEM private key file") : "",
+      bodyLimitBytes: reader.byteSize("WEBHOOK_BODY_LIMIT", 3 * 1024 * 1024),
+      enqueueTimeoutMs: reader.duration("WEBHOOK_ENQUEUE_TIMEOUT", "1s", { min: 10, max: 4_000 }),
+      ecsTimeoutMs: reader.duration("WEBHOOK_ECS_TIMEOUT", "1500ms", { min: 10, max: 4_000 }),
+    },
+    runner: {
+      identity: reader.optional("RUNNER_IDENTITY"),
+      concurrency: reader.integer("RUNNER_CONCURRENCY", 4, { min: 1, max: 64, what: "a number of StatefulSets" }),
+      metricsPort: reader.integer("METRICS_PORT", 9090, { min: 1, max: 65_535, what: "a TCP port" }),
+    },
+    logLevel: reader.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+  };
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const field of Object.values(value)) {
+    if (typeof field === "object" && field !== null) deepFreeze(field as object);
+  }
+  return Object.freeze(value);
+}
+
+/** Reads variables, collecting a problem per bad value instead of stopping at the first. */
+class EnvReader {
+  readonly problems: string[] = [];
+  readonly #env: Env;
+
+  constructor(env: Env) {
+    this.#env = env;
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.#env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  required(name: string, what: string): string {
+    const value = this.optional(name);
+    if (value === undefined) this.problems.push(`${name} is not set; set it to ${what}`);
+    return value ?? "";
+  }
+
+  integer(name: string, fallback: number, range: { min: number; max: number; what: string }): number {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (parsed >= range.min && parsed <= range.max) return parsed;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not ${range.what}; use a whole number from ${range.min} to ${range.max}`);
+    return fallback;
+  }
+
+  duration(name: string, fallback: string, range: { min: number; max: number }): number {
+    const value = this.optional(name) ?? fallback;
+    const parsed = parseDuration(value);
+    if (parsed !== undefined && parsed >= range.min && parsed <= range.max) return parsed;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not a duration from ${range.min}ms to ${range.max}ms; write it like "500ms", "2s" or "5m"`);
+    return parseDuration(fallback) ?? 0;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const match = allowed.find((candidate) => candidate === value.toLowerCase());
+    if (match !== undefined) return match;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not allowed; use one of ${allowed.join(", ")}`);
+    return fallback;
+  }
+
+  redisUrl(name: string, fallback: string): string {
+    const value = this.optional(name) ?? fallback;
+    const scheme = URL.canParse(value) ? new URL(value).protocol : "";
+    if (scheme === "redis:" || scheme === "rediss:") return value;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not a Redis URL; write it like redis://host:6379 or rediss://user:password@host:6380/0`);
+    return fallback;
+  }
+
+  endpoint(name: string): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined || /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value)) return value;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not host[:port]; write it like ecs.cn-shanghai.aliyuncs.com or 127.0.0.1:9100, without a scheme (ECS_PROTOCOL sets it)`);
+    return undefined;
+  }
+
+  byteSize(name: string, fallback: number): number {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const match = /^(\d+)(Ki|Mi)?$/.exec(value);
+    const multiplier = match?.[2] === "Mi" ? 1024 * 1024 : match?.[2] === "Ki" ? 1024 : 1;
+    const bytes = match === null ? Number.NaN : Number(match[1]) * multiplier;
+    if (bytes >= 64 * 1024 && bytes <= 64 * 1024 * 1024) return bytes;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not a size from 64Ki to 64Mi; write it like 3Mi, 512Ki or 3145728`);
+    return fallback;
+  }
+}

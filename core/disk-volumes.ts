@@ -1,0 +1,119 @@
+/**
+ * What a StatefulSet's replicas stand on: for each ordinal and each volumeClaimTemplate, the PVC,
+ * its PV, and, for volumes of the Alibaba disk CSI driver, the disk id, its zone and category as
+ * far as the cluster tells them (ECS fills the gaps).
+ */
+import type { V1PersistentVolume, V1StatefulSet } from "@kubernetes/client-node";
+import type { ClusterView } from "./cluster-view.ts";
+
+export const DISK_CSI_DRIVER = "diskplugin.csi.alibabacloud.com";
+export const DISK_ZONE_KEY = "topology.diskplugin.csi.alibabacloud.com/zone";
+export const ZONE_KEY = "topology.kubernetes.io/zone";
+const LEGACY_ZONE_KEY = "failure-domain.beta.kubernetes.io/zone";
+const DISK_TYPE_LABEL = "csi.alibabacloud.com/disktype";
+
+/** The ESSD family: the only categories with instant-access snapshots zoneferry relies on. */
+export const ESSD_FAMILY: ReadonlySet<string> = new Set(["cloud_essd", "cloud_auto", "cloud_essd_entry"]);
+
+export interface DiskVolume {
+  readonly kind: "disk";
+  readonly ordinal: number;
+  readonly claim: string;
+  readonly persistentVolume: string;
+  readonly diskId: string;
+  /** From the PV's node affinity or labels; undefined when the PV does not say. */
+  readonly zone: string | undefined;
+  /** From the PV's disktype label or `volumeAttributes.type`; undefined when neither proves it. */
+  readonly category: string | undefined;
+}
+
+export interface OtherVolume {
+  readonly kind: "other";
+  readonly ordinal: number;
+  readonly claim: string;
+  /** CSI driver or in-tree source, for the warning text. */
+  readonly source: string;
+}
+
+export interface UnboundClaim {
+  readonly kind: "unbound";
+  readonly ordinal: number;
+  readonly claim: string;
+  /** Why it cannot be moved, for the denial text. */
+  readonly reason: string;
+}
+
+export type ClaimState = DiskVolume | OtherVolume | UnboundClaim;
+
+/** PVC name the StatefulSet controller gives a template's claim for one ordinal. */
+export function claimName(template: string, statefulSet: string, ordinal: number): string {
+  return `${template}-${statefulSet}-${ordinal}`;
+}
+
+/** Ordinals the StatefulSet runs now: `spec.ordinals.start` up to `replicas` of them. */
+export function currentOrdinals(sts: V1StatefulSet): number[] {
+  const start = sts.spec?.ordinals?.start ?? 0;
+  const replicas = sts.spec?.replicas ?? 1;
+  return Array.from({ length: Math.max(0, replicas) }, (_, index) => start + index);
+}
+
+/** Every claim of every current ordinal, in ordinal then template order. */
+export function resolveClaims(sts: V1StatefulSet, view: ClusterView): ClaimState[] {
+  const namespace = sts.metadata?.namespace ?? "";
+  const name = sts.metadata?.name ?? "";
+  const templates = (sts.spec?.volumeClaimTemplates ?? []).map((template) => template.metadata?.name ?? "");
+  return currentOrdinals(sts).flatMap((ordinal) =>
+    templates.map((template) => resolveClaim(view, namespace, claimName(template, name, ordinal), ordinal)),
+  );
+}
+
+function resolveClaim(view: ClusterView, namespace: string, claim: string, ordinal: number): ClaimState {
+  const pvc = view.getPersistentVolumeClaim(namespace, claim);
+  if (pvc === undefined) return { kind: "unbound", ordinal, claim, reason: "does not exist" };
+  const phase = pvc.status?.phase ?? "Pending";
+  const volumeName = pvc.spec?.volumeName;
+  if (phase !== "Bound" || volumeName === undefined || volumeName === "") {
+    return { kind: "unbound", ordinal, claim, reason: `is ${phase}, not Bound` };
+  }
+  const pv = view.getPersistentVolume(volumeName);
+  if (pv === undefined) return { kind: "unbound", ordinal, claim, reason: `is bound to PV ${volumeName}, which does not exist` };
+  const driver = pv.spec?.csi?.driver;
+  if (driver !== DISK_CSI_DRIVER) return { kind: "other", ordinal, claim, source: driver ?? inTreeSource(pv) };
+  return {
+    kind: "disk",
+    ordinal,
+    claim,
+    persistentVolume: volumeName,
+    diskId: pv.spec?.csi?.volumeHandle ?? "",
+    zone: volumeZone(pv),
+    category: provenCategory(pv),
+  };
+}
+
+function inTreeSource(pv: V1PersistentVolume): string {
+  const spec = (pv.spec ?? {}) as Record<string, unknown>;
+  const source = Object.keys(spec).find((field) => typeof spec[field] === "object" && field !== "claimRef" && field !== "nodeAffinity" && field !== "capacity");
+  return source ?? "unknown source";
+}
+
+/** The zone a disk PV is pinned to: its node affinity first (what the scheduler obeys), then labels. */
+export function volumeZone(pv: V1PersistentVolume): string | undefined {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  for (const term of terms) {
+    for (const expression of term.matchExpressions ?? []) {
+      const zoneKey = [DISK_ZONE_KEY, ZONE_KEY, LEGACY_ZONE_KEY].includes(expression.key);
+      if (zoneKey && expression.operator === "In" && expression.values?.length === 1) return expression.values[0];
+    }
+  }
+  const labels = pv.metadata?.labels ?? {};
+  return labels[ZONE_KEY] ?? labels[DISK_ZONE_KEY] ?? labels[LEGACY_ZONE_KEY];
+}
+
+/**
+ * The disk category a PV proves. A list ("cloud_essd,cloud_ssd", from a topology-alltype
+ * StorageClass) proves nothing: the driver took the first category the zone offered.
+ */
+export function provenCategory(pv: V1PersistentVolume): string | undefined {
+  const candidates = [pv.metadata?.labels?.[DISK_TYPE_LABEL], pv.spec?.csi?.volumeAttributes?.["type"]];
+  return candidates.find((value) => value !== undefined && value !== "" && !value.includes(","));
+}

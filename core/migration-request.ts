@@ -1,0 +1,224 @@
+/**
+ * Parsing and validation of the user's annotations (contract §2) into a typed, normalized request.
+ * Every problem names the annotation, the value and what is allowed, because that text is what a
+ * user reads in Argo CD or Flux when a sync is denied.
+ */
+import { ANNOTATION_PREFIX, KNOWN_ANNOTATIONS, USER_ANNOTATIONS } from "./annotations.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
+
+export const STRATEGIES = ["Recreate", "Rolling"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** A validated migration request, every default applied. */
+export interface MigrationRequest {
+  /** Target zones in the user's order (the order breaks placement ties). */
+  readonly targetZones: readonly string[];
+  readonly checkIntervalMs: number;
+  readonly readyTimeoutMs: number;
+  readonly healthDurationMs: number;
+  /** 1..65536, or -1 for "keep until deleted by hand". */
+  readonly snapshotRetentionDays: number;
+  readonly retainSource: boolean;
+  readonly strategy: Strategy;
+  /** The `retry` value, "" when absent. */
+  readonly retry: string;
+}
+
+export interface AnnotationProblem {
+  readonly annotation: string;
+  readonly value: string;
+  /** A whole sentence naming annotation, value and what is allowed. */
+  readonly message: string;
+}
+
+export type RequestParse =
+  | { readonly ok: true; readonly request: MigrationRequest }
+  | { readonly ok: false; readonly problems: readonly AnnotationProblem[] };
+
+export const MAX_TARGET_ZONES = 16;
+const ZONE_ID = /^[a-z0-9]+(-[a-z0-9]+)+$/;
+const MAX_ZONE_ID_LENGTH = 63;
+
+/** Bounds of the duration annotations; chosen so a typo ("15h" for "15m") is caught, not obeyed. */
+const LIMITS = {
+  checkInterval: { min: 1_000, max: 3_600_000 },
+  readyTimeout: { min: 30_000, max: 86_400_000 },
+  healthDuration: { min: 0, max: 86_400_000 },
+} as const;
+
+const DEFAULTS = {
+  checkIntervalMs: 60_000,
+  readyTimeoutMs: 15 * 60_000,
+  healthDurationMs: 0,
+  snapshotRetentionDays: 1,
+  retainSource: false,
+  strategy: "Recreate",
+} as const;
+
+type Annotations = Readonly<Record<string, string>>;
+
+/** Splits and trims the target-zones value; the normalized form the migration id is made from. */
+export function normalizeTargetZones(value: string): string[] {
+  return value.split(",").map((zone) => zone.trim());
+}
+
+/** Parses the user's zoneferry annotations; call only when `target-zones` is present. */
+export function parseMigrationRequest(annotations: Annotations): RequestParse {
+  const problems: AnnotationProblem[] = [];
+  const collect = <T>(result: T | AnnotationProblem): T | undefined => {
+    if (isProblem(result)) {
+      problems.push(result);
+      return undefined;
+    }
+    return result;
+  };
+  problems.push(...unknownAnnotations(annotations));
+  const targetZones = collect(parseTargetZones(annotations[USER_ANNOTATIONS.targetZones] ?? ""));
+  const checkIntervalMs = collect(parseBoundedDuration(annotations, "checkInterval", DEFAULTS.checkIntervalMs));
+  const readyTimeoutMs = collect(parseBoundedDuration(annotations, "readyTimeout", DEFAULTS.readyTimeoutMs));
+  const healthDurationMs = collect(parseBoundedDuration(annotations, "healthDuration", DEFAULTS.healthDurationMs));
+  const snapshotRetentionDays = collect(parseRetentionDays(annotations[USER_ANNOTATIONS.snapshotRetentionDays]));
+  const retainSource = collect(parseRetainSource(annotations[USER_ANNOTATIONS.retainSource]));
+  const strategy = collect(parseStrategy(annotations[USER_ANNOTATIONS.strategy]));
+  if (checkIntervalMs !== undefined && readyTimeoutMs !== undefined && readyTimeoutMs < checkIntervalMs) {
+    problems.push(readyTimeoutBelowInterval(annotations, checkIntervalMs));
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    request: Object.freeze({
+      targetZones: Object.freeze(targetZones!),
+      checkIntervalMs: checkIntervalMs!,
+      readyTimeoutMs: readyTimeoutMs!,
+      healthDurationMs: healthDurationMs!,
+      snapshotRetentionDays: snapshotRetentionDays!,
+      retainSource: retainSource!,
+      strategy: strategy!,
+      retry: (annotations[USER_ANNOTATIONS.retry] ?? "").trim(),
+    }),
+  };
+}
+
+function isProblem(value: unknown): value is AnnotationProblem {
+  return typeof value === "object" && value !== null && "annotation" in value && "message" in value;
+}
+
+function problem(annotation: string, value: string, allowed: string): AnnotationProblem {
+  return { annotation, value, message: `annotation ${annotation}: ${JSON.stringify(value)} ${allowed}` };
+}
+
+function parseTargetZones(value: string): string[] | AnnotationProblem {
+  const key = USER_ANNOTATIONS.targetZones;
+  const allowed = `comma-separated zone IDs such as "cn-shanghai-b,cn-shanghai-g"`;
+  const zones = normalizeTargetZones(value);
+  if (zones.some((zone) => zone === "")) {
+    return problem(key, value, `has an empty item; expected ${allowed}`);
+  }
+  const invalid = zones.filter((zone) => zone.length > MAX_ZONE_ID_LENGTH || !ZONE_ID.test(zone));
+  if (invalid.length > 0) {
+    const names = invalid.map((zone) => JSON.stringify(zone)).join(", ");
+    return problem(key, value, `has invalid zone IDs ${names}; a zone ID is lower-case letters and digits in dash-separated parts (like cn-shanghai-b), at most ${MAX_ZONE_ID_LENGTH} characters`);
+  }
+  const duplicates = [...new Set(zones.filter((zone, index) => zones.indexOf(zone) !== index))];
+  if (duplicates.length > 0) {
+    return problem(key, value, `lists ${duplicates.join(", ")} more than once; list each target zone once`);
+  }
+  if (zones.length > MAX_TARGET_ZONES) {
+    return problem(key, value, `lists ${zones.length} zones; at most ${MAX_TARGET_ZONES} are allowed`);
+  }
+  return zones;
+}
+
+function parseBoundedDuration(
+  annotations: Annotations,
+  which: keyof typeof LIMITS,
+  fallback: number,
+): number | AnnotationProblem {
+  const key = USER_ANNOTATIONS[which];
+  const value = annotations[key];
+  if (value === undefined) return fallback;
+  const { min, max } = LIMITS[which];
+  const range = `between ${formatDuration(min)} and ${formatDuration(max)}`;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    return problem(key, value, `is not a duration; use minutes ("1", "0.5") or a duration ("30s", "2m", "1h30m") ${range}`);
+  }
+  if (ms < min || ms > max) {
+    return problem(key, value, `is out of range; use a duration ${range}`);
+  }
+  return ms;
+}
+
+function readyTimeoutBelowInterval(annotations: Annotations, checkIntervalMs: number): AnnotationProblem {
+  const key = USER_ANNOTATIONS.readyTimeout;
+  return problem(
+    key,
+    annotations[key] ?? formatDuration(DEFAULTS.readyTimeoutMs),
+    `is shorter than ${USER_ANNOTATIONS.checkInterval} (${formatDuration(checkIntervalMs)}); the readiness check would never run twice, so use a ready-timeout at least as long as the check interval`,
+  );
+}
+
+function parseRetentionDays(value: string | undefined): number | AnnotationProblem {
+  if (value === undefined) return DEFAULTS.snapshotRetentionDays;
+  const trimmed = value.trim();
+  const days = /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (days === -1 || (days >= 1 && days <= 65_536)) return days;
+  return problem(
+    USER_ANNOTATIONS.snapshotRetentionDays,
+    value,
+    `is not allowed; use a whole number of days from 1 to 65536, or -1 to keep the snapshots until deleted by hand`,
+  );
+}
+
+function parseRetainSource(value: string | undefined): boolean | AnnotationProblem {
+  if (value === undefined) return DEFAULTS.retainSource;
+  const lower = value.trim().toLowerCase();
+  if (lower === "true" || lower === "false") return lower === "true";
+  return problem(
+    USER_ANNOTATIONS.retainSource,
+    value,
+    `is not allowed; use "true" (keep the source disks and PVs after success) or "false" (delete them after success)`,
+  );
+}
+
+function parseStrategy(value: string | undefined): Strategy | AnnotationProblem {
+  if (value === undefined) return DEFAULTS.strategy;
+  const match = STRATEGIES.find((strategy) => strategy.toLowerCase() === value.trim().toLowerCase());
+  return match ?? problem(USER_ANNOTATIONS.strategy, value, `is not a strategy; use "Recreate" or "Rolling"`);
+}
+
+/**
+ * A misspelt zoneferry annotation is denied rather than ignored: a silently ignored
+ * `retain-sources: "true"` would delete the source disks the user meant to keep.
+ */
+function unknownAnnotations(annotations: Annotations): AnnotationProblem[] {
+  const known = [...KNOWN_ANNOTATIONS];
+  return Object.keys(annotations)
+    .filter((key) => key.startsWith(ANNOTATION_PREFIX) && !KNOWN_ANNOTATIONS.has(key))
+    .sort()
+    .map((key) => {
+      const nearest = known.reduce((best, candidate) =>
+        editDistance(key, candidate) < editDistance(key, best) ? candidate : best,
+      );
+      const hint = editDistance(key, nearest) <= 3 ? `did you mean ${nearest}? ` : "";
+      const userKeys = Object.values(USER_ANNOTATIONS).join(", ");
+      return {
+        annotation: key,
+        value: annotations[key] ?? "",
+        message: `annotation ${key} is not a zoneferry annotation; ${hint}the annotations you can set are ${userKeys}`,
+      };
+    });
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseMigrationRequest, type AnnotationProblem } from "../../core/migration-request.ts";
+
+const ZONES = "zoneferry.io/target-zones";
+
+function problemsOf(annotations: Record<string, string>): readonly AnnotationProblem[] {
+  const parsed = parseMigrationRequest({ [ZONES]: "cn-shanghai-b", ...annotations });
+  assert.equal(parsed.ok, false, "expected the annotations to be rejected");
+  return parsed.ok ? [] : parsed.problems;
+}
+
+function onlyProblem(annotations: Record<string, string>): AnnotationProblem {
+  const problems = problemsOf(annotations);
+  assert.equal(problems.length, 1, `expected one problem, got ${JSON.stringify(problems)}`);
+  return problems[0]!;
+}
+
+describe("reading the zoneferry annotations", () => {
+  it("applies every default of the contract when only target-zones is set", () => {
+    const parsed = parseMigrationRequest({ [ZONES]: "cn-shanghai-b,cn-shanghai-g" });
+    assert.deepEqual(parsed, {
+      ok: true,
+      request: {
+        targetZones: ["cn-shanghai-b", "cn-shanghai-g"],
+        checkIntervalMs: 60_000,
+        readyTimeoutMs: 900_000,
+        healthDurationMs: 0,
+        snapshotRetentionDays: 1,
+        retainSource: false,
+        strategy: "Recreate",
+        retry: "",
+      },
+    });
+  });
+
+  it("tolerates whitespace around zones and keeps the user's order", () => {
+    const parsed = parseMigrationRequest({ [ZONES]: "  cn-shanghai-g , cn-shanghai-b " });
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.request.targetZones, ["cn-shanghai-g", "cn-shanghai-b"]);
+  });
+
+  it("reads plain numbers as minutes and Go-style durations", () => {
+    const parsed = parseMigrationRequest({
+      [ZONES]: "cn-shanghai-b",
+      "zoneferry.io/check-interval": "0.5",
+      "zoneferry.io/ready-timeout": "1h30m",
+      "zoneferry.io/health-duration": "45s",
+    });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.request.checkIntervalMs, 30_000);
+    assert.equal(parsed.request.readyTimeoutMs, 5_400_000);
+    assert.equal(parsed.request.healthDurationMs, 45_000);
+  });
+
+  it("accepts retain-source and strategy in any letter case and normalizes them", () => {
+    const parsed = parseMigrationRequest({ [ZONES]: "cn-shanghai-b", "zoneferry.io/retain-source": "TRUE", "zoneferry.io/strategy": "rolling" });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.request.retainSource, true);
+    assert.equal(parsed.request.strategy, "Rolling");
+  });
+
+  it("accepts -1 as snapshot retention (keep until deleted by hand)", () => {
+    const parsed = parseMigrationRequest({ [ZONES]: "cn-shanghai-b", "zoneferry.io/snapshot-retention-days": "-1" });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.request.snapshotRetentionDays, -1);
+  });
+
+  it("keeps the retry value, trimmed", () => {
+    const parsed = parseMigrationRequest({ [ZONES]: "cn-shanghai-b", "zoneferry.io/retry": " second try " });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.request.retry, "second try");
+  });
+});
+
+describe("denying a malformed target-zones annotation", () => {
+  it("names an empty value as an empty item", () => {
+    const problem = onlyProblem({ [ZONES]: "" });
+    assert.equal(problem.annotation, ZONES);
+    assert.match(problem.message, /annotation zoneferry\.io\/target-zones: "" has an empty item; expected comma-separated zone IDs/);
+  });
+
+  it("names an empty item between commas", () => {
+    assert.match(onlyProblem({ [ZONES]: "cn-shanghai-b,,cn-shanghai-g" }).message, /"cn-shanghai-b,,cn-shanghai-g" has an empty item/);
+  });
+
+  it("names each zone ID that is not lower-case dash-separated", () => {
+    const problem = onlyProblem({ [ZONES]: "cn-shanghai-b,CN-Shanghai-G,shanghai" });
+    assert.match(problem.message, /has invalid zone IDs "CN-Shanghai-G", "shanghai"; a zone ID is lower-case letters and digits in dash-separated parts/);
+  });
+
+  it("refuses a zone ID longer than 63 characters", () => {
+    const long = `cn-${"a".repeat(61)}`;
+    assert.match(onlyProblem({ [ZONES]: long }).message, /invalid zone IDs .*at most 63 characters/);
+  });
+
+  it("names a zone listed twice", () => {
+    assert.match(onlyProblem({ [ZONES]: "cn-shanghai-b, cn-shanghai-b" }).message, /lists cn-shanghai-b more than once; list each target zone once/);
+  });
+
+  it("refuses more than 16 zones", () => {
+    const zones = Array.from({ length: 17 }, (_, index) => `cn-zone-${index}`).join(",");
+    assert.match(onlyProblem({ [ZONES]: zones }).message, /lists 17 zones; at most 16 are allowed/);
+  });
+});
+
+describe("denying malformed option annotations", () => {
+  it("explains what a duration looks like when check-interval is not one", () => {
+    const problem = onlyProblem({ "zoneferry.io/check-interval": "every minute" });
+    assert.equal(problem.annotation, "zoneferry.io/check-interval");
+    assert.equal(problem.value, "every minute");
+    assert.match(problem.message, /"every minute" is not a duration; use minutes \("1", "0.5"\) or a duration \("30s", "2m", "1h30m"\) between 1s and 1h/);
+  });
+
+  it("refuses a check-interval of zero, which would poll without pause", () => {
+    assert.match(onlyProblem({ "zoneferry.io/check-interval": "0" }).message, /check-interval: "0" is out of range; use a duration between 1s and 1h/);
+  });
+
+  it("refuses a ready-timeout beyond a day, catching 15h written for 15m", () => {
+    assert.match(onlyProblem({ "zoneferry.io/ready-timeout": "25h" }).message, /ready-timeout: "25h" is out of range; use a duration between 30s and 24h/);
+  });
+
+  it("refuses a ready-timeout shorter than the check interval", () => {
+    const problem = onlyProblem({ "zoneferry.io/check-interval": "10m", "zoneferry.io/ready-timeout": "5m" });
+    assert.match(problem.message, /ready-timeout: "5m" is shorter than zoneferry\.io\/check-interval \(10m\)/);
+  });
+
+  it("refuses a negative health-duration", () => {
+    assert.match(onlyProblem({ "zoneferry.io/health-duration": "-5m" }).message, /health-duration: "-5m" is not a duration/);
+  });
+
+  for (const value of ["0", "65537", "1.5", "seven", "-2"]) {
+    it(`refuses snapshot-retention-days "${value}" and says 1..65536 or -1`, () => {
+      const problem = onlyProblem({ "zoneferry.io/snapshot-retention-days": value });
+      assert.equal(problem.message, `annotation zoneferry.io/snapshot-retention-days: ${JSON.stringify(value)} is not allowed; use a whole number of days from 1 to 65536, or -1 to keep the snapshots until deleted by hand`);
+    });
+  }
+
+  it("refuses a retain-source that is not true or false", () => {
+    assert.match(onlyProblem({ "zoneferry.io/retain-source": "yes" }).message, /retain-source: "yes" is not allowed; use "true" .* or "false"/);
+  });
+
+  it("refuses an unknown strategy", () => {
+    assert.match(onlyProblem({ "zoneferry.io/strategy": "BlueGreen" }).message, /strategy: "BlueGreen" is not a strategy; use "Recreate" or "Rolling"/);
+  });
+
+  it("refuses a misspelt zoneferry annotation and suggests the right one", () => {
+    const problem = onlyProblem({ "zoneferry.io/retain-sources": "true" });
+    assert.match(problem.message, /zoneferry\.io\/retain-sources is not a zoneferry annotation; did you mean zoneferry\.io\/retain-source\?/);
+  });
+
+  it("reports every problem at once, so one sync shows them all", () => {
+    const problems = problemsOf({ [ZONES]: "B", "zoneferry.io/strategy": "x", "zoneferry.io/retain-source": "maybe" });
+    assert.deepEqual(problems.map((problem) => problem.annotation).sort(), ["zoneferry.io/retain-source", "zoneferry.io/strategy", ZONES]);
+  });
+});

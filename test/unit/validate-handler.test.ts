@@ -1,0 +1,299 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { V1StatefulSet } from "@kubernetes/client-node";
+import { SnapshotClusterView, type ClusterObjects } from "../../core/cluster-view.ts";
+import { NO_CLOUD, type DiskLookup } from "../../core/disk-cloud.ts";
+import { CREATE_WARNING, validate } from "../../webhook/handlers/validate.ts";
+import type { Decision } from "../../webhook/handlers/types.ts";
+import { ARGO, RUNNER, USER, scaleRequest, stsRequest, update } from "../support/admission.ts";
+import { cloudAnswering } from "../support/cloud-answers.ts";
+import { NAMESPACE, clusterWithDisks, diskClaim, nasClaim, node, pendingClaim, statefulSet } from "../support/cluster-fixtures.ts";
+
+const B = "cn-shanghai-b";
+const G = "cn-shanghai-g";
+const M = "cn-shanghai-m";
+
+function judge(request: ReturnType<typeof update>, objects: ClusterObjects, cloud: DiskLookup = cloudAnswering()): Promise<Decision> {
+  return validate(request, { view: new SnapshotClusterView(objects), cloud, runnerIdentity: RUNNER });
+}
+
+/** A StatefulSet running in `zones` (one per ordinal), and the UPDATE that asks to move it. */
+function moveRequest(zones: string[], target: string, options: { templates?: string[]; whenScaled?: "Delete"; annotations?: Record<string, string> } = {}) {
+  const old = statefulSet({ replicas: zones.length, ...options });
+  const request = update(old, (next) => {
+    next.metadata!.annotations = { ...next.metadata!.annotations, "zoneferry.io/target-zones": target, ...options.annotations };
+  });
+  return { old, request, cluster: clusterWithDisks(old, zones) };
+}
+
+function denial(decision: Decision): string {
+  assert.equal(decision.verdict.allowed, false, "expected a denial");
+  assert.equal(decision.verdict.status?.code, 403);
+  assert.equal(decision.enqueue, undefined, "a denied request must queue nothing");
+  return decision.verdict.status.message;
+}
+
+describe("admitting a new zone move", () => {
+  it("admits a move of ESSD disks to a zone with nodes and queues it under its migration id", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const decision = await judge(request, cluster);
+    assert.equal(decision.verdict.allowed, true);
+    assert.deepEqual(decision.enqueue, {
+      migrationId: decision.enqueue!.migrationId,
+      namespace: NAMESPACE,
+      statefulSet: "db",
+      targetZones: [G],
+      retry: "",
+      requestedBy: USER,
+    });
+    assert.match(decision.enqueue!.migrationId, /^[0-9a-f]{12}$/);
+  });
+
+  it("treats a changed retry value as a new request for the same zones", async () => {
+    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/status": "Failed" } });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/retry"] = "2"; });
+    const decision = await judge(request, clusterWithDisks(old, [M, M]));
+    assert.equal(decision.verdict.allowed, true);
+    assert.ok(decision.enqueue !== undefined);
+  });
+
+  it("admits a re-apply of the same annotations without queueing anything (every GitOps sync)", async () => {
+    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": `${B}, ${G}`, "zoneferry.io/status": "Succeeded" } });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = `${B},${G}`; next.metadata!.labels = { team: "shop" }; }, { user: ARGO });
+    const decision = await judge(request, clusterWithDisks(old, [B, G]));
+    assert.deepEqual(decision, { verdict: { allowed: true } });
+  });
+
+  it("admits a StatefulSet without zoneferry annotations untouched", async () => {
+    const old = statefulSet();
+    const decision = await judge(update(old, (next) => { next.spec!.replicas = 3; }), clusterWithDisks(old, [M, M]));
+    assert.deepEqual(decision, { verdict: { allowed: true } });
+  });
+
+  it("admits a creation with target-zones but queues nothing and says why", async () => {
+    const sts = statefulSet({ annotations: { "zoneferry.io/target-zones": G } });
+    const decision = await judge(stsRequest(sts), { nodes: [node("n1", G)] });
+    assert.deepEqual(decision, { verdict: { allowed: true, warnings: [CREATE_WARNING] } });
+  });
+
+  it("warns when the mutating webhook did not stamp the migration id", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const decision = await judge(request, cluster);
+    assert.ok(decision.verdict.warnings?.some((warning) => /zoneferry.io\/migration-id is not stamped with [0-9a-f]{12}/.test(warning)));
+  });
+});
+
+describe("denying a request that cannot be carried out", () => {
+  it("denies malformed annotations with the annotation, the value and what is allowed", async () => {
+    const { request, cluster } = moveRequest([M, M], "cn-shanghai-b,,x");
+    const message = denial(await judge(request, cluster));
+    assert.equal(message, 'zoneferry: StatefulSet shop/db has invalid annotations: annotation zoneferry.io/target-zones: "cn-shanghai-b,,x" has an empty item; expected comma-separated zone IDs such as "cn-shanghai-b,cn-shanghai-g"');
+  });
+
+  it("denies malformed annotations even at creation", async () => {
+    const sts = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/ready-timeout": "soon" } });
+    assert.match(denial(await judge(stsRequest(sts), {})), /ready-timeout: "soon" is not a duration/);
+  });
+
+  it("denies a target zone without any node and counts the nodes seen there", async () => {
+    const { request, cluster } = moveRequest([M, M], "cn-shanghai-x");
+    const message = denial(await judge(request, cluster));
+    assert.match(message, /^zoneferry: StatefulSet shop\/db cannot move to cn-shanghai-x: target zone cn-shanghai-x has no Ready, schedulable node \(0 nodes seen in that zone\); add nodes there or choose another zone$/);
+  });
+
+  it("denies a target zone whose nodes are all NotReady, cordoned or tainted, counting each reason", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const nodes = [node("g1", G, { ready: false }), node("g2", G, { unschedulable: true }), node("g3", G, { taint: "dedicated" }), node("m1", M)];
+    const message = denial(await judge(request, { ...cluster, nodes }));
+    assert.match(message, /target zone cn-shanghai-g has no Ready, schedulable node for these pods \(3 nodes seen in that zone: 1 not Ready, 1 cordoned, 1 tainted\)/);
+  });
+
+  it("counts a node the pod template's nodeSelector excludes as unusable", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    request.object!.spec!["template"] = { spec: { nodeSelector: { pool: "db" }, containers: [] } };
+    assert.match(denial(await judge(request, cluster)), /1 node seen in that zone: 1 excluded by the pod's nodeSelector or node affinity/);
+  });
+
+  it("accepts a tainted zone when the pod template tolerates the taint", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    request.object!.spec!["template"] = { spec: { tolerations: [{ key: "dedicated", operator: "Exists" }], containers: [] } };
+    const decision = await judge(request, { ...cluster, nodes: [node("g1", G, { taint: "dedicated" })] });
+    assert.equal(decision.verdict.allowed, true);
+  });
+
+  it("denies disks that are not of the ESSD family and lists each PVC with its category", async () => {
+    const old = statefulSet({ replicas: 2 });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; });
+    const cluster = clusterWithDisks(old, [M, M], { category: "cloud_ssd" });
+    const message = denial(await judge(request, cluster));
+    assert.match(message, /PVC data-db-0 is on cloud_ssd disk d-data-db-0, PVC data-db-1 is on cloud_ssd disk d-data-db-1; only ESSD-family disks \(cloud_essd, cloud_auto, cloud_essd_entry\) can be moved/);
+  });
+
+  it("asks ECS for the category when the PV does not carry it, and denies an efficiency disk", async () => {
+    const old = statefulSet({ replicas: 1 });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; });
+    const cluster = clusterWithDisks(old, [M], { categoryOnPv: false });
+    const cloud = cloudAnswering({ disks: { "d-data-db-0": { zoneId: M, category: "cloud_efficiency" } } });
+    assert.match(denial(await judge(request, cluster, cloud)), /PVC data-db-0 is on cloud_efficiency disk d-data-db-0/);
+    assert.deepEqual(cloud.calls.filter((call) => call.startsWith("DescribeDisks")), ["DescribeDisks d-data-db-0"]);
+  });
+
+  it("does not take a topology-alltype category list on the PV as proof, and asks ECS", async () => {
+    const old = statefulSet({ replicas: 1 });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; });
+    const cluster = clusterWithDisks(old, [M], { categoryOnPv: false, typeAttribute: "cloud_essd,cloud_ssd,cloud_efficiency" });
+    const cloud = cloudAnswering({ disks: { "d-data-db-0": { zoneId: M, category: "cloud_ssd" } } });
+    assert.match(denial(await judge(request, cluster, cloud)), /PVC data-db-0 is on cloud_ssd disk/);
+  });
+
+  it("denies a target zone where ECS does not sell the disk's category", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const cloud = cloudAnswering({ zones: { [G]: ["cloud_efficiency", "cloud_ssd"] } });
+    assert.match(denial(await judge(request, cluster, cloud)), /ECS does not offer cloud_essd disks in target zone cn-shanghai-g \(DescribeAvailableResource\); choose another zone/);
+  });
+
+  it("denies while a PVC of the current replicas is not Bound, naming it", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const claims = cluster.persistentVolumeClaims.map((claim) => (claim.metadata!.name === "data-db-1" ? pendingClaim("data-db-1") : claim));
+    const message = denial(await judge(request, { ...cluster, persistentVolumeClaims: claims }));
+    assert.match(message, /PVC data-db-1 is Pending, not Bound; every PVC of the current replicas must be Bound before its disk can move/);
+  });
+
+  it("denies while a PVC of the current replicas does not exist yet", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const claims = cluster.persistentVolumeClaims.filter((claim) => claim.metadata!.name !== "data-db-1");
+    assert.match(denial(await judge(request, { ...cluster, persistentVolumeClaims: claims })), /PVC data-db-1 does not exist/);
+  });
+
+  it("reports every reason at once", async () => {
+    const { request, cluster } = moveRequest([M, M], `${G},cn-shanghai-x`);
+    const cloud = cloudAnswering({ zones: { [G]: ["cloud_ssd"] } });
+    const message = denial(await judge(request, cluster, cloud));
+    assert.match(message, /cn-shanghai-x has no Ready, schedulable node.*; ECS does not offer cloud_essd disks in target zone cn-shanghai-g/);
+  });
+});
+
+describe("warning about what the move will not do", () => {
+  it("warns that there is nothing to move when every disk is already in a target zone", async () => {
+    const { request, cluster } = moveRequest([B, G], `${B},${G}`);
+    const decision = await judge(request, cluster);
+    assert.equal(decision.verdict.allowed, true);
+    assert.ok(decision.verdict.warnings?.includes("nothing to move: all 2 disks already in target zones"));
+  });
+
+  it("warns that volumes that are not disks stay where they are", async () => {
+    const { request, cluster } = moveRequest([M], G, { templates: ["data", "shared"] });
+    const [nas, nasPv] = nasClaim("shared-db-0");
+    const claims = cluster.persistentVolumeClaims.filter((claim) => claim.metadata!.name !== "shared-db-0");
+    const decision = await judge(request, { ...cluster, persistentVolumeClaims: [...claims, nas], persistentVolumes: [...cluster.persistentVolumes, nasPv] });
+    assert.equal(decision.verdict.allowed, true);
+    assert.ok(decision.verdict.warnings?.includes("volumes that are not Alibaba Cloud disks stay where they are: shared-db-0 (nasplugin.csi.alibabacloud.com)"));
+  });
+
+  it("warns that a whenScaled Delete retention is switched to Retain for the migration", async () => {
+    const { request, cluster } = moveRequest([M, M], G, { whenScaled: "Delete" });
+    const decision = await judge(request, cluster);
+    assert.ok(decision.verdict.warnings?.some((warning) => warning.startsWith("persistentVolumeClaimRetentionPolicy.whenScaled is Delete: the runner sets it to Retain")));
+  });
+
+  it("admits with an 'ECS unreachable' warning when no ECS answer is available", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const decision = await judge(request, cluster, NO_CLOUD);
+    assert.equal(decision.verdict.allowed, true);
+    assert.ok(decision.enqueue !== undefined);
+    assert.ok(decision.verdict.warnings?.includes("ECS unreachable (no ECS endpoint is configured): could not check that cn-shanghai-g offers cloud_essd; the runner prechecks again"));
+  });
+
+  it("admits with an 'ECS unreachable' warning when a disk's category is unknown and ECS cannot say", async () => {
+    const old = statefulSet({ replicas: 1 });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; });
+    const decision = await judge(request, clusterWithDisks(old, [M], { categoryOnPv: false }), NO_CLOUD);
+    assert.equal(decision.verdict.allowed, true);
+    assert.ok(decision.verdict.warnings?.some((warning) => warning.startsWith("ECS unreachable (no ECS endpoint is configured): category or zone of data-db-0 unchecked")));
+  });
+});
+
+describe("the migration guard", () => {
+  const held = (status = "Running", replicas = 2): V1StatefulSet =>
+    statefulSet({ replicas, annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/migration-id": "0123456789ab", "zoneferry.io/status": status, "zoneferry.io/step": "snapshot" } });
+
+  it("denies a change of spec.replicas during a migration and says which migration holds the StatefulSet", async () => {
+    const old = held("Running", 0);
+    const message = denial(await judge(update(old, (next) => { next.spec!.replicas = 2; }, { user: ARGO }), {}));
+    assert.equal(message, "zoneferry: StatefulSet shop/db is held by zoneferry migration 0123456789ab (status Running, step snapshot): spec.replicas cannot change until the migration ends; it is released when the migration ends (Succeeded, Failed or RollbackFailed), so apply again then");
+  });
+
+  it("denies a change of the pod template during a migration", async () => {
+    const old = held("Pending");
+    const request = update(old, (next) => { next.spec!.template.metadata!.annotations = { "kubectl.kubernetes.io/restartedAt": "now" }; });
+    assert.match(denial(await judge(request, {})), /spec\.template cannot change until the migration ends/);
+  });
+
+  it("denies a change of the zoneferry annotations during a migration, new target zones included", async () => {
+    const old = held("RollingBack");
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = B; });
+    assert.match(denial(await judge(request, {})), /held by zoneferry migration 0123456789ab \(status RollingBack, step snapshot\): the zoneferry annotations \(zoneferry.io\/target-zones\) cannot change/);
+  });
+
+  it("denies removing zoneferry's status annotations during a migration (a replace from Git)", async () => {
+    const old = held("Running");
+    const request = update(old, (next) => { delete next.metadata!.annotations!["zoneferry.io/status"]; });
+    assert.match(denial(await judge(request, {})), /the zoneferry annotations \(zoneferry.io\/status\)/);
+  });
+
+  it("denies kubectl scale through the scale subresource during a migration", async () => {
+    const sts = held("Running", 0);
+    const message = denial(await judge(scaleRequest(NAMESPACE, "db", 0, 3), { statefulSets: [sts] }));
+    assert.match(message, /held by zoneferry migration 0123456789ab .*: spec\.replicas cannot change/);
+  });
+
+  it("holds a StatefulSet whose ZoneMigration journal is still running, even without the status annotation", async () => {
+    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G } });
+    const journal = { metadata: { name: "db-abcdefabcdef", namespace: NAMESPACE }, spec: { statefulSet: "db", migrationId: "abcdefabcdef" }, status: { phase: "Running", step: "create-disks" } };
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = B; });
+    assert.match(denial(await judge(request, { ...clusterWithDisks(old, [M, M]), zoneMigrations: [journal] })), /held by zoneferry migration abcdefabcdef \(status Running, step create-disks\)/);
+  });
+
+  it("lets zoneferry's runner identity scale and annotate a held StatefulSet", async () => {
+    const old = held("Running");
+    const runnerWrite = update(old, (next) => { next.spec!.replicas = 0; next.metadata!.annotations!["zoneferry.io/step"] = "scale-to-zero"; }, { user: RUNNER });
+    assert.equal((await judge(runnerWrite, {})).verdict.allowed, true);
+    assert.equal((await judge(scaleRequest(NAMESPACE, "db", 2, 0, RUNNER), { statefulSets: [old] })).verdict.allowed, true);
+  });
+
+  it("lets other fields of a held StatefulSet change", async () => {
+    const old = held("Running");
+    const decision = await judge(update(old, (next) => { next.spec!.minReadySeconds = 10; next.metadata!.labels = { tier: "db" }; }, { user: ARGO }), {});
+    assert.deepEqual(decision, { verdict: { allowed: true } });
+  });
+
+  it("releases the StatefulSet once the migration has ended", async () => {
+    for (const status of ["Succeeded", "Failed", "RollbackFailed"]) {
+      const old = held(status, 0);
+      const decision = await judge(update(old, (next) => { next.spec!.replicas = 2; }), {});
+      assert.equal(decision.verdict.allowed, true, status);
+      assert.equal((await judge(scaleRequest(NAMESPACE, "db", 0, 3), { statefulSets: [old] })).verdict.allowed, true, status);
+    }
+  });
+
+  it("denies a new request while another migration of the StatefulSet is pending", async () => {
+    const old = held("Pending");
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/retry"] = "again"; });
+    assert.match(denial(await judge(request, clusterWithDisks(old, [M, M]))), /held by zoneferry migration 0123456789ab \(status Pending/);
+  });
+});
+
+describe("reading the cluster", () => {
+  it("plans all volumes of an ordinal into the same zone and checks each template's disk", async () => {
+    const { request, cluster } = moveRequest([M, M], `${B},${G}`, { templates: ["data", "logs"] });
+    const decision = await judge(request, cluster);
+    assert.equal(decision.verdict.allowed, true);
+  });
+
+  it("ignores disks of ordinals above the replica count", async () => {
+    const { request, cluster } = moveRequest([M], G);
+    const [strayClaim, strayPv] = diskClaim("data-db-7", M, "d-stray", { category: "cloud_ssd" });
+    const decision = await judge(request, { ...cluster, persistentVolumeClaims: [...cluster.persistentVolumeClaims, strayClaim], persistentVolumes: [...cluster.persistentVolumes, strayPv] });
+    assert.equal(decision.verdict.allowed, true);
+  });
+});

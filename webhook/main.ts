@@ -1,0 +1,64 @@
+/**
+ * Entry point of the webhook: reads the configuration once, builds the parts, serves HTTPS, and
+ * shuts down cleanly on SIGTERM and SIGINT.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { ConfigError, loadConfig } from "../core/config.ts";
+import { NO_CLOUD } from "../core/disk-cloud.ts";
+import { MIGRATION_QUEUE } from "../core/migration-queue.ts";
+import { createApp } from "./app.ts";
+import { queueEnqueuer } from "./enqueuer.ts";
+import { startInformerView } from "./informer-view.ts";
+import { createLogger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
+import { startTlsServer } from "./tls-server.ts";
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, "webhook");
+  const logger = createLogger(config.logLevel);
+  const kubeconfig = new KubeConfig();
+  if (config.kubeconfig === undefined) kubeconfig.loadFromCluster();
+  else kubeconfig.loadFromFile(config.kubeconfig);
+
+  const view = startInformerView(kubeconfig, { logger });
+  // No offline queue: while Redis is down an add fails at once instead of waiting out the budget.
+  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on("error", (error: Error) => { logger.debug({ err: error }, "redis connection error"); });
+  const queue = new Queue(MIGRATION_QUEUE, { connection: redis });
+  queue.on("error", (error: Error) => { logger.debug({ err: error }, "queue error"); });
+  const metrics = createMetrics();
+  // The ECS adapter is wired here once it exists; meanwhile every ECS check warns "ECS unreachable".
+  const cloud = NO_CLOUD;
+  const app = createApp({
+    context: { view, cloud, runnerIdentity: config.runner.identity },
+    enqueuer: queueEnqueuer({ queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger }),
+    metrics,
+    logger,
+    bodyLimitBytes: config.webhook.bodyLimitBytes,
+  });
+  const server = await startTlsServer(app, {
+    port: config.webhook.port,
+    certFile: config.webhook.tlsCertFile,
+    keyFile: config.webhook.tlsKeyFile,
+    logger,
+  });
+  logger.info({ port: server.port }, "zoneferry webhook serving");
+
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, "shutting down");
+    void Promise.allSettled([server.close(), view.stop(), queue.close()]).then(() => {
+      redis.disconnect();
+      process.exit(0);
+    });
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}
+
+main().catch((error: unknown) => {
+  // Before the logger exists (bad configuration), stderr is all there is.
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error).stack ?? error)}\n`);
+  process.exit(1);
+});
