@@ -3,16 +3,14 @@
  * shuts down cleanly on SIGTERM and SIGINT.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { NO_CLOUD } from "../core/disk-cloud.ts";
-import { MIGRATION_QUEUE } from "../core/migration-queue.ts";
 import { createApp } from "./app.ts";
 import { queueEnqueuer } from "./enqueuer.ts";
 import { startInformerView } from "./informer-view.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
+import { connectMigrationQueue } from "./migration-queue-client.ts";
 import { startTlsServer } from "./tls-server.ts";
 
 async function main(): Promise<void> {
@@ -23,17 +21,13 @@ async function main(): Promise<void> {
   else kubeconfig.loadFromFile(config.kubeconfig);
 
   const view = startInformerView(kubeconfig, { logger });
-  // No offline queue: while Redis is down an add fails at once instead of waiting out the budget.
-  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  redis.on("error", (error: Error) => { logger.debug({ err: error }, "redis connection error"); });
-  const queue = new Queue(MIGRATION_QUEUE, { connection: redis });
-  queue.on("error", (error: Error) => { logger.debug({ err: error }, "queue error"); });
+  const migrations = connectMigrationQueue(config.redisUrl, logger);
   const metrics = createMetrics();
   // The ECS adapter is wired here once it exists; meanwhile every ECS check warns "ECS unreachable".
   const cloud = NO_CLOUD;
   const app = createApp({
     context: { view, cloud, runnerIdentity: config.runner.identity },
-    enqueuer: queueEnqueuer({ queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger }),
+    enqueuer: queueEnqueuer({ queue: migrations.queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger }),
     metrics,
     logger,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
@@ -48,8 +42,7 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string): void => {
     logger.info({ signal }, "shutting down");
-    void Promise.allSettled([server.close(), view.stop(), queue.close()]).then(() => {
-      redis.disconnect();
+    void Promise.allSettled([server.close(), view.stop(), migrations.close()]).then(() => {
       process.exit(0);
     });
   };

@@ -1,0 +1,21 @@
+/** Certificates made by the project's own certs/make-certs.sh, in a temporary folder. */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const SCRIPT = join(import.meta.dirname, "../../certs/make-certs.sh");
+
+export interface CertFiles {
+  readonly dir: string;
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export function makeCerts(options: { dir?: string; reuseCa?: boolean } = {}): CertFiles {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "zf-certs-"));
+  const args = ["--out", dir, "--ip", "127.0.0.1", "--dns", "localhost", "--days", "2"];
+  execFileSync("bash", [SCRIPT, ...args, ...(options.reuseCa === true ? ["--reuse-ca"] : [])], { stdio: "ignore" });
+  return { dir, caFile: join(dir, "ca.crt"), certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key") };
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, loadConfig } from "../../core/config.ts";
+
+const WEBHOOK_ENV = { WEBHOOK_TLS_CERT: "/certs/tls.crt", WEBHOOK_TLS_KEY: "/certs/tls.key" };
+
+function problems(env: Record<string, string>, component: "webhook" | "runner" = "webhook"): readonly string[] {
+  try {
+    loadConfig(env, component);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail("expected the configuration to be rejected");
+}
+
+describe("configuration", () => {
+  it("applies the contract's defaults", () => {
+    const config = loadConfig(WEBHOOK_ENV, "webhook");
+    assert.equal(config.redisUrl, "redis://127.0.0.1:6379");
+    assert.equal(config.webhook.port, 8443);
+    assert.equal(config.webhook.bodyLimitBytes, 3 * 1024 * 1024);
+    assert.equal(config.ecs.protocol, "https");
+    assert.equal(config.runner.concurrency, 4);
+    assert.equal(config.logLevel, "info");
+    assert.equal(config.kubeconfig, undefined);
+  });
+
+  it("is frozen, so nothing can change it after start", () => {
+    const config = loadConfig(WEBHOOK_ENV, "webhook");
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.webhook) && Object.isFrozen(config.ecs));
+  });
+
+  it("reads every variable it knows", () => {
+    const config = loadConfig({
+      ...WEBHOOK_ENV,
+      REDIS_URL: "rediss://:secret@redis.zoneferry:6380/2",
+      KUBECONFIG: "/home/me/.kube/config",
+      ECS_REGION_ID: "cn-shanghai",
+      ECS_ENDPOINT: "127.0.0.1:9100",
+      ECS_PROTOCOL: "http",
+      ECS_CACHE_TTL: "1m",
+      WEBHOOK_PORT: "9443",
+      WEBHOOK_BODY_LIMIT: "1Mi",
+      WEBHOOK_ENQUEUE_TIMEOUT: "250ms",
+      WEBHOOK_ECS_TIMEOUT: "2s",
+      RUNNER_IDENTITY: "system:serviceaccount:zoneferry:runner",
+      RUNNER_CONCURRENCY: "8",
+      METRICS_PORT: "9091",
+      LOG_LEVEL: "debug",
+    }, "webhook");
+    assert.equal(config.ecs.endpoint, "127.0.0.1:9100");
+    assert.equal(config.ecs.cacheTtlMs, 60_000);
+    assert.equal(config.webhook.bodyLimitBytes, 1024 * 1024);
+    assert.equal(config.webhook.enqueueTimeoutMs, 250);
+    assert.equal(config.runner.identity, "system:serviceaccount:zoneferry:runner");
+    assert.equal(config.logLevel, "debug");
+  });
+
+  it("names every missing required variable of the webhook", () => {
+    assert.deepEqual(problems({}), [
+      "WEBHOOK_TLS_CERT is not set; set it to the PEM certificate file",
+      "WEBHOOK_TLS_KEY is not set; set it to the PEM private key file",
+    ]);
+  });
+
+  it("requires the ECS region for the runner", () => {
+    assert.deepEqual(problems({}, "runner"), ["ECS_REGION_ID is not set; set it to the region of the cluster's disks, e.g. cn-shanghai"]);
+  });
+
+  it("names each malformed value with what is allowed, all at once", () => {
+    assert.deepEqual(problems({
+      ...WEBHOOK_ENV,
+      REDIS_URL: "localhost:6379",
+      WEBHOOK_PORT: "84430",
+      ECS_PROTOCOL: "ftp",
+      ECS_ENDPOINT: "https://ecs.aliyuncs.com",
+      WEBHOOK_ENQUEUE_TIMEOUT: "10s",
+      WEBHOOK_BODY_LIMIT: "3GB",
+      RUNNER_CONCURRENCY: "zero",
+      LOG_LEVEL: "loud",
+    }), [
+      'REDIS_URL="localhost:6379" is not a Redis URL; write it like redis://host:6379 or rediss://user:password@host:6380/0',
+      'ECS_ENDPOINT="https://ecs.aliyuncs.com" is not host[:port]; write it like ecs.cn-shanghai.aliyuncs.com or 127.0.0.1:9100, without a scheme (ECS_PROTOCOL sets it)',
+      'ECS_PROTOCOL="ftp" is not allowed; use one of https, http',
+      'WEBHOOK_PORT="84430" is not a TCP port; use a whole number from 1 to 65535',
+      'WEBHOOK_BODY_LIMIT="3GB" is not a size from 64Ki to 64Mi; write it like 3Mi, 512Ki or 3145728',
+      'WEBHOOK_ENQUEUE_TIMEOUT="10s" is not a duration from 10ms to 4000ms; write it like "500ms", "2s" or "5m"',
+      'RUNNER_CONCURRENCY="zero" is not a number of StatefulSets; use a whole number from 1 to 64',
+      'LOG_LEVEL="loud" is not allowed; use one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
+  it("shows every problem in the error message a failed start prints", () => {
+    assert.throws(() => loadConfig({ WEBHOOK_PORT: "x" }, "webhook"), /invalid configuration:\n  - WEBHOOK_PORT="x" is not a TCP port/);
+  });
+});
