@@ -105,7 +105,7 @@ function zoneDenials(request: MigrationRequest, view: ClusterView, sts: V1Statef
   const pod = sts.spec?.template.spec;
   return request.targetZones
     .map((zone) => zoneCapacity(zone, view.listNodes(), pod))
-    .filter((capacity) => capacity.schedulable === 0)
+    .filter((capacity) => !capacity.usable)
     .map(describeEmptyZone);
 }
 

@@ -33,26 +33,43 @@ export interface ClusterObjects {
   readonly zoneMigrations?: readonly ZoneMigration[];
 }
 
-const key = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ""}/${name ?? ""}`;
+type Named = { metadata?: { namespace?: string; name?: string } };
 
-function index<T extends { metadata?: { namespace?: string; name?: string } }>(items: readonly T[] | undefined): Map<string, T> {
-  return new Map((items ?? []).map((item) => [key(item.metadata?.namespace, item.metadata?.name), item]));
+/**
+ * Objects by namespace, then name: the layout of client-node's informer cache, and no string is
+ * built per lookup on the admission path.
+ */
+class ObjectIndex<T extends Named> {
+  readonly #byNamespace = new Map<string, Map<string, T>>();
+
+  constructor(items: readonly T[] | undefined) {
+    for (const item of items ?? []) {
+      const namespace = item.metadata?.namespace ?? "";
+      let names = this.#byNamespace.get(namespace);
+      if (names === undefined) this.#byNamespace.set(namespace, (names = new Map()));
+      names.set(item.metadata?.name ?? "", item);
+    }
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.#byNamespace.get(namespace)?.get(name);
+  }
 }
 
 /** A view over a fixed set of objects, indexed once: a point-in-time snapshot of the cluster. */
 export class SnapshotClusterView implements ClusterView {
-  readonly #statefulSets: Map<string, V1StatefulSet>;
-  readonly #claims: Map<string, V1PersistentVolumeClaim>;
-  readonly #volumes: Map<string, V1PersistentVolume>;
-  readonly #classes: Map<string, V1StorageClass>;
+  readonly #statefulSets: ObjectIndex<V1StatefulSet>;
+  readonly #claims: ObjectIndex<V1PersistentVolumeClaim>;
+  readonly #volumes: ObjectIndex<V1PersistentVolume>;
+  readonly #classes: ObjectIndex<V1StorageClass>;
   readonly #nodes: readonly V1Node[];
   readonly #migrations: readonly ZoneMigration[];
 
   constructor(objects: ClusterObjects) {
-    this.#statefulSets = index(objects.statefulSets);
-    this.#claims = index(objects.persistentVolumeClaims);
-    this.#volumes = index(objects.persistentVolumes);
-    this.#classes = index(objects.storageClasses);
+    this.#statefulSets = new ObjectIndex(objects.statefulSets);
+    this.#claims = new ObjectIndex(objects.persistentVolumeClaims);
+    this.#volumes = new ObjectIndex(objects.persistentVolumes);
+    this.#classes = new ObjectIndex(objects.storageClasses);
     this.#nodes = objects.nodes ?? [];
     this.#migrations = objects.zoneMigrations ?? [];
   }
@@ -61,16 +78,16 @@ export class SnapshotClusterView implements ClusterView {
     return true;
   }
   getStatefulSet(namespace: string, name: string): V1StatefulSet | undefined {
-    return this.#statefulSets.get(key(namespace, name));
+    return this.#statefulSets.get(namespace, name);
   }
   getPersistentVolumeClaim(namespace: string, name: string): V1PersistentVolumeClaim | undefined {
-    return this.#claims.get(key(namespace, name));
+    return this.#claims.get(namespace, name);
   }
   getPersistentVolume(name: string): V1PersistentVolume | undefined {
-    return this.#volumes.get(key(undefined, name));
+    return this.#volumes.get("", name);
   }
   getStorageClass(name: string): V1StorageClass | undefined {
-    return this.#classes.get(key(undefined, name));
+    return this.#classes.get("", name);
   }
   listNodes(): readonly V1Node[] {
     return this.#nodes;

@@ -11,6 +11,7 @@ export const DISK_ZONE_KEY = "topology.diskplugin.csi.alibabacloud.com/zone";
 export const ZONE_KEY = "topology.kubernetes.io/zone";
 const LEGACY_ZONE_KEY = "failure-domain.beta.kubernetes.io/zone";
 const DISK_TYPE_LABEL = "csi.alibabacloud.com/disktype";
+const ZONE_KEYS: ReadonlySet<string> = new Set([DISK_ZONE_KEY, ZONE_KEY, LEGACY_ZONE_KEY]);
 
 /** The ESSD family: the only categories with instant-access snapshots zoneferry relies on. */
 export const ESSD_FAMILY: ReadonlySet<string> = new Set(["cloud_essd", "cloud_auto", "cloud_essd_entry"]);
@@ -101,8 +102,7 @@ export function volumeZone(pv: V1PersistentVolume): string | undefined {
   const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
   for (const term of terms) {
     for (const expression of term.matchExpressions ?? []) {
-      const zoneKey = [DISK_ZONE_KEY, ZONE_KEY, LEGACY_ZONE_KEY].includes(expression.key);
-      if (zoneKey && expression.operator === "In" && expression.values?.length === 1) return expression.values[0];
+      if (ZONE_KEYS.has(expression.key) && expression.operator === "In" && expression.values?.length === 1) return expression.values[0];
     }
   }
   const labels = pv.metadata?.labels ?? {};

@@ -28,21 +28,24 @@ export function nodeMisfit(node: V1Node, pod: V1PodSpec | undefined): NodeMisfit
 export interface ZoneCapacity {
   readonly zone: string;
   readonly nodesSeen: number;
-  readonly schedulable: number;
-  /** How many nodes of the zone fail for each reason. */
+  /** True when at least one node of the zone can run the pods. */
+  readonly usable: boolean;
+  /** How many nodes of the zone fail for each reason; counted only when none is usable. */
   readonly misfits: ReadonlyMap<NodeMisfit, number>;
 }
 
 export function zoneCapacity(zone: string, nodes: readonly V1Node[], pod: V1PodSpec | undefined): ZoneCapacity {
   const inZone = nodes.filter((node) => nodeZone(node) === zone);
-  const misfits = new Map<NodeMisfit, number>();
-  let schedulable = 0;
-  for (const node of inZone) {
-    const misfit = nodeMisfit(node, pod);
-    if (misfit === undefined) schedulable++;
-    else misfits.set(misfit, (misfits.get(misfit) ?? 0) + 1);
+  // One usable node is enough for admission; reasons are only counted for the denial message.
+  if (inZone.some((node) => nodeMisfit(node, pod) === undefined)) {
+    return { zone, nodesSeen: inZone.length, usable: true, misfits: new Map() };
   }
-  return { zone, nodesSeen: inZone.length, schedulable, misfits };
+  const misfits = new Map<NodeMisfit, number>();
+  for (const node of inZone) {
+    const misfit = nodeMisfit(node, pod)!;
+    misfits.set(misfit, (misfits.get(misfit) ?? 0) + 1);
+  }
+  return { zone, nodesSeen: inZone.length, usable: false, misfits };
 }
 
 function blocks(taint: V1Taint): boolean {

@@ -85,8 +85,9 @@ function emptiestZone(targetZones: readonly string[], counts: ReadonlyMap<string
 }
 
 function place(ordinal: OrdinalInput, zone: string): OrdinalPlacement {
+  // Code-unit order, not localeCompare: the plan must not depend on the process's locale.
   const volumes = [...ordinal.volumes]
-    .sort((a, b) => a.claim.localeCompare(b.claim))
+    .sort((a, b) => (a.claim < b.claim ? -1 : a.claim > b.claim ? 1 : 0))
     .map((volume) => ({ claim: volume.claim, fromZone: volume.zone, toZone: zone, move: volume.zone !== zone }));
   return { ordinal: ordinal.ordinal, zone, volumes };
 }

@@ -6,13 +6,17 @@
 # Usage:   BIN=$(bash scripts/control-plane/build.sh)
 # stdout:  only the bin directory (last line); all progress goes to stderr.
 # Cache:   ${ZONEFERRY_CACHE:-$HOME/.cache/zoneferry}/k8s/<k8s>-etcd<ver>-kwok<ver>/bin
-#          A warm cache makes this a no-op; a cold one takes 10-30 min on 2 cores.
+#          A warm cache makes this a no-op; a cold one took ~10 min on 2 cores (~5 GB
+#          of Go module and build cache), and ~30 s with warm Go caches.
+#          Beside bin/ sits kwok-stages.yaml (pass it to `kwok --config`): kwok >= 0.8 has no
+#          built-in stages and exits with "no stages found" without one.
 # Env:     KUBEBUILDER_ASSETS=<dir> holding all six binaries skips the build entirely.
 set -euo pipefail
 
 # --- Versions (override with env) ----------------------------------------------------------
 # Newest Kubernetes patch that `go list -m -versions k8s.io/kubernetes` lists on the proxy and
 # whose go.mod asks for a Go we have (1.36.x wants go 1.26.0; the machines ship 1.26.8).
+# (Some unlisted newer patches resolve but fail checksum-database verification.)
 K8S_VERSION="${ZONEFERRY_K8S_VERSION:-v1.36.3}"
 # The etcd that Kubernetes 1.36 pins and tests against (build/dependencies.yaml, kubeadm).
 # Anything >= 3.5.13 keeps the apiserver's RequestWatchProgress/watch-list support on;
@@ -57,8 +61,10 @@ CACHE_ROOT="${ZONEFERRY_CACHE:-$HOME/.cache/zoneferry}/k8s"
 KEY="${K8S_VERSION#v}-etcd${ETCD_VERSION#v}-kwok${KWOK_VERSION#v}"
 FINAL="$CACHE_ROOT/$KEY"
 
+cache_complete() { has_all_binaries "$FINAL/bin" && [[ -s "$FINAL/kwok-stages.yaml" ]]; }
+
 # --- Warm cache: nothing to do ---------------------------------------------------------------
-if has_all_binaries "$FINAL/bin"; then
+if cache_complete; then
   printf '%s\n' "$FINAL/bin"
   exit 0
 fi
@@ -66,14 +72,14 @@ fi
 command -v go >/dev/null || die "go is not on PATH (Go >= 1.26 is needed)"
 mkdir -p "$CACHE_ROOT"
 
-# Two parallel callers (e.g. two test runners on a fresh machine) would each spend ~20 min of
+# Two parallel callers (e.g. two test runners on a fresh machine) would each spend ~10 min of
 # both cores on the same build; let the second wait for the first and reuse its result.
 exec 9>"$CACHE_ROOT/.lock"
 if ! flock -n 9; then
   log "another build holds $CACHE_ROOT/.lock; waiting for it"
   flock 9
 fi
-if has_all_binaries "$FINAL/bin"; then
+if cache_complete; then
   printf '%s\n' "$FINAL/bin"
   exit 0
 fi
@@ -192,6 +198,23 @@ t=$SECONDS
   -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
   "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION") >&2
 log "built kwok in $((SECONDS - t))s"
+
+# The stage set of kwok's own "fast" preset (kustomize/stage/fast): nodes turn Ready and keep
+# a Lease heartbeat, pods turn Running/Ready, Job pods complete, deleted pods go away.
+# Taken from the same module version so the Stage schema always matches the binary.
+KWOK_DIR=$(mod_file "sigs.k8s.io/kwok@$KWOK_VERSION" Dir)
+stage_files=()
+for d in node/fast node/heartbeat-with-lease pod/fast; do
+  for f in "$KWOK_DIR/kustomize/stage/$d"/*.yaml; do
+    [[ "$(basename "$f")" == kustomization.yaml ]] || stage_files+=("$f")
+  done
+done
+((${#stage_files[@]} > 0)) || die "no kwok stage files under $KWOK_DIR/kustomize/stage"
+for f in "${stage_files[@]}"; do
+  printf -- '---\n'
+  cat "$f"
+done >"$WORK/kwok-stages.yaml"
+log "wrote kwok-stages.yaml (${#stage_files[@]} stages)"
 
 # --- Check, then publish ---------------------------------------------------------------------
 has_all_binaries "$WORK/bin" || die "build finished without all of: ${BINARIES[*]}"

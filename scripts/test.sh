@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone on a fresh machine: sets up Node 24, the npm
+# dependencies, Redis and the Kubernetes control-plane binaries (built once, cached), then
+# type-checks, lints and runs every test. Extra arguments go to `node --test` (e.g. a file).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=scripts/setup.sh
+. scripts/setup.sh
+ZONEFERRY_K8S_BIN="$(bash scripts/control-plane/build.sh)"
+export ZONEFERRY_K8S_BIN
+
+echo "[test] type check" >&2
+npx --no-install tsc -p tsconfig.json --noEmit
+echo "[test] lint" >&2
+npx --no-install eslint --max-warnings 0 .
+
+if [ $# -gt 0 ]; then
+  exec node --test --test-reporter=spec --test-concurrency=1 "$@"
+fi
+# Unit and HTTP tests in parallel; tests that start servers (Redis, kube-apiserver) one file at a time.
+node --test --test-reporter=spec "test/unit/**/*.test.ts" "test/http/**/*.test.ts"
+node --test --test-reporter=spec --test-concurrency=1 "test/integration/**/*.test.ts"
