@@ -36,6 +36,8 @@ export default tseslint.config(
       "@typescript-eslint/no-non-null-assertion": "off",
       "no-console": "off",
       "max-params": "off",
+      // node:test's describe/it return promises the runner itself awaits.
+      "@typescript-eslint/no-floating-promises": ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"] }] }],
     },
   },
   {

@@ -30,7 +30,7 @@ interface Result {
 async function startServer(mode: string, certFile: string, keyFile: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [...(process.env["BENCH_PROF"] ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof2"] : []), join(import.meta.dirname, "webhook-bench-server.ts"), mode, certFile, keyFile], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once("data", (chunk: Buffer) => { resolve(Number(chunk.toString().trim())); });
+    child.stdout.once("data", (chunk: Buffer) => { resolve(Number(chunk.toString().trim())); });
     child.once("exit", (code) => { reject(new Error(`${mode} server exited with ${code}`)); });
   });
   return { child, port };

@@ -46,7 +46,10 @@ class ObjectIndex<T extends Named> {
     for (const item of items ?? []) {
       const namespace = item.metadata?.namespace ?? "";
       let names = this.#byNamespace.get(namespace);
-      if (names === undefined) this.#byNamespace.set(namespace, (names = new Map()));
+      if (names === undefined) {
+        names = new Map<string, T>();
+        this.#byNamespace.set(namespace, names);
+      }
       names.set(item.metadata?.name ?? "", item);
     }
   }

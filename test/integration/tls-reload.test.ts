@@ -67,7 +67,7 @@ describe("serving HTTPS with certificates from files", () => {
     const good = await handshake(server.port, certs.caFile);
     const other = makeCerts();
     copyFileSync(other.certFile, certs.certFile); // certificate changed, key not: a half-done rotation
-    await eventually(async () => logs.some((line) => line["msg"] === "serving certificate not reloaded: files are not a valid pair yet"), "the bad pair is noticed");
+    await eventually(() => Promise.resolve(logs.some((line) => line["msg"] === "serving certificate not reloaded: files are not a valid pair yet")), "the bad pair is noticed");
     assert.equal((await handshake(server.port, certs.caFile)).fingerprint, good.fingerprint);
     copyFileSync(join(other.dir, "tls.key"), certs.keyFile); // the rotation completes
     await eventually(async () => (await handshake(server.port, other.caFile)).fingerprint !== good.fingerprint, "the completed pair is served");

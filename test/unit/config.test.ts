@@ -92,6 +92,6 @@ describe("configuration", () => {
   });
 
   it("shows every problem in the error message a failed start prints", () => {
-    assert.throws(() => loadConfig({ WEBHOOK_PORT: "x" }, "webhook"), /invalid configuration:\n  - WEBHOOK_PORT="x" is not a TCP port/);
+    assert.throws(() => loadConfig({ WEBHOOK_PORT: "x" }, "webhook"), /invalid configuration:\n {2}- WEBHOOK_PORT="x" is not a TCP port/);
   });
 });

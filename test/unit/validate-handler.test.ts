@@ -46,7 +46,7 @@ describe("admitting a new zone move", () => {
       retry: "",
       requestedBy: USER,
     });
-    assert.match(decision.enqueue!.migrationId, /^[0-9a-f]{12}$/);
+    assert.match(decision.enqueue.migrationId, /^[0-9a-f]{12}$/);
   });
 
   it("treats a changed retry value as a new request for the same zones", async () => {
