@@ -101,7 +101,12 @@ class ResilientInformer<T extends KubernetesObject> {
     if (this.#stopped || this.#timer !== undefined) return;
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, this.#options.maxBackoffMs);
-    this.#options.logger.warn({ resource: this.#resource, err: error, retryInMs: delay }, "watch failed; re-listing after a backoff");
+    if ((error as { code?: number }).code === 404) {
+      // The resource is not served (the ZoneMigration CRD before the runner installs it): expected, quiet.
+      this.#options.logger.debug({ resource: this.#resource, retryInMs: delay }, "resource not served yet; listing again later");
+    } else {
+      this.#options.logger.warn({ resource: this.#resource, err: error, retryInMs: delay }, "watch failed; re-listing after a backoff");
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.start();

@@ -1,26 +1,15 @@
 /** A real Redis (Debian's redis-server) on a free loopback port, started per test file. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { freePort } from "../../sandbox/processes.ts";
 
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => { resolve(typeof address === "object" && address !== null ? address.port : 0); });
-    });
-  });
 }
 
 export async function startRedis(): Promise<RedisServer> {

@@ -1,0 +1,111 @@
+/**
+ * A real Kubernetes control plane on loopback: etcd and kube-apiserver built from the Go module
+ * proxy (scripts/control-plane/build.sh). Tests and the sandbox start it the same way. Admission
+ * webhooks are on (the API server's defaults), authentication is by client certificate.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPki, writeKubeconfig, type Pki } from "./pki.ts";
+import { freePort, startProcess, waitFor, type Managed } from "./processes.ts";
+
+export interface ControlPlane {
+  readonly dir: string;
+  readonly binDir: string;
+  readonly server: string;
+  readonly pki: Pki;
+  /** Kubeconfig of the admin (group system:masters). */
+  readonly kubeconfig: string;
+  /** Writes a kubeconfig for another user (groups decide what RBAC lets it do). */
+  kubeconfigFor(user: string, groups?: readonly string[]): string;
+  /** Stops and starts kube-apiserver on the same port: every open watch breaks. */
+  restartApiServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const REPO = join(import.meta.dirname, "..");
+
+/** The folder of control-plane binaries: ZONEFERRY_K8S_BIN when set, else built (or found) in the cache. */
+export function controlPlaneBinaries(env: Readonly<Record<string, string | undefined>>): string {
+  const given = env["ZONEFERRY_K8S_BIN"];
+  if (given !== undefined && given !== "") return given;
+  const output = execFileSync("bash", [join(REPO, "scripts/control-plane/build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  return output.trim().split("\n").at(-1)!;
+}
+
+export async function startControlPlane(binDir: string): Promise<ControlPlane> {
+  const dir = mkdtempSync(join(tmpdir(), "zf-cp-"));
+  const pkiDir = join(dir, "pki");
+  mkdirSync(pkiDir);
+  const pki = createPki(pkiDir);
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${apiPort}`;
+  const admin = pki.client("zoneferry-admin", ["system:masters"]);
+  const kubeconfig = join(dir, "admin.kubeconfig");
+  writeKubeconfig(kubeconfig, { server, caFile: pki.caFile, client: admin, user: "zoneferry-admin" });
+
+  const etcd = startProcess("etcd", join(binDir, "etcd"), [
+    "--name=zoneferry", `--data-dir=${join(dir, "etcd")}`,
+    `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=zoneferry=http://127.0.0.1:${etcdPeer}`,
+    // A throw-away cluster: durability costs seconds per write on a busy disk and buys nothing.
+    "--unsafe-no-fsync", "--log-level=warn",
+  ], join(dir, "etcd.log"));
+
+  const apiServerArgs = [
+    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiPort}`, `--cert-dir=${pkiDir}`,
+    `--tls-cert-file=${pki.apiServer.certFile}`, `--tls-private-key-file=${pki.apiServer.keyFile}`,
+    `--client-ca-file=${pki.caFile}`,
+    `--service-account-issuer=${server}`, `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    "--service-cluster-ip-range=10.0.0.0/24", "--authorization-mode=RBAC", "--allow-privileged=true",
+    // No token controller runs here; pods use no service account tokens.
+    "--disable-admission-plugins=ServiceAccount",
+  ];
+  let apiServer: Managed | undefined;
+  const startApiServer = async (): Promise<void> => {
+    const started = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), apiServerArgs, join(dir, "apiserver.log"));
+    apiServer = started;
+    await waitFor(() => ready(server, pki, admin), 60_000, () => `kube-apiserver not ready within 60s:\n${started.tail()}\netcd:\n${etcd.tail(5)}`);
+  };
+  await startApiServer();
+
+  return {
+    dir,
+    binDir,
+    server,
+    pki,
+    kubeconfig,
+    kubeconfigFor(user, groups = []) {
+      const file = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, "_")}.kubeconfig`);
+      writeKubeconfig(file, { server, caFile: pki.caFile, client: pki.client(user, groups), user });
+      return file;
+    },
+    async restartApiServer() {
+      await apiServer?.stop();
+      await startApiServer();
+    },
+    async stop() {
+      // The API server first: stopped together, both wait out long shutdown timeouts.
+      await apiServer?.stop();
+      await etcd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function ready(server: string, pki: Pki, client: { certFile: string; keyFile: string }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${server}/readyz`, { ca: readFileSync(pki.caFile), cert: readFileSync(client.certFile), key: readFileSync(client.keyFile), timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once("error", () => { resolve(false); });
+    req.once("timeout", () => { req.destroy(); });
+    req.end();
+  });
+}
