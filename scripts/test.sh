@@ -18,6 +18,6 @@ npx --no-install eslint --max-warnings 0 .
 if [ $# -gt 0 ]; then
   exec node --test --test-reporter=spec --test-concurrency=1 "$@"
 fi
-# Unit and HTTP tests in parallel; tests that start servers (Redis, kube-apiserver) one file at a time.
-node --test --test-reporter=spec "test/unit/**/*.test.ts" "test/http/**/*.test.ts"
-node --test --test-reporter=spec --test-concurrency=1 "test/integration/**/*.test.ts"
+# One run, one summary. Two files at a time: each file's servers (Redis, kube-apiserver) use
+# their own free ports and folders, and two cores carry two control planes.
+exec node --test --test-reporter=spec --test-concurrency=2 "test/**/*.test.ts"
