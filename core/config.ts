@@ -18,6 +18,10 @@ export interface Config {
     readonly protocol: "https" | "http";
     /** How long an ECS answer stays in the webhook's cache. */
     readonly cacheTtlMs: number;
+    readonly connectTimeoutMs: number;
+    readonly readTimeoutMs: number;
+    /** Explicit keys (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET); undefined uses the credentials default chain (RRSA, ...). */
+    readonly accessKey: { readonly id: string; readonly secret: string; readonly securityToken?: string } | undefined;
   };
   readonly webhook: {
     readonly port: number;
@@ -64,6 +68,9 @@ export function loadConfig(env: Env, component: Component): Config {
       endpoint: reader.endpoint("ECS_ENDPOINT"),
       protocol: reader.oneOf("ECS_PROTOCOL", ["https", "http"] as const, "https"),
       cacheTtlMs: reader.duration("ECS_CACHE_TTL", "5m", { min: 0, max: 86_400_000 }),
+      connectTimeoutMs: reader.duration("ECS_CONNECT_TIMEOUT", "5s", { min: 100, max: 120_000 }),
+      readTimeoutMs: reader.duration("ECS_READ_TIMEOUT", "10s", { min: 100, max: 120_000 }),
+      accessKey: reader.accessKey(),
     },
     webhook: {
       port: reader.integer("WEBHOOK_PORT", 8443, { min: 1, max: 65_535, what: "a TCP port" }),
@@ -150,6 +157,19 @@ class EnvReader {
     if (value === undefined || /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value)) return value;
     this.problems.push(`${name}=${JSON.stringify(value)} is not host[:port]; write it like ecs.cn-shanghai.aliyuncs.com or 127.0.0.1:9100, without a scheme (ECS_PROTOCOL sets it)`);
     return undefined;
+  }
+
+  /** Both halves of an AccessKey or neither: half a key is a mistake, not a request for the default chain. */
+  accessKey(): Config["ecs"]["accessKey"] {
+    const id = this.optional("ALIBABA_CLOUD_ACCESS_KEY_ID");
+    const secret = this.optional("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+    const securityToken = this.optional("ALIBABA_CLOUD_SECURITY_TOKEN");
+    if (id === undefined && secret === undefined) return undefined;
+    if (id === undefined || secret === undefined) {
+      this.problems.push(`${id === undefined ? "ALIBABA_CLOUD_ACCESS_KEY_ID" : "ALIBABA_CLOUD_ACCESS_KEY_SECRET"} is not set but its other half is; set both, or neither to use the default credential chain (RRSA, ...)`);
+      return undefined;
+    }
+    return securityToken === undefined ? { id, secret } : { id, secret, securityToken };
   }
 
   byteSize(name: string, fallback: number): number {

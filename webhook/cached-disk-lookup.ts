@@ -5,6 +5,12 @@
  */
 import type { DiskCloud, DiskFacts, DiskLookup, Lookup } from "../core/disk-cloud.ts";
 
+/** The part of the cloud admission reads. */
+export interface DiskCatalog {
+  describeDisks(diskIds: readonly string[], signal?: AbortSignal): Promise<readonly DiskFacts[]>;
+  availableDiskCategories: DiskCloud["availableDiskCategories"];
+}
+
 export interface CachedDiskLookupOptions {
   readonly ttlMs: number;
   readonly deadlineMs: number;
@@ -17,7 +23,7 @@ interface Entry<T> {
   readonly value: T;
 }
 
-export function cachedDiskLookup(cloud: DiskCloud, options: CachedDiskLookupOptions): DiskLookup {
+export function cachedDiskLookup(cloud: DiskCatalog, options: CachedDiskLookupOptions): DiskLookup {
   const now = options.now ?? Date.now;
   const disks = new Map<string, Entry<DiskFacts>>();
   const zones = new Map<string, Entry<ReadonlySet<string>>>();

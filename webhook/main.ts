@@ -5,6 +5,8 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { NO_CLOUD } from "../core/disk-cloud.ts";
+import { diskCloudFromConfig } from "../core/ecs/disk-cloud-from-config.ts";
+import { cachedDiskLookup } from "./cached-disk-lookup.ts";
 import { createApp } from "./app.ts";
 import { queueEnqueuer } from "./enqueuer.ts";
 import { startInformerView } from "./informer-view.ts";
@@ -23,8 +25,9 @@ async function main(): Promise<void> {
   const view = startInformerView(kubeconfig, { logger });
   const migrations = connectMigrationQueue(config.redisUrl, logger);
   const metrics = createMetrics();
-  // The ECS adapter is wired here once it exists; meanwhile every ECS check warns "ECS unreachable".
-  const cloud = NO_CLOUD;
+  // Without ECS_REGION_ID there is no cloud to ask: every ECS check warns "ECS unreachable".
+  const diskCloud = diskCloudFromConfig(config);
+  const cloud = diskCloud === undefined ? NO_CLOUD : cachedDiskLookup(diskCloud, { ttlMs: config.ecs.cacheTtlMs, deadlineMs: config.webhook.ecsTimeoutMs });
   const app = createApp({
     context: { view, cloud, runnerIdentity: config.runner.identity },
     enqueuer: queueEnqueuer({ queue: migrations.queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger }),

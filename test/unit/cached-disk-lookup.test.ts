@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { DiskCloud, DiskFacts } from "../../core/disk-cloud.ts";
-import { cachedDiskLookup } from "../../webhook/cached-disk-lookup.ts";
+import type { DiskFacts } from "../../core/disk-cloud.ts";
+import { cachedDiskLookup, type DiskCatalog } from "../../webhook/cached-disk-lookup.ts";
 
 /**
  * A scripted DiskCloud: answers from a table, counts calls, and can hang until aborted. It stands
@@ -16,7 +16,7 @@ function scriptedCloud(options: { hang?: boolean; fail?: string } = {}) {
       signal?.addEventListener("abort", () => { calls.aborted++; reject(new Error("aborted")); });
     });
   };
-  const cloud: DiskCloud = {
+  const cloud = {
     describeDisks: (ids, signal) => {
       calls.disks.push([...ids]);
       return answer<readonly DiskFacts[]>(ids.filter((id) => id !== "d-gone").map((diskId) => ({ diskId, zoneId: "cn-shanghai-m", category: "cloud_essd" })), signal);
@@ -25,7 +25,7 @@ function scriptedCloud(options: { hang?: boolean; fail?: string } = {}) {
       calls.zones.push(zone);
       return answer<ReadonlySet<string>>(new Set(["cloud_essd"]), signal);
     },
-  };
+  } satisfies { describeDisks: (ids: readonly string[], signal?: AbortSignal) => Promise<readonly DiskFacts[]>; availableDiskCategories: DiskCatalog["availableDiskCategories"] };
   return { cloud, calls };
 }
 

@@ -91,6 +91,25 @@ describe("configuration", () => {
     ]);
   });
 
+  it("refuses half an AccessKey instead of silently falling back to the default chain", () => {
+    assert.deepEqual(problems({ ...WEBHOOK_ENV, ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample" }), [
+      "ALIBABA_CLOUD_ACCESS_KEY_SECRET is not set but its other half is; set both, or neither to use the default credential chain (RRSA, ...)",
+    ]);
+  });
+
+  it("takes an explicit AccessKey pair (and STS token) or leaves credentials to the default chain", () => {
+    assert.equal(loadConfig(WEBHOOK_ENV, "webhook").ecs.accessKey, undefined);
+    const config = loadConfig({ ...WEBHOOK_ENV, ALIBABA_CLOUD_ACCESS_KEY_ID: "id", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "secret", ALIBABA_CLOUD_SECURITY_TOKEN: "sts" }, "webhook");
+    assert.deepEqual(config.ecs.accessKey, { id: "id", secret: "secret", securityToken: "sts" });
+  });
+
+  it("reads the ECS timeouts as durations", () => {
+    const config = loadConfig({ ...WEBHOOK_ENV, ECS_CONNECT_TIMEOUT: "2s", ECS_READ_TIMEOUT: "30s" }, "webhook");
+    assert.equal(config.ecs.connectTimeoutMs, 2_000);
+    assert.equal(config.ecs.readTimeoutMs, 30_000);
+    assert.match(problems({ ...WEBHOOK_ENV, ECS_READ_TIMEOUT: "forever" })[0]!, /^ECS_READ_TIMEOUT="forever" is not a duration/);
+  });
+
   it("shows every problem in the error message a failed start prints", () => {
     assert.throws(() => loadConfig({ WEBHOOK_PORT: "x" }, "webhook"), /invalid configuration:\n {2}- WEBHOOK_PORT="x" is not a TCP port/);
   });

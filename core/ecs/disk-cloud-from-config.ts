@@ -1,0 +1,19 @@
+/** The DiskCloud a process uses, from its configuration: the SDK adapter, or none without a region. */
+import type { Config } from "../config.ts";
+import type { DiskCloud } from "../disk-cloud.ts";
+import { EcsDiskCloud } from "./ecs-disk-cloud.ts";
+import { createEcsClient } from "./ecs-sdk.ts";
+
+export function diskCloudFromConfig(config: Config): DiskCloud | undefined {
+  const { regionId } = config.ecs;
+  if (regionId === undefined) return undefined;
+  const client = createEcsClient({
+    regionId,
+    endpoint: config.ecs.endpoint,
+    protocol: config.ecs.protocol,
+    connectTimeoutMs: config.ecs.connectTimeoutMs,
+    readTimeoutMs: config.ecs.readTimeoutMs,
+    accessKey: config.ecs.accessKey,
+  });
+  return new EcsDiskCloud(client, regionId);
+}

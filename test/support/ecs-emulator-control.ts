@@ -1,0 +1,74 @@
+/** A client of the ECS emulator's control API (/_emulator/), for tests and the sandbox. */
+
+export interface SeedDisk {
+  zoneId: string;
+  category: string;
+  size: number;
+  performanceLevel?: string;
+  status?: "Available" | "In_use";
+  diskId?: string;
+  tags?: Record<string, string>;
+  content?: string;
+  attachedOnce?: boolean;
+}
+
+export interface Fault {
+  action: string;
+  code?: string;
+  httpStatus?: number;
+  message?: string;
+  times?: number;
+  after?: number;
+  probability?: number;
+  retryAfterMs?: number;
+  delayMs?: number;
+  hang?: boolean;
+}
+
+export interface LoggedRequest {
+  readonly action: string;
+  readonly status: number;
+  readonly code?: string;
+}
+
+export interface EmulatorControl {
+  seedDisk(disk: SeedDisk): Promise<{ DiskId?: string; diskId?: string }>;
+  setContent(diskId: string, content: string): Promise<void>;
+  content(diskId: string): Promise<string | undefined>;
+  attach(diskId: string, instanceId: string): Promise<void>;
+  inject(fault: Fault): Promise<void>;
+  clearFaults(): Promise<void>;
+  requests(): Promise<LoggedRequest[]>;
+  clearRequests(): Promise<void>;
+  reset(): Promise<void>;
+}
+
+export function emulatorControl(baseUrl: string): EmulatorControl {
+  const call = async (method: string, path: string, body?: unknown, raw = false): Promise<Response> => {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = raw ? String(body) : JSON.stringify(body);
+      init.headers = { "content-type": raw ? "application/octet-stream" : "application/json" };
+    }
+    return fetch(`${baseUrl}/_emulator${path}`, init);
+  };
+  const ok = async (response: Promise<Response>): Promise<Response> => {
+    const answer = await response;
+    if (!answer.ok) throw new Error(`emulator control ${answer.url}: ${answer.status} ${await answer.text()}`);
+    return answer;
+  };
+  return {
+    seedDisk: async (disk) => (await (await ok(call("POST", "/disks", disk))).json()) as { DiskId?: string; diskId?: string },
+    setContent: async (diskId, content) => { await ok(call("PUT", `/disks/${diskId}/content`, content, true)); },
+    content: async (diskId) => {
+      const answer = await call("GET", `/disks/${diskId}/content`);
+      return answer.status === 404 ? undefined : answer.text();
+    },
+    attach: async (diskId, instanceId) => { await ok(call("POST", `/disks/${diskId}/attach`, { instanceId })); },
+    inject: async (fault) => { await ok(call("POST", "/faults", fault)); },
+    clearFaults: async () => { await ok(call("DELETE", "/faults")); },
+    requests: async () => (await (await ok(call("GET", "/requests"))).json()) as LoggedRequest[],
+    clearRequests: async () => { await ok(call("DELETE", "/requests")); },
+    reset: async () => { await ok(call("POST", "/reset")); },
+  };
+}
