@@ -9,7 +9,10 @@ import * as credentialsModule from "@alicloud/credentials";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
 
 type Models = typeof ecsModule;
-type Instance<K extends keyof Models> = Models[K] extends abstract new (...args: never[]) => infer R ? R : never;
+
+/** An instance of one of the SDK's model classes, e.g. `EcsModel<"CreateDiskRequest">`. */
+export type EcsModel<K extends keyof Models> = Models[K] extends abstract new (...args: never[]) => infer R ? R : never;
+type Instance<K extends keyof Models> = EcsModel<K>;
 
 /**
  * The SDK calls zoneferry makes. The SDK's own Client type does not survive NodeNext resolution
@@ -44,7 +47,17 @@ function commonJsDefault<T>(namespace: { default: T }): T {
   return inner ?? namespace.default;
 }
 
-const EcsClientClass = commonJsDefault(ecsModule) as unknown as new (config: $OpenApiUtil.Config) => EcsClient;
+/**
+ * The SDK's Client class, typed by the caller with the calls it makes (the SDK's own type is lost,
+ * see `EcsClient`).
+ */
+// T is the caller's typing of the untyped class: it appears once by design.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+export function ecsClientConstructor<T>(): new (config: $OpenApiUtil.Config) => T {
+  return commonJsDefault(ecsModule) as unknown as new (config: $OpenApiUtil.Config) => T;
+}
+
+const EcsClientClass = ecsClientConstructor<EcsClient>();
 // The default chain: ALIBABA_CLOUD_ACCESS_KEY_* env, RRSA (OIDC token file), CLI profile, ECS RAM role.
 const CredentialClass = commonJsDefault(credentialsModule as unknown as { default: new () => object });
 

@@ -44,10 +44,12 @@ export interface EmulatorControl {
 }
 
 export function emulatorControl(baseUrl: string): EmulatorControl {
-  const call = async (method: string, path: string, body?: unknown, raw = false): Promise<Response> => {
+  /** `body`: a string is sent as raw bytes (disk content), anything else as JSON. */
+  const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
     const init: RequestInit = { method };
     if (body !== undefined) {
-      init.body = raw ? String(body) : JSON.stringify(body);
+      const raw = typeof body === "string";
+      init.body = raw ? body : JSON.stringify(body);
       init.headers = { "content-type": raw ? "application/octet-stream" : "application/json" };
     }
     return fetch(`${baseUrl}/_emulator${path}`, init);
@@ -59,7 +61,7 @@ export function emulatorControl(baseUrl: string): EmulatorControl {
   };
   return {
     seedDisk: async (disk) => (await (await ok(call("POST", "/disks", disk))).json()) as { DiskId?: string; diskId?: string },
-    setContent: async (diskId, content) => { await ok(call("PUT", `/disks/${diskId}/content`, content, true)); },
+    setContent: async (diskId, content) => { await ok(call("PUT", `/disks/${diskId}/content`, content)); },
     content: async (diskId) => {
       const answer = await call("GET", `/disks/${diskId}/content`);
       return answer.status === 404 ? undefined : answer.text();

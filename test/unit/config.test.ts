@@ -92,7 +92,7 @@ describe("configuration", () => {
   });
 
   it("refuses half an AccessKey instead of silently falling back to the default chain", () => {
-    assert.deepEqual(problems({ ...WEBHOOK_ENV, ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample" }), [
+    assert.deepEqual(problems({ ...WEBHOOK_ENV, ALIBABA_CLOUD_ACCESS_KEY_ID: "example-key-id" }), [
       "ALIBABA_CLOUD_ACCESS_KEY_SECRET is not set but its other half is; set both, or neither to use the default credential chain (RRSA, ...)",
     ]);
   });
