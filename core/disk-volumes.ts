@@ -110,10 +110,12 @@ export function volumeZone(pv: V1PersistentVolume): string | undefined {
 }
 
 /**
- * The disk category a PV proves. A list ("cloud_essd,cloud_ssd", from a topology-alltype
- * StorageClass) proves nothing: the driver took the first category the zone offered.
+ * The disk category a PV proves. The CSI driver's label carries the performance level too
+ * (`cloud_essd.PL1`); a list ("cloud_essd,cloud_ssd", from a topology-alltype StorageClass) proves
+ * nothing: the driver took the first category the zone offered.
  */
 export function provenCategory(pv: V1PersistentVolume): string | undefined {
   const candidates = [pv.metadata?.labels?.[DISK_TYPE_LABEL], pv.spec?.csi?.volumeAttributes?.["type"]];
-  return candidates.find((value) => value !== undefined && value !== "" && !value.includes(","));
+  const proof = candidates.find((value) => value !== undefined && value !== "" && !value.includes(","));
+  return proof?.replace(/\.PL\d$/, "");
 }

@@ -79,7 +79,8 @@ export function diskClaim(claim: string, zone: string, diskId: string, options: 
   const pv: V1PersistentVolume = {
     apiVersion: "v1",
     kind: "PersistentVolume",
-    metadata: { name: diskId, labels: onPv ? { "csi.alibabacloud.com/disktype": category } : {} },
+    // As the CSI driver labels it: the category, with its performance level for the ESSD family.
+    metadata: { name: diskId, labels: onPv ? { "csi.alibabacloud.com/disktype": category === "cloud_essd" ? "cloud_essd.PL1" : category } : {} },
     spec: {
       capacity: { storage: "20Gi" },
       accessModes: ["ReadWriteOnce"],

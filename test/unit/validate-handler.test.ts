@@ -129,6 +129,18 @@ describe("denying a request that cannot be carried out", () => {
     assert.match(message, /PVC data-db-0 is on cloud_ssd disk d-data-db-0, PVC data-db-1 is on cloud_ssd disk d-data-db-1; only ESSD-family disks \(cloud_essd, cloud_auto, cloud_essd_entry\) can be moved/);
   });
 
+  it("reads the category from the CSI driver's disktype label, which carries the performance level", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    for (const pv of cluster.persistentVolumes) {
+      pv.metadata!.labels = { "csi.alibabacloud.com/disktype": "cloud_essd.PL1" };
+      pv.spec!.csi!.volumeAttributes = {};
+    }
+    const cloud = cloudAnswering();
+    const decision = await judge(request, cluster, cloud);
+    assert.equal(decision.verdict.allowed, true);
+    assert.deepEqual(cloud.calls.filter((call) => call.startsWith("DescribeDisks")), [], "the label was proof enough");
+  });
+
   it("asks ECS for the category when the PV does not carry it, and denies an efficiency disk", async () => {
     const old = statefulSet({ replicas: 1 });
     const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; });
