@@ -5,13 +5,13 @@
  */
 import { CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { DISK_ZONE_KEY, ZONE_KEY } from "../core/disk-volumes.ts";
-import { startControlPlane, type ControlPlane } from "./control-plane.ts";
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from "./control-plane.ts";
 import { startControllerManager, startKwok, startScheduler } from "./components.ts";
 import { waitFor, type Managed } from "./processes.ts";
 
 export const DEFAULT_ZONES = ["cn-shanghai-b", "cn-shanghai-g", "cn-shanghai-m"] as const;
 
-export interface ClusterOptions {
+export interface ClusterOptions extends ControlPlaneOptions {
   readonly zones?: readonly string[];
   readonly nodesPerZone?: number;
 }
@@ -20,6 +20,8 @@ export interface Cluster {
   readonly plane: ControlPlane;
   readonly kubeconfig: KubeConfig;
   readonly nodeNames: readonly string[];
+  /** Every process of the cluster, in start order. */
+  processes(): readonly Managed[];
   stop(): Promise<void>;
 }
 
@@ -47,11 +49,12 @@ export function kwokNode(name: string, zone: string): V1Node {
 export async function startCluster(binDir: string, options: ClusterOptions = {}): Promise<Cluster> {
   const zones = options.zones ?? DEFAULT_ZONES;
   const perZone = options.nodesPerZone ?? 1;
-  const plane = await startControlPlane(binDir);
+  const plane = await startControlPlane(binDir, options);
+  const detached = options.detached === true;
   const started: Managed[] = [];
   try {
-    started.push(...(await Promise.all([startControllerManager(plane), startScheduler(plane)])));
-    started.push(startKwok(plane));
+    started.push(...(await Promise.all([startControllerManager(plane, detached), startScheduler(plane, detached)])));
+    started.push(startKwok(plane, detached));
     const kubeconfig = new KubeConfig();
     kubeconfig.loadFromFile(plane.kubeconfig);
     const core = kubeconfig.makeApiClient(CoreV1Api);
@@ -65,6 +68,7 @@ export async function startCluster(binDir: string, options: ClusterOptions = {})
       plane,
       kubeconfig,
       nodeNames,
+      processes: () => [...plane.processes(), ...started],
       stop: async () => {
         for (const component of started.reverse()) await component.stop();
         await plane.stop();

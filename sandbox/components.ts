@@ -25,7 +25,7 @@ const CONTROLLERS = [
   "serviceaccount",
 ];
 
-export async function startControllerManager(plane: ControlPlane): Promise<Managed> {
+export async function startControllerManager(plane: ControlPlane, detached = false): Promise<Managed> {
   const port = await freePort();
   const managed = startProcess("kube-controller-manager", join(plane.binDir, "kube-controller-manager"), [
     `--kubeconfig=${plane.kubeconfig}`,
@@ -40,12 +40,12 @@ export async function startControllerManager(plane: ControlPlane): Promise<Manag
     "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
     // kwok nodes stop heartbeating only when the sandbox stops; keep evictions away meanwhile.
     "--node-monitor-grace-period=120s",
-  ], join(plane.dir, "kube-controller-manager.log"));
+  ], { logFile: join(plane.dir, "kube-controller-manager.log"), detached });
   await waitFor(() => healthy(port), 60_000, () => `kube-controller-manager not healthy within 60s:\n${managed.tail()}`);
   return managed;
 }
 
-export async function startScheduler(plane: ControlPlane): Promise<Managed> {
+export async function startScheduler(plane: ControlPlane, detached = false): Promise<Managed> {
   const port = await freePort();
   const managed = startProcess("kube-scheduler", join(plane.binDir, "kube-scheduler"), [
     `--kubeconfig=${plane.kubeconfig}`,
@@ -53,7 +53,7 @@ export async function startScheduler(plane: ControlPlane): Promise<Managed> {
     "--bind-address=127.0.0.1",
     `--secure-port=${port}`,
     "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
-  ], join(plane.dir, "kube-scheduler.log"));
+  ], { logFile: join(plane.dir, "kube-scheduler.log"), detached });
   await waitFor(() => healthy(port), 60_000, () => `kube-scheduler not healthy within 60s:\n${managed.tail()}`);
   return managed;
 }
@@ -65,7 +65,7 @@ export function kwokStagesFile(binDir: string): string {
   return file;
 }
 
-export function startKwok(plane: ControlPlane): Managed {
+export function startKwok(plane: ControlPlane, detached = false): Managed {
   return startProcess("kwok", join(plane.binDir, "kwok"), [
     `--config=${kwokStagesFile(plane.binDir)}`,
     `--kubeconfig=${plane.kubeconfig}`,
@@ -74,7 +74,7 @@ export function startKwok(plane: ControlPlane): Managed {
     "--cidr=10.0.0.1/24",
     "--node-ip=10.0.0.1",
     "--node-lease-duration-seconds=40",
-  ], join(plane.dir, "kwok.log"));
+  ], { logFile: join(plane.dir, "kwok.log"), detached });
 }
 
 function healthy(port: number): Promise<boolean> {

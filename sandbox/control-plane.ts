@@ -11,8 +11,17 @@ import { join } from "node:path";
 import { createPki, writeKubeconfig, type Pki } from "./pki.ts";
 import { freePort, startProcess, waitFor, type Managed } from "./processes.ts";
 
+export interface ControlPlaneOptions {
+  /** Folder for data, certificates and logs; a temporary one (removed on stop) when absent. */
+  readonly dir?: string;
+  /** Processes outlive the caller (the sandbox CLI). */
+  readonly detached?: boolean;
+}
+
 export interface ControlPlane {
   readonly dir: string;
+  /** The running processes, in start order. */
+  processes(): readonly Managed[];
   readonly binDir: string;
   readonly server: string;
   readonly pki: Pki;
@@ -35,8 +44,10 @@ export function controlPlaneBinaries(env: Readonly<Record<string, string | undef
   return output.trim().split("\n").at(-1)!;
 }
 
-export async function startControlPlane(binDir: string): Promise<ControlPlane> {
-  const dir = mkdtempSync(join(tmpdir(), "zf-cp-"));
+export async function startControlPlane(binDir: string, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "zf-cp-"));
+  mkdirSync(dir, { recursive: true });
+  const spawnOptions = { detached: options.detached === true };
   const pkiDir = join(dir, "pki");
   mkdirSync(pkiDir);
   const pki = createPki(pkiDir);
@@ -53,7 +64,7 @@ export async function startControlPlane(binDir: string): Promise<ControlPlane> {
     `--initial-cluster=zoneferry=http://127.0.0.1:${etcdPeer}`,
     // A throw-away cluster: durability costs seconds per write on a busy disk and buys nothing.
     "--unsafe-no-fsync", "--log-level=warn",
-  ], join(dir, "etcd.log"));
+  ], { logFile: join(dir, "etcd.log"), ...spawnOptions });
 
   const apiServerArgs = [
     `--etcd-servers=http://127.0.0.1:${etcdClient}`,
@@ -68,7 +79,7 @@ export async function startControlPlane(binDir: string): Promise<ControlPlane> {
   ];
   let apiServer: Managed | undefined;
   const startApiServer = async (): Promise<void> => {
-    const started = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), apiServerArgs, join(dir, "apiserver.log"));
+    const started = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), apiServerArgs, { logFile: join(dir, "apiserver.log"), ...spawnOptions });
     apiServer = started;
     await waitFor(() => ready(server, pki, admin), 60_000, () => `kube-apiserver not ready within 60s:\n${started.tail()}\netcd:\n${etcd.tail(5)}`);
   };
@@ -80,6 +91,7 @@ export async function startControlPlane(binDir: string): Promise<ControlPlane> {
     server,
     pki,
     kubeconfig,
+    processes: () => (apiServer === undefined ? [etcd] : [etcd, apiServer]),
     kubeconfigFor(user, groups = []) {
       const file = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, "_")}.kubeconfig`);
       writeKubeconfig(file, { server, caFile: pki.caFile, client: pki.client(user, groups), user });
@@ -93,7 +105,7 @@ export async function startControlPlane(binDir: string): Promise<ControlPlane> {
       // The API server first: stopped together, both wait out long shutdown timeouts.
       await apiServer?.stop();
       await etcd.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

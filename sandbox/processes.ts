@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 
 export interface Managed {
   readonly name: string;
+  readonly pid: number;
   readonly child: ChildProcess;
   readonly logFile: string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
@@ -13,9 +14,23 @@ export interface Managed {
   tail(lines?: number): string;
 }
 
-export function startProcess(name: string, command: string, args: readonly string[], logFile: string): Managed {
+export interface StartOptions {
+  /** Where stdout and stderr go (appended). */
+  readonly logFile: string;
+  /** Outlive this process (the sandbox CLI returns while its components run on). */
+  readonly detached?: boolean;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export function startProcess(name: string, command: string, args: readonly string[], options: StartOptions): Managed {
+  const { logFile } = options;
   const out = openSync(logFile, "a");
-  const child = spawn(command, args, { stdio: ["ignore", out, out] });
+  const child = spawn(command, args, {
+    stdio: ["ignore", out, out],
+    detached: options.detached === true,
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
+  });
+  if (options.detached === true) child.unref();
   const tail = (lines = 20): string => {
     try {
       return readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
@@ -25,6 +40,7 @@ export function startProcess(name: string, command: string, args: readonly strin
   };
   return {
     name,
+    pid: child.pid ?? 0,
     child,
     logFile,
     tail,
@@ -58,4 +74,23 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(describe());
+}
+
+/** Whether a process of the given pid is alive (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops a process by pid, not necessarily our child: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
 }

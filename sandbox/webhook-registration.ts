@@ -3,7 +3,13 @@
  * admission chain, for a webhook reached by URL (local runs, the sandbox, tests). The Helm chart
  * renders the same rules for an in-cluster Service.
  */
-import type { V1MutatingWebhookConfiguration, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  type KubeConfig,
+  type V1MutatingWebhookConfiguration,
+  type V1ValidatingWebhook,
+  type V1ValidatingWebhookConfiguration,
+} from "@kubernetes/client-node";
 
 export interface WebhookEndpoint {
   /** Base URL of the webhook, e.g. https://127.0.0.1:8443 */
@@ -77,4 +83,19 @@ export function mutatingWebhookConfiguration(endpoint: WebhookEndpoint): V1Mutat
       reinvocationPolicy: "Never",
     }],
   };
+}
+
+/** Creates both configurations, or replaces them (a new URL or CA after a restart). */
+export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endpoint: WebhookEndpoint): Promise<void> {
+  const admission = kubeconfig.makeApiClient(AdmissionregistrationV1Api);
+  const validating = validatingWebhookConfiguration(endpoint);
+  const mutating = mutatingWebhookConfiguration(endpoint);
+  await admission.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(ignoreNotFound);
+  await admission.deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(ignoreNotFound);
+  await admission.createValidatingWebhookConfiguration({ body: validating });
+  await admission.createMutatingWebhookConfiguration({ body: mutating });
+}
+
+function ignoreNotFound(error: unknown): void {
+  if ((error as { code?: number }).code !== 404) throw error;
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The sandbox demo. The local sandbox (a real control plane with kwok nodes, the ECS emulator and the
-# disk provisioner) arrives with issue 4; until then this says so instead of pretending.
+# The sandbox demo, from a clean clone on a fresh machine: sets up Node 24, the npm dependencies,
+# Redis and the control-plane binaries (built once, cached), then runs `npm run demo`.
+# Pass --keep to leave the sandbox running afterwards.
 set -euo pipefail
-cat <<'MSG'
-zoneferry demo: not available yet.
-The demo runs on the local sandbox (contract section 8), which is being built. Meanwhile
-`bash scripts/test.sh` exercises the admission webhook against real Redis, real TLS and a real
-kube-apiserver, and the README shows how to run the webhook by hand.
-MSG
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/setup.sh
+. scripts/setup.sh
+bash scripts/control-plane/build.sh >/dev/null
+exec node sandbox/demo.ts "$@"

@@ -1,13 +1,12 @@
 /** Writes fixture objects into a real API server, status included (no controller sets it here). */
 import {
-  AdmissionregistrationV1Api,
   AppsV1Api,
   CoreV1Api,
   StorageV1Api,
   type KubeConfig,
 } from "@kubernetes/client-node";
 import type { ClusterObjects } from "../../core/cluster-view.ts";
-import { mutatingWebhookConfiguration, validatingWebhookConfiguration, type WebhookEndpoint } from "../../sandbox/webhook-registration.ts";
+import { registerWebhookConfigurations } from "../../sandbox/webhook-registration.ts";
 
 export async function ensureNamespace(kubeconfig: KubeConfig, name: string): Promise<void> {
   const core = kubeconfig.makeApiClient(CoreV1Api);
@@ -56,8 +55,4 @@ function ignoreConflict(error: unknown): undefined {
   throw error;
 }
 
-export async function registerWebhook(kubeconfig: KubeConfig, endpoint: WebhookEndpoint): Promise<void> {
-  const admission = kubeconfig.makeApiClient(AdmissionregistrationV1Api);
-  await admission.createValidatingWebhookConfiguration({ body: validatingWebhookConfiguration(endpoint) });
-  await admission.createMutatingWebhookConfiguration({ body: mutatingWebhookConfiguration(endpoint) });
-}
+export const registerWebhook = registerWebhookConfigurations;

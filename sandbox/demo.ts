@@ -1,0 +1,170 @@
+/**
+ * The demo (`npm run demo`, `bash scripts/demo.sh`): on a fresh sandbox, a StatefulSet on ESSD
+ * disks with distinct content per disk, where its pods and disks are, and zoneferry's webhook
+ * answering what Argo CD, Flux or kubectl would apply. Tears the sandbox down unless `--keep`.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs, promisify } from "node:util";
+import { Queue } from "bullmq";
+import { MIGRATION_QUEUE } from "../core/migration-queue.ts";
+import { DEFAULT_SANDBOX_DIR, down, up } from "./sandbox.ts";
+
+const run = promisify(execFile);
+const NAMESPACE = "demo";
+
+function statefulSet(name: string, storageClass: string, replicas: number): string {
+  return `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: ${name}, namespace: ${NAMESPACE}}
+spec:
+  replicas: ${replicas}
+  serviceName: ${name}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: nginx, image: nginx:1.27, volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]}]
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec: {accessModes: [ReadWriteOnce], storageClassName: ${storageClass}, resources: {requests: {storage: 20Gi}}}
+`;
+}
+
+class Demo {
+  readonly #env: Readonly<Record<string, string>>;
+  readonly #work = mkdtempSync(join(tmpdir(), "zf-demo-"));
+
+  constructor(env: Readonly<Record<string, string>>) {
+    this.#env = env;
+  }
+
+  say(text: string): void {
+    process.stdout.write(`\n== ${text}\n`);
+  }
+
+  /** Runs kubectl as a user would type it; prints the command and what it printed, errors included. */
+  async kubectl(args: readonly string[], options: { quiet?: boolean } = {}): Promise<{ ok: boolean; out: string }> {
+    if (options.quiet !== true) process.stdout.write(`$ kubectl ${args.join(" ")}\n`);
+    try {
+      const { stdout, stderr } = await run(this.#env["KUBECTL"]!, [...args], { env: { ...process.env, KUBECONFIG: this.#env["KUBECONFIG"]! } });
+      if (options.quiet !== true) process.stdout.write(`${stderr}${stdout}`);
+      return { ok: true, out: stdout };
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr ?? String(error);
+      if (options.quiet !== true) process.stdout.write(stderr);
+      return { ok: false, out: stderr };
+    }
+  }
+
+  async apply(name: string, manifest: string): Promise<void> {
+    const file = join(this.#work, `${name}.yaml`);
+    writeFileSync(file, manifest);
+    await this.kubectl(["apply", "-f", file]);
+  }
+
+  async waitReady(name: string, replicas: number): Promise<void> {
+    for (let attempt = 0; attempt < 240; attempt++) {
+      const { out } = await this.kubectl(["-n", NAMESPACE, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}"], { quiet: true });
+      if (Number(out) === replicas) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`StatefulSet ${name} did not get ${replicas} Ready replicas`);
+  }
+
+  async writeContent(name: string, replicas: number): Promise<void> {
+    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+      const { out: diskId } = await this.kubectl(["-n", NAMESPACE, "get", "pvc", `www-${name}-${ordinal}`, "-o", "jsonpath={.spec.volumeName}"], { quiet: true });
+      const content = `${name}-${ordinal}: orders up to #${1000 + ordinal * 17}`;
+      await fetch(`${this.#env["ECS_EMULATOR_URL"]!}/_emulator/disks/${diskId}/content`, { method: "PUT", body: content });
+      process.stdout.write(`disk ${diskId} (PVC www-${name}-${ordinal}) holds "${content}"\n`);
+    }
+  }
+
+  /** A zone of the sandbox holding none of the StatefulSet's disks: a real move. */
+  async zoneWithout(name: string, zones: readonly string[]): Promise<string> {
+    const { out } = await this.kubectl(["get", "pv", "-o", "jsonpath={range .items[*]}{.spec.claimRef.name}={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}{\"\\n\"}{end}"], { quiet: true });
+    const used = new Set(out.split("\n").filter((line) => line.includes(`-${name}-`)).map((line) => line.split("=")[1]));
+    return zones.find((zone) => !used.has(zone)) ?? zones[0]!;
+  }
+
+  async showZoneferryAnnotations(name: string): Promise<void> {
+    const columns = ["migration-id", "status", "target-zones"].map((key) => `${key.toUpperCase()}:.metadata.annotations.zoneferry\\.io/${key}`).join(",");
+    await this.kubectl(["-n", NAMESPACE, "get", "statefulset", name, "-o", `custom-columns=NAME:.metadata.name,${columns}`]);
+  }
+
+  async queuedJobs(): Promise<number> {
+    const queue = new Queue(MIGRATION_QUEUE, { connection: { url: this.#env["REDIS_URL"]! } });
+    try {
+      const counts = await queue.getJobCounts("waiting", "delayed", "active", "completed", "failed", "prioritized");
+      return Object.values(counts).reduce((sum, count) => sum + count, 0);
+    } finally {
+      await queue.close();
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { keep: { type: "boolean" }, dir: { type: "string" } } });
+  const dir = values.dir ?? DEFAULT_SANDBOX_DIR;
+  process.stdout.write("zoneferry demo: starting the sandbox (a real control plane, kwok nodes in three zones, Redis, the ECS emulator, the disk provisioner, zoneferry's webhook)\n");
+  const env = await up({ dir, log: (line) => { process.stdout.write(`[sandbox] ${line}\n`); } });
+  try {
+    const demo = new Demo(env);
+    const zones = env["SANDBOX_ZONES"]!.split(",");
+    await demo.kubectl(["create", "namespace", NAMESPACE]);
+
+    demo.say("An nginx-like StatefulSet, 2 replicas on ESSD disks (alicloud-disk-essd)");
+    await demo.apply("web", statefulSet("web", "alicloud-disk-essd", 2));
+    await demo.waitReady("web", 2);
+    await demo.writeContent("web", 2);
+
+    demo.say("Where its pods run, and where its disks are");
+    await demo.kubectl(["get", "nodes", "-L", "topology.kubernetes.io/zone"]);
+    await demo.kubectl(["-n", NAMESPACE, "get", "pods", "-o", "wide"]);
+    await demo.kubectl(["get", "pv", "-o", "custom-columns=DISK:.metadata.name,PVC:.spec.claimRef.name,TYPE:.metadata.labels.csi\\.alibabacloud\\.com/disktype,ZONE:.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]"]);
+
+    const target = await demo.zoneWithout("web", zones);
+
+    demo.say(`A server-side dry run (Argo CD diff, Flux drift check) of moving web to ${target}: the same answer, nothing queued`);
+    const before = await demo.queuedJobs();
+    await demo.kubectl(["-n", NAMESPACE, "annotate", "--dry-run=server", "statefulset", "web", `zoneferry.io/target-zones=${target}`, "-o", "jsonpath={.metadata.annotations.zoneferry\\.io/status}"]);
+    process.stdout.write(`  <- the stamp the real apply would get\nmigration jobs queued: ${before} before, ${await demo.queuedJobs()} after the dry run\n`);
+
+    demo.say(`Asking in earnest: move web to ${target}`);
+    await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "web", `zoneferry.io/target-zones=${target}`]);
+    await demo.showZoneferryAnnotations("web");
+    process.stdout.write(`migration jobs queued: ${await demo.queuedJobs()} (the runner, coming next, carries it out)\n`);
+
+    demo.say("While that migration holds web, kubectl scale is refused");
+    await demo.kubectl(["-n", NAMESPACE, "scale", "statefulset", "web", "--replicas=3"]);
+
+    demo.say("A StatefulSet on SSD disks (alicloud-disk-ssd) cannot move: the webhook says which PVCs and why");
+    await demo.apply("legacy", statefulSet("legacy", "alicloud-disk-ssd", 1));
+    await demo.waitReady("legacy", 1);
+    await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "legacy", `zoneferry.io/target-zones=${await demo.zoneWithout("legacy", zones)}`]);
+
+    demo.say("A target zone without nodes is refused, counting the nodes seen there");
+    await demo.apply("cache", statefulSet("cache", "alicloud-disk-essd", 1));
+    await demo.waitReady("cache", 1);
+    await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "cache", "zoneferry.io/target-zones=cn-shanghai-x"]);
+
+    demo.say("A malformed annotation is refused with what is allowed");
+    await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "cache", `zoneferry.io/target-zones=${await demo.zoneWithout("cache", zones)}`, "zoneferry.io/ready-timeout=soon"]);
+    process.stdout.write("\ndemo finished\n");
+  } finally {
+    if (values.keep === true) {
+      process.stdout.write(`\nthe sandbox keeps running: . ${dir}/env; $KUBECTL get pods -A; npm run sandbox -- down\n`);
+    } else {
+      await down(dir);
+      process.stdout.write("sandbox stopped\n");
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

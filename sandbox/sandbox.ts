@@ -1,0 +1,176 @@
+/**
+ * The local sandbox of contract §8: a real cluster (etcd, kube-apiserver, controllers,
+ * scheduler, kwok nodes in zones), Redis, the ECS emulator, the disk provisioner and zoneferry's
+ * webhook, registered with the API server. `up` starts every part as a detached process and
+ * returns when all are ready; `down` stops them all; `status` says what runs.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startCluster, DEFAULT_ZONES } from "./cluster.ts";
+import { controlPlaneBinaries } from "./control-plane.ts";
+import { freePort, isAlive, startProcess, stopPid, waitFor, type Managed } from "./processes.ts";
+import { startRedisServer } from "./redis.ts";
+import { ensureStorageClasses } from "./storage-classes.ts";
+import { registerWebhookConfigurations } from "./webhook-registration.ts";
+
+const REPO = join(import.meta.dirname, "..");
+export const DEFAULT_SANDBOX_DIR = join(REPO, ".sandbox");
+export const RUNNER_USER = "zoneferry-runner";
+const REGION = "cn-shanghai";
+/** Every zone sells the ESSD family and the older categories, as most ACK zones do. */
+const CATEGORIES = ["cloud_essd", "cloud_auto", "cloud_essd_entry", "cloud_ssd", "cloud_efficiency"];
+
+export interface UpOptions {
+  readonly dir?: string;
+  readonly zones?: readonly string[];
+  readonly nodesPerZone?: number;
+  /** Progress lines go here. */
+  readonly log?: (line: string) => void;
+}
+
+interface State {
+  readonly processes: readonly { readonly name: string; readonly pid: number }[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Starts the sandbox; returns the variables it wrote to `<dir>/env`. */
+export async function up(options: UpOptions = {}): Promise<Readonly<Record<string, string>>> {
+  const dir = options.dir ?? DEFAULT_SANDBOX_DIR;
+  const log = options.log ?? (() => undefined);
+  if (existsSync(join(dir, "state.json"))) throw new Error(`a sandbox is already up in ${dir}; run \`npm run sandbox -- down\` first`);
+  mkdirSync(dir, { recursive: true });
+  const started: Managed[] = [];
+  const record = (): void => { writeState(dir, { processes: started.map(({ name, pid }) => ({ name, pid })), env: {} }); };
+  try {
+    const zones = options.zones ?? DEFAULT_ZONES;
+    log(`building or finding the control-plane binaries`);
+    const binDir = controlPlaneBinaries(process.env);
+    log(`starting etcd, kube-apiserver, controllers, scheduler and kwok with ${options.nodesPerZone ?? 1} node(s) in each of ${zones.join(", ")}`);
+    const cluster = await startCluster(binDir, { dir: join(dir, "cluster"), detached: true, zones, nodesPerZone: options.nodesPerZone ?? 1 });
+    started.push(...cluster.processes());
+    record();
+    log("starting redis-server and the ECS emulator");
+    const [redisUrl, ecs] = await Promise.all([startRedis(dir, started), startEmulator(dir, zones, started)]);
+    record();
+    const env: Record<string, string> = {
+      KUBECONFIG: cluster.plane.kubeconfig,
+      KUBECTL: join(binDir, "kubectl"),
+      REDIS_URL: redisUrl,
+      ECS_REGION_ID: REGION,
+      ECS_ENDPOINT: ecs.endpoint,
+      ECS_PROTOCOL: "http",
+      ALIBABA_CLOUD_ACCESS_KEY_ID: ecs.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: ecs.accessKeySecret,
+      ECS_EMULATOR_URL: ecs.url,
+      RUNNER_IDENTITY: RUNNER_USER,
+      RUNNER_KUBECONFIG: cluster.plane.kubeconfigFor(RUNNER_USER, ["system:masters"]),
+      SANDBOX_ZONES: zones.join(","),
+    };
+    await ensureStorageClasses(cluster.kubeconfig);
+    log("starting the disk provisioner and zoneferry's webhook");
+    started.push(startNode("disk-provisioner", "sandbox/disk-provisioner/main.ts", dir, env));
+    const webhook = await startWebhook(dir, env, started);
+    env["WEBHOOK_URL"] = webhook.url;
+    await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8") });
+    writeState(dir, { processes: started.map(({ name, pid }) => ({ name, pid })), env });
+    writeFileSync(join(dir, "env"), Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}\n`).join(""));
+    return env;
+  } catch (error) {
+    await stopAll(started.map(({ name, pid }) => ({ name, pid })));
+    rmSync(join(dir, "state.json"), { force: true });
+    throw error;
+  }
+}
+
+/** Stops every process the sandbox started, newest first (the API server before etcd). */
+export async function down(dir: string = DEFAULT_SANDBOX_DIR): Promise<number> {
+  const state = readState(dir);
+  if (state === undefined) return 0;
+  await stopAll(state.processes);
+  rmSync(dir, { recursive: true, force: true });
+  return state.processes.length;
+}
+
+export function status(dir: string = DEFAULT_SANDBOX_DIR): { name: string; pid: number; running: boolean }[] | undefined {
+  return readState(dir)?.processes.map(({ name, pid }) => ({ name, pid, running: isAlive(pid) }));
+}
+
+async function stopAll(processes: readonly { name: string; pid: number }[]): Promise<void> {
+  for (const { pid } of [...processes].reverse()) await stopPid(pid);
+}
+
+function readState(dir: string): State | undefined {
+  const file = join(dir, "state.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as State) : undefined;
+}
+
+function writeState(dir: string, state: State): void {
+  writeFileSync(join(dir, "state.json"), JSON.stringify(state, null, 2));
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function startNode(name: string, script: string, dir: string, env: Readonly<Record<string, string>>): Managed {
+  return startProcess(name, process.execPath, [join(REPO, script)], { logFile: join(dir, `${name}.log`), detached: true, env: { ...env, LOG_LEVEL: "info" } });
+}
+
+async function startRedis(dir: string, started: Managed[]): Promise<string> {
+  const redis = await startRedisServer({ dir: join(dir, "redis"), detached: true });
+  started.push(redis.process);
+  return redis.url;
+}
+
+async function startEmulator(dir: string, zones: readonly string[], started: Managed[]): Promise<{ url: string; endpoint: string; accessKeyId: string; accessKeySecret: string }> {
+  const port = await freePort();
+  const accessKeyId = `sandbox-${randomBytes(6).toString("hex")}`;
+  const accessKeySecret = randomBytes(18).toString("base64url");
+  const config = {
+    regionId: REGION,
+    accounts: [{ accessKeyId, accessKeySecret }],
+    zones: zones.map((zoneId) => ({ zoneId, categories: CATEGORIES })),
+    // A real cloud's durations, a hundred times faster: the demo shows progress without waiting.
+    timeScale: 0.01,
+    persistFile: join(dir, "ecs-world.json"),
+  };
+  const configFile = join(dir, "ecs-emulator.json");
+  writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+  const emulator = startProcess("ecs-emulator", process.execPath, [join(REPO, "emulator/ecs/main.ts"), "--port", String(port), "--config", configFile], { logFile: join(dir, "ecs-emulator.log"), detached: true });
+  started.push(emulator);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/_emulator/health`)).ok, 20_000, () => `the ECS emulator did not start:\n${emulator.tail()}`);
+  return { url, endpoint: `127.0.0.1:${port}`, accessKeyId, accessKeySecret };
+}
+
+async function startWebhook(dir: string, env: Readonly<Record<string, string>>, started: Managed[]): Promise<{ url: string; caFile: string }> {
+  const certDir = join(dir, "webhook-certs");
+  execFileSync("bash", [join(REPO, "certs/make-certs.sh"), "--out", certDir, "--ip", "127.0.0.1", "--dns", "localhost", "--days", "30"], { stdio: "ignore" });
+  const port = await freePort();
+  const webhook = startNode("webhook", "webhook/main.ts", dir, {
+    ...env,
+    WEBHOOK_PORT: String(port),
+    WEBHOOK_TLS_CERT: join(certDir, "tls.crt"),
+    WEBHOOK_TLS_KEY: join(certDir, "tls.key"),
+  });
+  started.push(webhook);
+  const url = `https://127.0.0.1:${port}`;
+  const caFile = join(certDir, "ca.crt");
+  await waitFor(() => webhookReady(url, caFile), 30_000, () => `zoneferry's webhook did not become ready:\n${webhook.tail()}`);
+  return { url, caFile };
+}
+
+async function webhookReady(url: string, caFile: string): Promise<boolean> {
+  const { request } = await import("node:https");
+  return new Promise((resolve) => {
+    const req = request(`${url}/readyz`, { ca: readFileSync(caFile), timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once("error", () => { resolve(false); });
+    req.once("timeout", () => { req.destroy(); });
+    req.end();
+  });
+}
