@@ -1,0 +1,72 @@
+/**
+ * The saga's progress, kept in the job's data and saved before anything relies on it: which step
+ * runs next, which compensations are registered (a step's, only after it succeeded), which have
+ * run, and how often the current step has met a transient fault. Pure transitions.
+ */
+
+export type SagaStatus = "Succeeded" | "Failed" | "RollbackFailed";
+
+export interface SagaResult {
+  readonly status: SagaStatus;
+  readonly message: string;
+}
+
+export interface SagaCheckpoint {
+  readonly phase: "forward" | "compensating" | "finished";
+  /** Index of the next step to run forward. */
+  readonly next: number;
+  /** Steps whose compensation is registered, in the order they succeeded. */
+  readonly registered: readonly string[];
+  readonly compensated: readonly string[];
+  readonly compensationFailures: readonly { readonly step: string; readonly message: string }[];
+  /** Transient faults met by the step now running (forward or compensating). */
+  readonly retries: number;
+  readonly failure?: { readonly step: string; readonly message: string };
+  readonly result?: SagaResult;
+}
+
+export const INITIAL_CHECKPOINT: SagaCheckpoint = { phase: "forward", next: 0, registered: [], compensated: [], compensationFailures: [], retries: 0 };
+
+export function stepSucceeded(checkpoint: SagaCheckpoint, step: string, hasCompensation: boolean): SagaCheckpoint {
+  return {
+    ...checkpoint,
+    next: checkpoint.next + 1,
+    retries: 0,
+    registered: hasCompensation ? [...checkpoint.registered, step] : checkpoint.registered,
+  };
+}
+
+export function retried(checkpoint: SagaCheckpoint): SagaCheckpoint {
+  return { ...checkpoint, retries: checkpoint.retries + 1 };
+}
+
+export function beginRollback(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
+  return { ...checkpoint, phase: "compensating", retries: 0, failure: { step, message } };
+}
+
+/** The next compensation to run: the latest registered one not yet run or given up. */
+export function nextCompensation(checkpoint: SagaCheckpoint): string | undefined {
+  const settled = new Set([...checkpoint.compensated, ...checkpoint.compensationFailures.map((failure) => failure.step)]);
+  return [...checkpoint.registered].reverse().find((step) => !settled.has(step));
+}
+
+export function compensated(checkpoint: SagaCheckpoint, step: string): SagaCheckpoint {
+  return { ...checkpoint, retries: 0, compensated: [...checkpoint.compensated, step] };
+}
+
+export function compensationFailed(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
+  return { ...checkpoint, retries: 0, compensationFailures: [...checkpoint.compensationFailures, { step, message }] };
+}
+
+export function finished(checkpoint: SagaCheckpoint, result: SagaResult): SagaCheckpoint {
+  return { ...checkpoint, phase: "finished", result };
+}
+
+/** The outcome once forward steps ran out, or compensation did. */
+export function outcomeOf(checkpoint: SagaCheckpoint): SagaResult {
+  if (checkpoint.failure === undefined) return { status: "Succeeded", message: "all steps done" };
+  const cause = `step ${checkpoint.failure.step} failed: ${checkpoint.failure.message}`;
+  if (checkpoint.compensationFailures.length === 0) return { status: "Failed", message: `${cause}; rolled back` };
+  const left = checkpoint.compensationFailures.map((failure) => `${failure.step} (${failure.message})`).join("; ");
+  return { status: "RollbackFailed", message: `${cause}; rollback could not undo: ${left}` };
+}

@@ -1,0 +1,156 @@
+/**
+ * Runs a saga inside a BullMQ job with the step-job pattern: the checkpoint is saved with
+ * `job.updateData` after every transition; a step that waits, or meets a transient fault, moves
+ * the job to delayed and throws `DelayedError`, so no worker slot or lock is held meanwhile and a
+ * crashed worker's successor resumes at the saved step. A permanent fault (or a step out of
+ * retries) unwinds the registered compensations in reverse (Temporal's saga sample); a
+ * compensation that cannot finish is recorded and the next still runs.
+ */
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import { faultKind, retryAfterMs } from "../faults.ts";
+import {
+  INITIAL_CHECKPOINT,
+  beginRollback,
+  compensated,
+  compensationFailed,
+  finished,
+  nextCompensation,
+  outcomeOf,
+  retried,
+  stepSucceeded,
+  type SagaCheckpoint,
+  type SagaResult,
+} from "./checkpoint.ts";
+import type { Step, StepOutcome } from "./step.ts";
+
+export interface SagaData {
+  readonly saga?: SagaCheckpoint;
+}
+
+export interface SagaOptions<C> {
+  /** The steps, in order. */
+  readonly steps: readonly Step<C>[];
+  /** Transient faults one step may meet before it counts as permanent. @defaultValue 8 */
+  readonly maxRetries?: number;
+  /** First retry delay; doubles per retry, with jitter. @defaultValue 1000 */
+  readonly retryBaseMs?: number;
+  /** @defaultValue 60000 */
+  readonly retryMaxMs?: number;
+  /** Called when the saga enters a step (forward or compensating), to journal it. */
+  readonly onStep?: (step: string, phase: "forward" | "compensating") => Promise<void>;
+  /** Called whenever the saga concludes (again after a retried job): it must be idempotent. */
+  readonly onFinished?: (result: SagaResult) => Promise<void>;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+/** Exponential backoff with jitter (half fixed, half random), never below the source's retry-after. */
+export function retryDelay(retries: number, error: unknown, options: Omit<SagaOptions<never>, "steps">): number {
+  const base = options.retryBaseMs ?? 1_000;
+  const ceiling = options.retryMaxMs ?? 60_000;
+  const exponential = Math.min(ceiling, base * 2 ** Math.max(0, retries - 1));
+  const jittered = exponential / 2 + (options.random ?? Math.random)() * (exponential / 2);
+  return Math.max(Math.round(jittered), retryAfterMs(error) ?? 0);
+}
+
+export async function runSaga<C, D extends SagaData>(job: Job<D>, token: string | undefined, context: C, saga: SagaOptions<C>): Promise<SagaResult> {
+  return new SagaRunner(job, token, saga).run(context);
+}
+
+class SagaRunner<C, D extends SagaData> {
+  readonly #job: Job<D>;
+  readonly #token: string | undefined;
+  readonly #steps: readonly Step<C>[];
+  readonly #options: SagaOptions<C>;
+  #checkpoint: SagaCheckpoint;
+
+  constructor(job: Job<D>, token: string | undefined, options: SagaOptions<C>) {
+    this.#job = job;
+    this.#token = token;
+    this.#steps = options.steps;
+    this.#options = options;
+    this.#checkpoint = job.data.saga ?? INITIAL_CHECKPOINT;
+  }
+
+  async run(context: C): Promise<SagaResult> {
+    for (;;) {
+      const checkpoint = this.#checkpoint;
+      if (checkpoint.phase === "finished") return this.#conclude(checkpoint.result ?? outcomeOf(checkpoint));
+      if (checkpoint.phase === "forward") await this.#forward(context);
+      else await this.#compensate(context);
+    }
+  }
+
+  async #forward(context: C): Promise<void> {
+    const step = this.#steps[this.#checkpoint.next];
+    if (step === undefined) {
+      await this.#finish();
+      return;
+    }
+    await this.#options.onStep?.(step.name, "forward");
+    const outcome = await this.#attempt(() => step.run(context), (message) => beginRollback(this.#checkpoint, step.name, message));
+    if (outcome === undefined) return;
+    await this.#afterOutcome(outcome, stepSucceeded(this.#checkpoint, step.name, step.compensate !== undefined));
+  }
+
+  async #compensate(context: C): Promise<void> {
+    const name = nextCompensation(this.#checkpoint);
+    const step = this.#steps.find((candidate) => candidate.name === name);
+    if (name === undefined || step?.compensate === undefined) {
+      await this.#finish();
+      return;
+    }
+    await this.#options.onStep?.(name, "compensating");
+    const undo = step.compensate.bind(step);
+    const outcome = await this.#attempt(() => undo(context), (message) => compensationFailed(this.#checkpoint, name, message));
+    if (outcome === undefined) return;
+    await this.#afterOutcome(outcome, compensated(this.#checkpoint, name));
+  }
+
+  /**
+   * Runs an action; a transient fault within the retry budget is re-checked after a backoff, a
+   * permanent one (or one out of retries) moves the saga on with `onPermanent`.
+   */
+  async #attempt(action: () => Promise<StepOutcome>, onPermanent: (message: string) => SagaCheckpoint): Promise<StepOutcome | undefined> {
+    try {
+      return await action();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const exhausted = this.#checkpoint.retries >= (this.#options.maxRetries ?? 8);
+      if (faultKind(error) === "transient" && !exhausted) {
+        const next = retried(this.#checkpoint);
+        await this.#delay(next, retryDelay(next.retries, error, this.#options));
+      }
+      await this.#save(onPermanent(exhausted ? `${message} (still failing after ${this.#checkpoint.retries} retries)` : message));
+      return undefined;
+    }
+  }
+
+  async #afterOutcome(outcome: StepOutcome, whenDone: SagaCheckpoint): Promise<void> {
+    if (outcome.kind === "wait") await this.#delay(this.#checkpoint, outcome.delayMs);
+    await this.#save(whenDone);
+  }
+
+  /** Saves the checkpoint and hands the job back to BullMQ until `delayMs` from now. */
+  async #delay(checkpoint: SagaCheckpoint, delayMs: number): Promise<never> {
+    await this.#save(checkpoint);
+    await this.#job.moveToDelayed((this.#options.now ?? Date.now)() + delayMs, this.#token);
+    throw new DelayedError();
+  }
+
+  async #finish(): Promise<void> {
+    await this.#save(finished(this.#checkpoint, outcomeOf(this.#checkpoint)));
+  }
+
+  async #save(checkpoint: SagaCheckpoint): Promise<void> {
+    this.#checkpoint = checkpoint;
+    await this.#job.updateData({ ...this.#job.data, saga: checkpoint });
+  }
+
+  /** Reports the result; a rolled-back migration ends as a failed job, so queue tools show it as such. */
+  async #conclude(result: SagaResult): Promise<SagaResult> {
+    await this.#options.onFinished?.(result);
+    if (result.status !== "Succeeded") throw new UnrecoverableError(`${result.status}: ${result.message}`);
+    return result;
+  }
+}

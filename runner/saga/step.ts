@@ -1,0 +1,23 @@
+/**
+ * A migration step: one module per step (`runner/steps/NN-verb-noun.ts`) exports one. `run` and
+ * `compensate` read the actual state first and act on the gap, so either may run twice, or after a
+ * crash half-way, without harm. A step that must wait for the world (pods gone, a snapshot
+ * Available) answers `wait`: the job is re-checked later, holding no lock meanwhile.
+ */
+
+export type StepOutcome =
+  | { readonly kind: "done" }
+  | { readonly kind: "wait"; readonly delayMs: number; readonly reason: string };
+
+export const done: StepOutcome = { kind: "done" };
+
+export function waitAndRecheck(delayMs: number, reason: string): StepOutcome {
+  return { kind: "wait", delayMs, reason };
+}
+
+export interface Step<C> {
+  readonly name: string;
+  run(context: C): Promise<StepOutcome>;
+  /** Undoes `run`; registered only once `run` has succeeded. Absent: nothing to undo. */
+  compensate?(context: C): Promise<StepOutcome>;
+}

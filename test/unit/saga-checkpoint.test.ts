@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { UnrecoverableError } from "bullmq";
+import { NotFoundCloudError, TransientCloudError } from "../../core/cloud-errors.ts";
+import { faultKind } from "../../runner/faults.ts";
+import { INITIAL_CHECKPOINT, beginRollback, compensated, compensationFailed, nextCompensation, outcomeOf, stepSucceeded } from "../../runner/saga/checkpoint.ts";
+import { retryDelay } from "../../runner/saga/run-saga.ts";
+
+describe("the saga's checkpoint", () => {
+  it("registers a step's compensation only once the step has succeeded", () => {
+    const afterA = stepSucceeded(INITIAL_CHECKPOINT, "a", true);
+    const afterB = stepSucceeded(afterA, "b", false);
+    assert.deepEqual(afterB.registered, ["a"]);
+    assert.equal(afterB.next, 2);
+  });
+
+  it("unwinds compensations latest first, skipping those run or given up", () => {
+    let checkpoint = ["a", "b", "c"].reduce((current, step) => stepSucceeded(current, step, true), INITIAL_CHECKPOINT);
+    checkpoint = beginRollback(checkpoint, "d", "no stock");
+    assert.equal(nextCompensation(checkpoint), "c");
+    checkpoint = compensated(checkpoint, "c");
+    checkpoint = compensationFailed(checkpoint, "b", "disk still attached");
+    assert.equal(nextCompensation(checkpoint), "a");
+    checkpoint = compensated(checkpoint, "a");
+    assert.equal(nextCompensation(checkpoint), undefined);
+  });
+
+  it("says what failed and what the rollback could not undo", () => {
+    let checkpoint = beginRollback(stepSucceeded(INITIAL_CHECKPOINT, "snapshot", true), "create-disks", "OperationDenied.NoStock");
+    assert.deepEqual(outcomeOf(compensated(checkpoint, "snapshot")), { status: "Failed", message: "step create-disks failed: OperationDenied.NoStock; rolled back" });
+    checkpoint = compensationFailed(checkpoint, "snapshot", "InternalError");
+    assert.deepEqual(outcomeOf(checkpoint), { status: "RollbackFailed", message: "step create-disks failed: OperationDenied.NoStock; rollback could not undo: snapshot (InternalError)" });
+  });
+});
+
+describe("retrying transient faults", () => {
+  it("backs off exponentially with jitter, up to a ceiling", () => {
+    const options = { retryBaseMs: 1_000, retryMaxMs: 8_000 };
+    assert.equal(retryDelay(1, new Error("x"), { ...options, random: () => 0 }), 500);
+    assert.equal(retryDelay(3, new Error("x"), { ...options, random: () => 1 }), 4_000);
+    assert.equal(retryDelay(10, new Error("x"), { ...options, random: () => 1 }), 8_000);
+  });
+
+  it("never retries sooner than the cloud's retry-after", () => {
+    const throttled = new TransientCloudError("throttled", { code: "Throttling.User", action: "CreateSnapshot", retryAfterMs: 5_000 });
+    assert.equal(retryDelay(1, throttled, { retryBaseMs: 100, random: () => 0 }), 5_000);
+  });
+
+  it("tells transient faults from permanent ones", () => {
+    assert.equal(faultKind(new TransientCloudError("x", { code: "InternalError", action: "CreateDisk" })), "transient");
+    assert.equal(faultKind(new NotFoundCloudError("x", { code: "InvalidDiskId.NotFound", action: "CreateSnapshot" })), "permanent");
+    assert.equal(faultKind(new UnrecoverableError("precondition")), "permanent");
+    assert.equal(faultKind(Object.assign(new Error("conflict"), { code: 409 })), "transient");
+    assert.equal(faultKind(Object.assign(new Error("forbidden"), { code: 403 })), "permanent");
+    assert.equal(faultKind(Object.assign(new Error("reset"), { code: "ECONNRESET" })), "transient");
+    assert.equal(faultKind(new TypeError("undefined is not a function")), "permanent");
+  });
+});
