@@ -13,6 +13,7 @@ import { controlPlaneBinaries } from "./control-plane.ts";
 import { freePort, isAlive, startProcess, stopPid, waitFor, type Managed } from "./processes.ts";
 import { startRedisServer } from "./redis.ts";
 import { ensureStorageClasses } from "./storage-classes.ts";
+import { installZoneMigrationCrd } from "../runner/journal/crd.ts";
 import { registerWebhookConfigurations } from "./webhook-registration.ts";
 
 const REPO = join(import.meta.dirname, "..");
@@ -69,6 +70,7 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
       SANDBOX_ZONES: zones.join(","),
     };
     await ensureStorageClasses(cluster.kubeconfig);
+    await installZoneMigrationCrd(cluster.kubeconfig);
     log("starting the disk provisioner and zoneferry's webhook");
     started.push(startNode("disk-provisioner", "sandbox/disk-provisioner/main.ts", dir, env));
     const webhook = await startWebhook(dir, env, started);

@@ -1,0 +1,81 @@
+/**
+ * Kubernetes Events on the StatefulSet for every step transition (contract §3), so that
+ * `kubectl describe statefulset` and Argo CD's event view tell the migration's story.
+ */
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
+import { tolerating } from "./api-status.ts";
+import { oneLine } from "./statefulset-status.ts";
+
+export const EVENT_REASONS = ["ZoneferryStep", "ZoneferrySucceeded", "ZoneferryFailed", "ZoneferryRollingBack", "ZoneferryRollbackFailed"] as const;
+export type ZoneferryEventReason = (typeof EVENT_REASONS)[number];
+
+/** The component Events name as their source (`reportingComponent`, `source.component`). */
+export const REPORTING_COMPONENT = "zoneferry-runner";
+
+export interface ZoneferryEvent {
+  readonly reason: ZoneferryEventReason;
+  readonly message: string;
+  readonly type: "Normal" | "Warning";
+}
+
+/**
+ * Records a core/v1 Event on the StatefulSet (core/v1 rather than events.k8s.io/v1 because
+ * `kubectl describe` and GitOps UIs read core/v1 and the `count` aggregation below is its own).
+ *
+ * A repeat does not spam: the Event's name is derived from (StatefulSet uid, reason, message), so
+ * recording the same thing again bumps `count` and `lastTimestamp` of the one Event, as kubelet's
+ * event aggregation does. Messages carry the migration id and step, so distinct transitions stay
+ * distinct Events. The bump is a read-then-merge-patch without a version check: two racing bumps
+ * may count once, which costs a number on a counter and nothing else.
+ */
+export async function recordEvent(kubeconfig: KubeConfig, statefulSet: V1StatefulSet, event: ZoneferryEvent): Promise<CoreV1Event> {
+  const core = kubeconfig.makeApiClient(CoreV1Api);
+  const body = eventObject(statefulSet, event, new Date());
+  const namespace = body.metadata.namespace!;
+  const name = body.metadata.name;
+  const existing = await tolerating(404, () => core.readNamespacedEvent({ namespace, name }));
+  if (existing === undefined) {
+    const created = await tolerating(409, () => core.createNamespacedEvent({ namespace, body }));
+    if (created !== undefined) return created;
+  }
+  // Exists (or another writer created it a moment ago): count this occurrence on it.
+  const seen = existing ?? (await core.readNamespacedEvent({ namespace, name }));
+  return core.patchNamespacedEvent(
+    { namespace, name, body: { count: (seen.count ?? 1) + 1, lastTimestamp: rfc3339(new Date()) } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+}
+
+/** The Event's deterministic name: `<statefulset>.zf<hash>` like the `<object>.<suffix>` names kubelet uses. */
+export function eventName(statefulSet: V1StatefulSet, event: Pick<ZoneferryEvent, "reason" | "message">): string {
+  const uid = statefulSet.metadata?.uid ?? "";
+  const digest = createHash("sha256").update(`${uid}\0${event.reason}\0${oneLine(event.message)}`).digest("hex").slice(0, 16);
+  return `${statefulSet.metadata?.name ?? ""}.zf${digest}`;
+}
+
+function eventObject(statefulSet: V1StatefulSet, event: ZoneferryEvent, now: Date): CoreV1Event & { metadata: { name: string } } {
+  const { name, namespace, uid, resourceVersion } = statefulSet.metadata ?? {};
+  if (name === undefined || namespace === undefined || uid === undefined) {
+    throw new Error(`cannot record ${event.reason}: the StatefulSet has no name, namespace or uid (pass the object read from the API server)`);
+  }
+  return {
+    metadata: { name: eventName(statefulSet, event), namespace },
+    involvedObject: { apiVersion: "apps/v1", kind: "StatefulSet", name, namespace, uid, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+    reason: event.reason,
+    message: oneLine(event.message),
+    type: event.type,
+    count: 1,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    source: { component: REPORTING_COMPONENT },
+    reportingComponent: REPORTING_COMPONENT,
+    reportingInstance: hostname(),
+  };
+}
+
+/** Seconds precision: what metav1.Time keeps anyway. */
+function rfc3339(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}

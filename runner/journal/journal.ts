@@ -1,0 +1,171 @@
+/**
+ * The ZoneMigration journal (contract §3): the durable record a migration resumes from after the
+ * runner or Redis is lost. Spec is written once at the start (and the plan after precheck); status
+ * is written through the status subresource with optimistic concurrency, so no update is lost.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1StatefulSet,
+} from "@kubernetes/client-node";
+import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION } from "../../core/zone-migration.ts";
+import { apiStatus, tolerating } from "./api-status.ts";
+import { TERMINAL_PHASES, type JournalPlan, type JournalRequest, type ZoneMigrationResource, type ZoneMigrationSpec, type ZoneMigrationStatus } from "./types.ts";
+
+/** Labels on every journal, so a StatefulSet's journals can be listed by selector. */
+export const JOURNAL_LABELS = {
+  statefulSet: "zoneferry.io/statefulset",
+  migrationId: "zoneferry.io/migration-id",
+} as const;
+
+export interface MigrationJournalOptions {
+  /**
+   * Field manager of every write (managedFields show who wrote what).
+   * @defaultValue "zoneferry-runner"
+   */
+  readonly fieldManager?: string;
+  /**
+   * Attempts of a status read-modify-write before a 409 Conflict is given up on.
+   * @defaultValue 5 — writers of one journal are the runner and, rarely, a second worker after a
+   * stall; five rounds outlast that, and more would hide a hot loop.
+   */
+  readonly conflictAttempts?: number;
+}
+
+export interface EnsureJournalInput {
+  readonly namespace: string;
+  /** The live StatefulSet (its uid makes it the owner). */
+  readonly statefulSet: V1StatefulSet;
+  readonly migrationId: string;
+  readonly targetZones: readonly string[];
+  readonly request: JournalRequest;
+  readonly plan?: JournalPlan;
+  readonly originalReplicas?: number;
+}
+
+/** The journal of a StatefulSet's migration is named `<statefulset>-<migration-id>` (contract §3). */
+export function journalName(statefulSet: string, migrationId: string): string {
+  return `${statefulSet}-${migrationId}`;
+}
+
+/** Reads and writes ZoneMigration objects for the runner. */
+export class MigrationJournal {
+  readonly #api: CustomObjectsApi;
+  readonly #fieldManager: string;
+  readonly #conflictAttempts: number;
+
+  constructor(kubeconfig: KubeConfig, options: MigrationJournalOptions = {}) {
+    this.#api = kubeconfig.makeApiClient(CustomObjectsApi);
+    this.#fieldManager = options.fieldManager ?? "zoneferry-runner";
+    this.#conflictAttempts = options.conflictAttempts ?? 5;
+  }
+
+  /**
+   * Creates the journal if absent and returns it. An existing journal is returned unchanged: the
+   * name holds the migration id, a hash of the request, so an existing one records this request.
+   * A journal without a phase (a crash between create and the first status write) gets `Pending`.
+   */
+  async ensure(input: EnsureJournalInput): Promise<ZoneMigrationResource> {
+    const name = journalName(input.statefulSet.metadata?.name ?? "", input.migrationId);
+    const body = journalObject(name, input);
+    const created = await tolerating<unknown>(409, () =>
+      this.#api.createNamespacedCustomObject({ ...this.#target(input.namespace), body, fieldManager: this.#fieldManager }),
+    );
+    const journal = (created as ZoneMigrationResource | undefined) ?? (await this.#get(input.namespace, name));
+    if (journal.status?.phase !== undefined) return journal;
+    // The status subresource drops status on create; Pending is what admission promised (§3).
+    return this.updateStatus(input.namespace, name, (status) => {
+      status.phase ??= "Pending";
+    });
+  }
+
+  /** The journal, or undefined when there is none. */
+  async read(namespace: string, name: string): Promise<ZoneMigrationResource | undefined> {
+    return tolerating(404, () => this.#get(namespace, name));
+  }
+
+  /** Merges `patch` into the spec (RFC 7386: arrays and `plan` are replaced whole). */
+  async updateSpec(namespace: string, name: string, patch: Partial<ZoneMigrationSpec>): Promise<ZoneMigrationResource> {
+    const answer: unknown = await this.#api.patchNamespacedCustomObject(
+      { ...this.#target(namespace), name, body: { spec: patch }, fieldManager: this.#fieldManager },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    return answer as ZoneMigrationResource;
+  }
+
+  /**
+   * Applies `mutate` to a copy of the current status and writes it back with the resourceVersion
+   * it was read at; on 409 Conflict it reads again and re-applies `mutate`, so a concurrent
+   * writer's change is kept, not overwritten. `mutate` may run several times: keep it pure.
+   * A mutation that changes nothing writes nothing.
+   */
+  async updateStatus(namespace: string, name: string, mutate: (status: ZoneMigrationStatus) => void): Promise<ZoneMigrationResource> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.#get(namespace, name);
+      const status = structuredClone(current.status ?? {});
+      mutate(status);
+      if (isDeepStrictEqual(status, current.status ?? {})) return current;
+      try {
+        const answer: unknown = await this.#api.replaceNamespacedCustomObjectStatus({
+          ...this.#target(namespace), name, body: { ...current, status }, fieldManager: this.#fieldManager,
+        });
+        return answer as ZoneMigrationResource;
+      } catch (error) {
+        if (apiStatus(error) !== 409 || attempt >= this.#conflictAttempts) throw error;
+      }
+      // A little jitter keeps two racing writers from colliding again on the next round.
+      await sleep(Math.random() * 20 * attempt);
+    }
+  }
+
+  /** Journals in every namespace whose phase is not terminal (no phase yet counts as Pending). */
+  async listActive(): Promise<ZoneMigrationResource[]> {
+    const answer = (await this.#api.listClusterCustomObject({
+      group: ZONE_MIGRATION_GROUP, version: ZONE_MIGRATION_VERSION, plural: ZONE_MIGRATION_PLURAL,
+    })) as { items?: ZoneMigrationResource[] };
+    return (answer.items ?? []).filter((journal) => !TERMINAL_PHASES.has(journal.status?.phase ?? "Pending"));
+  }
+
+  async #get(namespace: string, name: string): Promise<ZoneMigrationResource> {
+    const answer: unknown = await this.#api.getNamespacedCustomObject({ ...this.#target(namespace), name });
+    return answer as ZoneMigrationResource;
+  }
+
+  #target(namespace: string): { group: string; version: string; plural: string; namespace: string } {
+    return { group: ZONE_MIGRATION_GROUP, version: ZONE_MIGRATION_VERSION, plural: ZONE_MIGRATION_PLURAL, namespace };
+  }
+}
+
+/** The new journal object, owned by its StatefulSet. */
+function journalObject(name: string, input: EnsureJournalInput): ZoneMigrationResource {
+  const { statefulSet } = input;
+  const stsName = statefulSet.metadata?.name;
+  const uid = statefulSet.metadata?.uid;
+  if (stsName === undefined || uid === undefined) {
+    throw new Error(`cannot journal migration ${input.migrationId}: the StatefulSet has no name or uid (pass the object read from the API server)`);
+  }
+  return {
+    apiVersion: `${ZONE_MIGRATION_GROUP}/${ZONE_MIGRATION_VERSION}`,
+    kind: "ZoneMigration",
+    metadata: {
+      name,
+      namespace: input.namespace,
+      labels: { [JOURNAL_LABELS.statefulSet]: stsName, [JOURNAL_LABELS.migrationId]: input.migrationId },
+      // Not a controller reference (the StatefulSet controller owns pods, not us), and no
+      // blockOwnerDeletion: deleting the StatefulSet must never wait on its journal.
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: stsName, uid, controller: false, blockOwnerDeletion: false }],
+    },
+    spec: {
+      statefulSet: stsName,
+      migrationId: input.migrationId,
+      targetZones: [...input.targetZones],
+      request: { ...input.request },
+      ...(input.plan === undefined ? {} : { plan: structuredClone(input.plan) }),
+      ...(input.originalReplicas === undefined ? {} : { originalReplicas: input.originalReplicas }),
+    },
+  };
+}

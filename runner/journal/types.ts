@@ -1,0 +1,101 @@
+/**
+ * The full shape of the ZoneMigration custom resource as the runner writes it (the CRD is
+ * deploy/crds/zonemigrations.zoneferry.io.yaml). It extends, never contradicts, the partial type the
+ * webhook reads in core/zone-migration.ts: a ZoneMigrationResource is assignable to a ZoneMigration.
+ */
+import type { V1ObjectMeta } from "@kubernetes/client-node";
+import type { MigrationStatus } from "../../core/annotations.ts";
+import type { Strategy } from "../../core/migration-request.ts";
+
+/** The request fields besides the target zones, every default applied (core/migration-request.ts). */
+export interface JournalRequest {
+  checkIntervalMs: number;
+  readyTimeoutMs: number;
+  healthDurationMs: number;
+  /** 1..65536, or -1 for "keep until deleted by hand". */
+  snapshotRetentionDays: number;
+  retainSource: boolean;
+  strategy: Strategy;
+  /** The `retry` value, "" when absent. */
+  retry: string;
+}
+
+/** One volume of one ordinal, as the planner placed it (core/planner.ts `VolumePlacement`). */
+export interface JournalVolumePlan {
+  claim: string;
+  fromZone: string;
+  toZone: string;
+  /** False when the disk already sits in its planned zone. */
+  move: boolean;
+}
+
+/** One ordinal of the plan (core/planner.ts `OrdinalPlacement`). */
+export interface JournalOrdinalPlan {
+  ordinal: number;
+  zone: string;
+  volumes?: JournalVolumePlan[];
+}
+
+export interface JournalPlan {
+  ordinals: JournalOrdinalPlan[];
+}
+
+export interface ZoneMigrationSpec {
+  statefulSet: string;
+  migrationId: string;
+  targetZones: string[];
+  request?: JournalRequest;
+  plan?: JournalPlan;
+  /** spec.replicas before the runner scaled to zero. */
+  originalReplicas?: number;
+}
+
+/** Progress of one moved volume; each id is recorded before a later step relies on it. */
+export interface VolumeProgress {
+  claim: string;
+  sourceDisk?: string;
+  sourcePersistentVolume?: string;
+  snapshot?: string;
+  newDisk?: string;
+  newPersistentVolume?: string;
+  zone?: string;
+  /** Free text owned by the steps (e.g. "snapshotted", "rebound"); not an enum until they settle. */
+  state?: string;
+}
+
+/**
+ * metav1.Condition as it travels in a custom object: client-node does not deserialize custom
+ * objects, so the time is the RFC 3339 string, not a Date.
+ */
+export interface JournalCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface ZoneMigrationStatus {
+  phase?: MigrationStatus;
+  step?: string;
+  message?: string;
+  volumes?: VolumeProgress[];
+  conditions?: JournalCondition[];
+  /** RFC 3339. */
+  startedAt?: string;
+  /** RFC 3339. */
+  finishedAt?: string;
+}
+
+/** A ZoneMigration as read from the API server. */
+export interface ZoneMigrationResource {
+  apiVersion: string;
+  kind: string;
+  metadata: V1ObjectMeta;
+  spec: ZoneMigrationSpec;
+  status?: ZoneMigrationStatus;
+}
+
+/** Phases a migration never leaves: its StatefulSet is free again. */
+export const TERMINAL_PHASES: ReadonlySet<MigrationStatus> = new Set<MigrationStatus>(["Succeeded", "Failed", "RollbackFailed"]);
