@@ -73,6 +73,8 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     await installZoneMigrationCrd(cluster.kubeconfig);
     log("starting the disk provisioner and zoneferry's webhook");
     started.push(startNode("disk-provisioner", "sandbox/disk-provisioner/main.ts", dir, env));
+    // The runner acts as zoneferry-runner, the identity the migration guard lets through.
+    started.push(startNode("runner", "runner/main.ts", dir, { ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]! }));
     const webhook = await startWebhook(dir, env, started);
     env["WEBHOOK_URL"] = webhook.url;
     await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8") });

@@ -48,6 +48,7 @@ export interface ZoneMigrationSpec {
   plan?: JournalPlan;
   /** spec.replicas before the runner scaled to zero. */
   originalReplicas?: number;
+  originalWhenScaled?: string;
 }
 
 /** Progress of one moved volume; each id is recorded before a later step relies on it. */
@@ -55,6 +56,7 @@ export interface VolumeProgress {
   claim: string;
   sourceDisk?: string;
   sourcePersistentVolume?: string;
+  originalReclaimPolicy?: string;
   snapshot?: string;
   newDisk?: string;
   newPersistentVolume?: string;

@@ -128,6 +128,10 @@ class SagaRunner<C, D extends SagaData> {
 
   async #afterOutcome(outcome: StepOutcome, whenDone: SagaCheckpoint): Promise<void> {
     if (outcome.kind === "wait") await this.#delay(this.#checkpoint, outcome.delayMs);
+    if (outcome.kind === "complete") {
+      await this.#save(finished(whenDone, { status: "Succeeded", message: outcome.message }));
+      return;
+    }
     await this.#save(whenDone);
   }
 

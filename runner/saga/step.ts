@@ -7,9 +7,15 @@
 
 export type StepOutcome =
   | { readonly kind: "done" }
-  | { readonly kind: "wait"; readonly delayMs: number; readonly reason: string };
+  | { readonly kind: "wait"; readonly delayMs: number; readonly reason: string }
+  /** The saga has nothing more to do (e.g. no disk to move): it ends Succeeded with this message. */
+  | { readonly kind: "complete"; readonly message: string };
 
 export const done: StepOutcome = { kind: "done" };
+
+export function complete(message: string): StepOutcome {
+  return { kind: "complete", message };
+}
 
 export function waitAndRecheck(delayMs: number, reason: string): StepOutcome {
   return { kind: "wait", delayMs, reason };

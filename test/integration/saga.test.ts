@@ -10,7 +10,7 @@ import { TransientCloudError } from "../../core/cloud-errors.ts";
 import { PermanentMigrationError } from "../../runner/faults.ts";
 import type { SagaResult } from "../../runner/saga/checkpoint.ts";
 import { runSaga, type SagaData, type SagaOptions } from "../../runner/saga/run-saga.ts";
-import { done, waitAndRecheck, type Step, type StepOutcome } from "../../runner/saga/step.ts";
+import { complete, done, waitAndRecheck, type Step, type StepOutcome } from "../../runner/saga/step.ts";
 import { waitFor } from "../../sandbox/processes.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
 
@@ -71,6 +71,15 @@ describe("the saga engine in BullMQ workers", () => {
     assert.deepEqual(log, ["a", "b", "c"]);
     assert.deepEqual(job.returnvalue, { status: "Succeeded", message: "all steps done" });
     assert.deepEqual(finishedWith, [{ status: "Succeeded", message: "all steps done" }]);
+  });
+
+  it("ends early, successfully, when a step finds nothing left to do", async () => {
+    const log: string[] = [];
+    const { settle } = await saga([scripted("a", log, [complete("nothing to migrate: all 2 disks already in target zones")]), scripted("b", log, [done])]);
+    const { state, job } = await settle();
+    assert.equal(state, "completed");
+    assert.deepEqual(log, ["a"]);
+    assert.deepEqual(job.returnvalue, { status: "Succeeded", message: "nothing to migrate: all 2 disks already in target zones" });
   });
 
   it("re-checks a waiting step later, with the job delayed meanwhile, and never re-runs earlier steps", async () => {

@@ -1,0 +1,71 @@
+/**
+ * What every step works with: the job's request, the Kubernetes and cloud clients, the journal.
+ * Steps keep nothing in memory between runs: what they must remember (the plan, snapshot and disk
+ * ids, original policies) goes to the journal before anything relies on it.
+ */
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { DiskCloud } from "../core/disk-cloud.ts";
+import type { MigrationJobData } from "../core/migration-queue.ts";
+import { journalName, type MigrationJournal } from "./journal/journal.ts";
+import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
+import { PermanentMigrationError } from "./faults.ts";
+
+export interface MigrationContext {
+  readonly job: MigrationJobData;
+  readonly kubeconfig: KubeConfig;
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly cloud: DiskCloud;
+  readonly journal: MigrationJournal;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now"> & { now?: () => number }): MigrationContext {
+  return { ...parts, apps: parts.kubeconfig.makeApiClient(AppsV1Api), core: parts.kubeconfig.makeApiClient(CoreV1Api), now: parts.now ?? Date.now };
+}
+
+export function journalNameOf(context: MigrationContext): string {
+  return journalName(context.job.statefulSet, context.job.migrationId);
+}
+
+export async function readStatefulSet(context: MigrationContext): Promise<V1StatefulSet> {
+  return context.apps.readNamespacedStatefulSet({ namespace: context.job.namespace, name: context.job.statefulSet });
+}
+
+/** The journal, which the precheck created: its absence later means someone removed it. */
+export async function readJournal(context: MigrationContext): Promise<ZoneMigrationResource> {
+  const journal = await context.journal.read(context.job.namespace, journalNameOf(context));
+  if (journal === undefined) throw new PermanentMigrationError(`the ZoneMigration journal ${journalNameOf(context)} is gone`);
+  return journal;
+}
+
+/** The volumes to move, as the journal records them. */
+export async function movingVolumes(context: MigrationContext): Promise<VolumeProgress[]> {
+  return (await readJournal(context)).status?.volumes ?? [];
+}
+
+export async function recordVolume(context: MigrationContext, claim: string, change: Partial<VolumeProgress>): Promise<void> {
+  await context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
+    const volume = status.volumes?.find((candidate) => candidate.claim === claim);
+    if (volume !== undefined) Object.assign(volume, change);
+  });
+}
+
+/** Tags that find a migration's snapshots and disks again after a crash. */
+export function cloudTags(context: MigrationContext, claim: string): Record<string, string> {
+  return { "zoneferry.io/migration-id": context.job.migrationId, "zoneferry.io/pvc": `${context.job.namespace}.${claim}` };
+}
+
+/** ClientTokens: deterministic, at most 64 ASCII characters. */
+export function clientToken(context: MigrationContext, kind: "snap" | "disk", claim: string): string {
+  const token = `zf-${context.job.migrationId}-${kind}-${claim}`;
+  return token.length <= 64 ? token : `${token.slice(0, 51)}-${fnv(token)}`;
+}
+
+function fnv(text: string): string {
+  let hash = 0x811c9dc5;
+  for (const char of text) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, "0").slice(0, 12);
+}

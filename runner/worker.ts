@@ -1,0 +1,54 @@
+/**
+ * The migration worker: a BullMQ worker on the migration queue. Each job is a saga of the Recreate
+ * steps, whose progress lives in the job's data and the ZoneMigration journal; long waits are
+ * delayed re-checks, so a job holds its lock only while a step runs.
+ */
+import { Worker, type Job } from "bullmq";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { DiskCloud } from "../core/disk-cloud.ts";
+import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
+import { migrationContext } from "./context.ts";
+import { MigrationJournal } from "./journal/journal.ts";
+import { reportResult, reportStep } from "./report.ts";
+import { runSaga, type SagaData } from "./saga/run-saga.ts";
+import type { SagaResult } from "./saga/checkpoint.ts";
+import { RECREATE_STEPS } from "./steps/index.ts";
+
+export interface MigrationWorkerOptions {
+  readonly redisUrl: string;
+  readonly kubeconfig: KubeConfig;
+  readonly cloud: DiskCloud;
+  readonly concurrency: number;
+  readonly logger: Logger;
+  readonly queueName?: string;
+}
+
+type MigrationJob = Job<MigrationJobData & SagaData>;
+
+export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
+  const journal = new MigrationJournal(options.kubeconfig);
+  const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
+    const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
+    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger });
+    let lastStep = "precheck";
+    return runSaga(job, token, context, {
+      steps: RECREATE_STEPS,
+      onStep: async (step, phase) => {
+        lastStep = step;
+        logger.info({ step, phase }, phase === "forward" ? "step" : "compensating");
+        await reportStep(context, step, phase);
+      },
+      onFinished: async (result) => {
+        logger.info({ result }, "migration finished");
+        await reportResult(context, result, job.data.saga?.failure?.step ?? lastStep);
+      },
+    });
+  };
+  const worker = new Worker<MigrationJobData & SagaData, SagaResult>(options.queueName ?? MIGRATION_QUEUE, process, {
+    connection: { url: options.redisUrl },
+    concurrency: options.concurrency,
+  });
+  worker.on("error", (error) => { options.logger.error({ err: error }, "worker error"); });
+  return worker;
+}

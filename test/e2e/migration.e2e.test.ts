@@ -1,0 +1,173 @@
+/**
+ * Migrations end to end on the sandbox (started once for this file through its CLI): the runner
+ * moves real PVCs between kwok nodes' zones through the ECS emulator, and every test checks what
+ * a user would: where the pods run, what each PVC's disk holds, what is left in ECS.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { waitFor } from "../../sandbox/processes.ts";
+
+const run = promisify(execFile);
+const REPO = join(import.meta.dirname, "../..");
+const NS = "moves";
+const ZONES = ["cn-shanghai-b", "cn-shanghai-g", "cn-shanghai-m"];
+
+interface Inventory {
+  disks: { diskId: string; zoneId: string; status: string }[];
+  snapshots: { snapshotId: string; sourceDiskId: string; retentionDays?: number }[];
+}
+
+describe("moving StatefulSets between zones on the sandbox", () => {
+  const dir = mkdtempSync(join(tmpdir(), "zf-moves-"));
+  let env: Record<string, string> = {};
+
+  const kubectl = async (...args: string[]): Promise<string> => (await run(env["KUBECTL"]!, args, { env: { ...process.env, KUBECONFIG: env["KUBECONFIG"]! } })).stdout;
+  const emulator = async (path: string, init?: RequestInit): Promise<Response> => fetch(`${env["ECS_EMULATOR_URL"]!}/_emulator${path}`, init);
+  const inventory = async (): Promise<Inventory> => (await (await emulator("/inventory")).json()) as Inventory;
+  const diskOf = async (claim: string): Promise<string> => kubectl("-n", NS, "get", "pvc", claim, "-o", "jsonpath={.spec.volumeName}");
+  const contentOf = async (claim: string): Promise<string> => (await emulator(`/disks/${await diskOf(claim)}/content`)).text();
+  const zoneOfPod = async (pod: string): Promise<string> => {
+    const node = await kubectl("-n", NS, "get", "pod", pod, "-o", "jsonpath={.spec.nodeName}");
+    return kubectl("get", "node", node, "-o", "jsonpath={.metadata.labels.topology\\.kubernetes\\.io/zone}");
+  };
+  const annotation = async (name: string, key: string): Promise<string> => kubectl("-n", NS, "get", "statefulset", name, "-o", `jsonpath={.metadata.annotations.zoneferry\\.io/${key}}`);
+
+  /** A StatefulSet whose disks start in `zones`: the other zones' nodes are cordoned while it comes up. */
+  async function statefulSet(name: string, replicas: number, options: { zones?: string[] } = {}): Promise<void> {
+    const elsewhere = ZONES.filter((zone) => options.zones !== undefined && !options.zones.includes(zone)).map((zone) => `node-${zone}-0`);
+    for (const node of elsewhere) await kubectl("cordon", node);
+    try {
+      await createStatefulSet(name, replicas);
+    } finally {
+      for (const node of elsewhere) await kubectl("uncordon", node);
+    }
+  }
+
+  async function createStatefulSet(name: string, replicas: number): Promise<void> {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: ${name}, namespace: ${NS}}
+spec:
+  replicas: ${replicas}
+  serviceName: ${name}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: main, image: nginx:1.27}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], storageClassName: alicloud-disk-essd, resources: {requests: {storage: 20Gi}}}
+`);
+    await kubectl("apply", "-f", file);
+    await waitFor(async () => Number(await kubectl("-n", NS, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}")) === replicas, 60_000, () => `${name} not Ready`);
+    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+      await emulator(`/disks/${await diskOf(`data-${name}-${ordinal}`)}/content`, { method: "PUT", body: `${name}-${ordinal} rows 1..${100 + ordinal}` });
+    }
+  }
+
+  /** Annotates as a GitOps apply would, and waits until the migration ends; answers its status. */
+  async function migrate(name: string, annotations: Record<string, string>): Promise<string> {
+    await kubectl("-n", NS, "annotate", "statefulset", name, "--overwrite", "zoneferry.io/check-interval=1s", "zoneferry.io/ready-timeout=1m", ...Object.entries(annotations).map(([key, value]) => `zoneferry.io/${key}=${value}`));
+    let status = "";
+    await waitFor(async () => {
+      status = await annotation(name, "status");
+      return ["Succeeded", "Failed", "RollbackFailed"].includes(status);
+    }, 90_000, () => `migration of ${name} did not end (status ${status})`);
+    return status;
+  }
+
+  before(async () => {
+    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "up", "--dir", dir], { timeout: 300_000 });
+    env = Object.fromEntries(readFileSync(join(dir, "env"), "utf8").trim().split("\n").map((line) => {
+      const [, key, value] = /^export ([A-Z_]+)='(.*)'$/.exec(line)!;
+      return [key!, value!];
+    }));
+    await kubectl("create", "namespace", NS);
+  });
+  after(async () => {
+    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "down", "--dir", dir]);
+  });
+
+  it("moves 2 replicas to another zone: pods there, same PVC names, each disk's content kept, sources deleted, snapshots retained", async () => {
+    await statefulSet("web", 2, { zones: ["cn-shanghai-b", "cn-shanghai-m"] });
+    const before = { data0: await diskOf("data-web-0"), data1: await diskOf("data-web-1") };
+    assert.equal(await migrate("web", { "target-zones": "cn-shanghai-g", "snapshot-retention-days": "7" }), "Succeeded");
+    for (const ordinal of [0, 1]) {
+      assert.equal(await zoneOfPod(`web-${ordinal}`), "cn-shanghai-g");
+      assert.equal(await contentOf(`data-web-${ordinal}`), `web-${ordinal} rows 1..${100 + ordinal}`);
+    }
+    const world = await inventory();
+    assert.equal(world.disks.some((disk) => disk.diskId === before.data0 || disk.diskId === before.data1), false, "source disks deleted");
+    const snapshots = world.snapshots.filter((snapshot) => snapshot.sourceDiskId === before.data0 || snapshot.sourceDiskId === before.data1);
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.retentionDays), [7, 7]);
+    assert.match(await kubectl("get", "pv"), /data-web-0/);
+    assert.doesNotMatch(await kubectl("get", "pv", "-o", "name"), new RegExp(before.data0));
+    assert.equal(await kubectl("get", "pv", await diskOf("data-web-0"), "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete", "the original policy is back");
+    assert.match(await kubectl("-n", NS, "get", "zonemigrations"), /web-[0-9a-f]{12}\s+web\s+\["cn-shanghai-g"\]\s+Succeeded\s+finish/);
+  });
+
+  it("keeps the source disks and their Released PVs when asked to retain them", async () => {
+    await statefulSet("keep", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-keep-0");
+    assert.equal(await migrate("keep", { "target-zones": "cn-shanghai-m", "retain-source": "true" }), "Succeeded");
+    assert.equal(await zoneOfPod("keep-0"), "cn-shanghai-m");
+    assert.equal((await inventory()).disks.find((disk) => disk.diskId === source)?.status, "Available");
+    assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.status.phase}"), "Released");
+  });
+
+  it("spreads 4 replicas over two zones by the placement rule, alternating in list order", async () => {
+    await statefulSet("spread", 4, { zones: ["cn-shanghai-b"] });
+    assert.equal(await migrate("spread", { "target-zones": "cn-shanghai-g,cn-shanghai-m" }), "Succeeded");
+    assert.deepEqual(await Promise.all([0, 1, 2, 3].map((ordinal) => zoneOfPod(`spread-${ordinal}`))), ["cn-shanghai-g", "cn-shanghai-m", "cn-shanghai-g", "cn-shanghai-m"]);
+    for (const ordinal of [0, 1, 2, 3]) assert.equal(await contentOf(`data-spread-${ordinal}`), `spread-${ordinal} rows 1..${100 + ordinal}`);
+  });
+
+  it("ends Succeeded with nothing to move when every disk is already in a target zone", async () => {
+    await statefulSet("home", 1, { zones: ["cn-shanghai-g"] });
+    const disk = await diskOf("data-home-0");
+    assert.equal(await migrate("home", { "target-zones": "cn-shanghai-g" }), "Succeeded");
+    assert.equal(await annotation("home", "message"), "nothing to migrate: all 1 disks already in target zones");
+    assert.equal(await diskOf("data-home-0"), disk);
+  });
+
+  it("rolls back when the target zone has no stock: the app runs on its original disks with its content", async () => {
+    await statefulSet("nostock", 1, { zones: ["cn-shanghai-m"] });
+    const source = await diskOf("data-nostock-0");
+    const before = (await inventory()).disks.length;
+    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateDisk", code: "OperationDenied.NoStock", times: 5 }) });
+    try {
+      assert.equal(await migrate("nostock", { "target-zones": "cn-shanghai-b" }), "Failed");
+    } finally {
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.match(await annotation("nostock", "message"), /step create-disks failed: .*OperationDenied\.NoStock.*; rolled back/);
+    await waitFor(async () => Number(await kubectl("-n", NS, "get", "statefulset", "nostock", "-o", "jsonpath={.status.readyReplicas}")) === 1, 60_000, () => "nostock not Ready again");
+    assert.equal(await zoneOfPod("nostock-0"), "cn-shanghai-m");
+    assert.equal(await diskOf("data-nostock-0"), source);
+    assert.equal(await contentOf("data-nostock-0"), "nostock-0 rows 1..100");
+    assert.equal((await inventory()).disks.length, before, "no disk leaked");
+    assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete", "the policy protect changed is restored");
+  });
+
+  it("retries transient faults (throttling three times, an InternalError) and succeeds", async () => {
+    await statefulSet("flaky", 1, { zones: ["cn-shanghai-b"] });
+    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateSnapshot", code: "Throttling.User", times: 3, retryAfterMs: 200 }) });
+    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateDisk", code: "InternalError", times: 1 }) });
+    try {
+      assert.equal(await migrate("flaky", { "target-zones": "cn-shanghai-g" }), "Succeeded");
+    } finally {
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.equal(await zoneOfPod("flaky-0"), "cn-shanghai-g");
+    assert.equal(await contentOf("data-flaky-0"), "flaky-0 rows 1..100");
+    const snapshots = (await inventory()).snapshots;
+    assert.equal(new Set(snapshots.map((snapshot) => snapshot.sourceDiskId)).size, snapshots.length, "no duplicate snapshot");
+  });
+});
