@@ -90,9 +90,33 @@ class Demo {
     return zones.find((zone) => !used.has(zone)) ?? zones[0]!;
   }
 
-  async showZoneferryAnnotations(name: string): Promise<void> {
-    const columns = ["migration-id", "status", "target-zones"].map((key) => `${key.toUpperCase()}:.metadata.annotations.zoneferry\\.io/${key}`).join(",");
-    await this.kubectl(["-n", NAMESPACE, "get", "statefulset", name, "-o", `custom-columns=NAME:.metadata.name,${columns}`]);
+  /** Prints each change of the migration's status and step until it ends; answers the final status. */
+  async follow(name: string): Promise<string> {
+    let last = "";
+    for (let attempt = 0; attempt < 600; attempt++) {
+      const { out } = await this.kubectl(["-n", NAMESPACE, "get", "statefulset", name, "-o", "jsonpath={.metadata.annotations.zoneferry\\.io/status}|{.metadata.annotations.zoneferry\\.io/step}|{.metadata.annotations.zoneferry\\.io/message}"], { quiet: true });
+      if (out !== last) {
+        const [status, step, message] = out.split("|");
+        process.stdout.write(`  ${new Date().toISOString().slice(11, 19)}  ${(status ?? "").padEnd(11)} ${(step ?? "").padEnd(17)} ${message ?? ""}\n`);
+        last = out;
+        if (["Succeeded", "Failed", "RollbackFailed"].includes(status ?? "")) return status ?? "";
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`the migration of ${name} did not end`);
+  }
+
+  /** Checks that each PVC's disk still holds what was written before the move. */
+  async checkContent(name: string, replicas: number): Promise<boolean> {
+    let intact = true;
+    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+      const { out: diskId } = await this.kubectl(["-n", NAMESPACE, "get", "pvc", `www-${name}-${ordinal}`, "-o", "jsonpath={.spec.volumeName}"], { quiet: true });
+      const content = await (await fetch(`${this.#env["ECS_EMULATOR_URL"]!}/_emulator/disks/${diskId}/content`)).text();
+      const expected = `${name}-${ordinal}: orders up to #${1000 + ordinal * 17}`;
+      intact &&= content === expected;
+      process.stdout.write(`PVC www-${name}-${ordinal} -> disk ${diskId}: "${content}" ${content === expected ? "(intact)" : `(EXPECTED "${expected}")`}\n`);
+    }
+    return intact;
   }
 
   async queuedJobs(): Promise<number> {
@@ -133,13 +157,26 @@ async function main(): Promise<void> {
     await demo.kubectl(["-n", NAMESPACE, "annotate", "--dry-run=server", "statefulset", "web", `zoneferry.io/target-zones=${target}`, "-o", "jsonpath={.metadata.annotations.zoneferry\\.io/status}"]);
     process.stdout.write(`  <- the stamp the real apply would get\nmigration jobs queued: ${before} before, ${await demo.queuedJobs()} after the dry run\n`);
 
-    demo.say(`Asking in earnest: move web to ${target}`);
-    await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "web", `zoneferry.io/target-zones=${target}`]);
-    await demo.showZoneferryAnnotations("web");
-    process.stdout.write(`migration jobs queued: ${await demo.queuedJobs()} (the runner, coming next, carries it out)\n`);
-
-    demo.say("While that migration holds web, kubectl scale is refused");
+    demo.say(`Asking in earnest: move web to ${target} (as Argo CD or Flux would apply it from Git)`);
+    await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "web", `zoneferry.io/target-zones=${target}`, "zoneferry.io/check-interval=2s"]);
+    demo.say("While the migration holds web, kubectl scale is refused");
     await demo.kubectl(["-n", NAMESPACE, "scale", "statefulset", "web", "--replicas=3"]);
+    demo.say("The runner's progress, step by step");
+    const moved = await demo.follow("web");
+    demo.say(`Result: ${moved}. Pods, disks and content after the move`);
+    await demo.kubectl(["-n", NAMESPACE, "get", "pods", "-o", "wide"]);
+    await demo.kubectl(["get", "pv", "-o", "custom-columns=DISK:.metadata.name,PVC:.spec.claimRef.name,ZONE:.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0],POLICY:.spec.persistentVolumeReclaimPolicy"]);
+    await demo.kubectl(["-n", NAMESPACE, "get", "zonemigrations"]);
+    if (!(await demo.checkContent("web", 2))) throw new Error("a PVC lost its content");
+
+    const spread = zones.filter((zone) => zone !== target).slice(0, 2);
+    demo.say(`Spreading web across two zones: ${spread.join(",")}`);
+    await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "web", "--overwrite", `zoneferry.io/target-zones=${spread.join(",")}`]);
+    const spreadResult = await demo.follow("web");
+    demo.say(`Result: ${spreadResult}`);
+    await demo.kubectl(["-n", NAMESPACE, "get", "pods", "-o", "wide"]);
+    if (!(await demo.checkContent("web", 2))) throw new Error("a PVC lost its content");
+    process.stdout.write(`migration jobs run: ${await demo.queuedJobs()}\n`);
 
     demo.say("A StatefulSet on SSD disks (alicloud-disk-ssd) cannot move: the webhook says which PVCs and why");
     await demo.apply("legacy", statefulSet("legacy", "alicloud-disk-ssd", 1));

@@ -157,6 +157,8 @@ describe("zoneferry on the sandbox", () => {
   });
 
   it("denies kubectl scale while a migration holds the StatefulSet", async () => {
+    // The runner moves it in seconds: a slow snapshot keeps the migration holding it meanwhile.
+    await fetch(`${env["ECS_EMULATOR_URL"]!}/_emulator/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateSnapshot", delayMs: 6_000, times: 2 }) });
     const admitted = await kubectl("-n", NS, "annotate", "statefulset", "essd", "zoneferry.io/target-zones=cn-shanghai-g");
     assert.equal(admitted.code, 0, admitted.stderr);
     const id = (await kubectl("-n", NS, "get", "statefulset", "essd", "-o", "jsonpath={.metadata.annotations.zoneferry\\.io/migration-id}")).stdout;
@@ -164,7 +166,8 @@ describe("zoneferry on the sandbox", () => {
     assert.equal(await jobs(), 1);
     // The scale guard reads the StatefulSet from the webhook's informers: give the watch a moment.
     await waitFor(async () => (await kubectl("-n", NS, "scale", "statefulset", "essd", "--replicas=3")).stderr.includes(`held by zoneferry migration ${id}`), 10_000, () => "kubectl scale was not denied by the guard");
-    assert.equal((await kubectl("-n", NS, "get", "statefulset", "essd", "-o", "jsonpath={.spec.replicas}")).stdout, "2");
+    // The runner may have scaled it to zero meanwhile; what matters is that the user's 3 did not land.
+    assert.notEqual((await kubectl("-n", NS, "get", "statefulset", "essd", "-o", "jsonpath={.spec.replicas}")).stdout, "3");
   });
 
   it("keeps answering while its certificate files are replaced, then serves the new certificate", async () => {
