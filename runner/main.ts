@@ -3,7 +3,15 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { diskCloudFromConfig } from "../core/ecs/disk-cloud-from-config.ts";
+import { Queue } from "bullmq";
+import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
+import type { SagaData } from "./saga/run-saga.ts";
+import { MigrationJournal } from "./journal/journal.ts";
+import { startReconciler } from "./reconciler.ts";
 import { startMigrationWorker } from "./worker.ts";
+
+/** How often journals and StatefulSets are compared with the queue. */
+const RECONCILE_INTERVAL_MS = 30_000;
 
 function main(): void {
   const config = loadConfig(process.env, "runner");
@@ -14,10 +22,13 @@ function main(): void {
   const cloud = diskCloudFromConfig(config);
   if (cloud === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
   const worker = startMigrationWorker({ redisUrl: config.redisUrl, kubeconfig, cloud, concurrency: config.runner.concurrency, logger });
+  const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: { url: config.redisUrl } });
+  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, intervalMs: RECONCILE_INTERVAL_MS });
   logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
   const shutdown = (signal: string): void => {
     logger.info({ signal }, "shutting down: the current step ends, waits stay delayed in Redis");
-    void worker.close().then(() => process.exit(0));
+    reconciler.stop();
+    void Promise.allSettled([worker.close(), queue.close()]).then(() => process.exit(0));
   };
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);

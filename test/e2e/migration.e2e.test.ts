@@ -4,12 +4,13 @@
  * a user would: where the pods run, what each PVC's disk holds, what is left in ECS.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { Redis } from "ioredis";
 import { waitFor } from "../../sandbox/processes.ts";
 
 const run = promisify(execFile);
@@ -169,5 +170,36 @@ spec:
     assert.equal(await contentOf("data-flaky-0"), "flaky-0 rows 1..100");
     const snapshots = (await inventory()).snapshots;
     assert.equal(new Set(snapshots.map((snapshot) => snapshot.sourceDiskId)).size, snapshots.length, "no duplicate snapshot");
+  });
+
+  it("resumes from its journal when the runner is killed and Redis loses its data mid-migration", async () => {
+    await statefulSet("phoenix", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-phoenix-0");
+    // A slow disk creation keeps the migration inside create-disks while the runner dies.
+    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateDisk", delayMs: 3_000, times: 1 }) });
+    await kubectl("-n", NS, "annotate", "statefulset", "phoenix", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
+    await waitFor(async () => (await annotation("phoenix", "step")) === "create-disks", 30_000, () => "the migration never reached create-disks");
+    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { processes: { name: string; pid: number }[] };
+    process.kill(state.processes.find((entry) => entry.name === "runner")!.pid, "SIGKILL");
+    const redis = new Redis(env["REDIS_URL"]!);
+    await redis.flushall();
+    redis.disconnect();
+    const runner = spawn(process.execPath, [join(REPO, "runner/main.ts")], { env: { ...process.env, ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]! }, stdio: "ignore" });
+    try {
+      let status = "";
+      await waitFor(async () => {
+        status = await annotation("phoenix", "status");
+        return status === "Succeeded" || status === "Failed";
+      }, 90_000, () => `the migration did not resume (status ${status})`);
+      assert.equal(status, "Succeeded");
+    } finally {
+      runner.kill("SIGTERM");
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.equal(await zoneOfPod("phoenix-0"), "cn-shanghai-g");
+    assert.equal(await contentOf("data-phoenix-0"), "phoenix-0 rows 1..100");
+    const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[]; snapshots: { sourceDiskId: string }[] };
+    assert.equal(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-phoenix-0`).length, 1, "one new disk");
+    assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
   });
 });
