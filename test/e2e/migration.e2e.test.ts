@@ -202,4 +202,32 @@ spec:
     assert.equal(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-phoenix-0`).length, 1, "one new disk");
     assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
   });
+
+  it("rolls back when the moved pods cannot become Ready within ready-timeout: the old PVCs and disks come back", async () => {
+    await statefulSet("stuck", 1, { zones: ["cn-shanghai-m"] });
+    const source = await diskOf("data-stuck-0");
+    // Slow snapshots leave time to cordon the target zone after admission, before the pods return.
+    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateSnapshot", delayMs: 2_000, times: 1 }) });
+    await kubectl("-n", NS, "annotate", "statefulset", "stuck", "zoneferry.io/check-interval=1s", "zoneferry.io/ready-timeout=30s", "zoneferry.io/target-zones=cn-shanghai-b");
+    await waitFor(async () => (await annotation("stuck", "step")) === "snapshot", 30_000, () => "the migration never reached snapshot");
+    await kubectl("cordon", "node-cn-shanghai-b-0");
+    let status = "";
+    try {
+      await waitFor(async () => {
+        status = await annotation("stuck", "status");
+        return ["Succeeded", "Failed", "RollbackFailed"].includes(status);
+      }, 90_000, () => `the migration did not end (status ${status})`);
+    } finally {
+      await kubectl("uncordon", "node-cn-shanghai-b-0");
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.equal(status, "Failed");
+    assert.match(await annotation("stuck", "message"), /step restore-replicas failed: replicas not Ready in their planned zones within ready-timeout \(30s\)/);
+    await waitFor(async () => Number(await kubectl("-n", NS, "get", "statefulset", "stuck", "-o", "jsonpath={.status.readyReplicas}")) === 1, 60_000, () => "stuck did not come back");
+    assert.equal(await diskOf("data-stuck-0"), source, "the PVC is bound to its original PV again");
+    assert.equal(await zoneOfPod("stuck-0"), "cn-shanghai-m");
+    assert.equal(await contentOf("data-stuck-0"), "stuck-0 rows 1..100");
+    const leftover = ((await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[] }).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-stuck-0`);
+    assert.deepEqual(leftover, [], "the new disk was deleted");
+  });
 });
