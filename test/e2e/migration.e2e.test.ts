@@ -39,17 +39,21 @@ describe("moving StatefulSets between zones on the sandbox", () => {
   const annotation = async (name: string, key: string): Promise<string> => kubectl("-n", NS, "get", "statefulset", name, "-o", `jsonpath={.metadata.annotations.zoneferry\\.io/${key}}`);
 
   /** A StatefulSet whose disks start in `zones`: the other zones' nodes are cordoned while it comes up. */
-  async function statefulSet(name: string, replicas: number, options: { zones?: string[] } = {}): Promise<void> {
+  async function statefulSet(name: string, replicas: number, options: { zones?: string[]; templates?: string[]; whenScaled?: "Delete" } = {}): Promise<void> {
     const elsewhere = ZONES.filter((zone) => options.zones !== undefined && !options.zones.includes(zone)).map((zone) => `node-${zone}-0`);
     for (const node of elsewhere) await kubectl("cordon", node);
     try {
-      await createStatefulSet(name, replicas);
+      await createStatefulSet(name, replicas, options.templates ?? ["data"], options.whenScaled);
     } finally {
       for (const node of elsewhere) await kubectl("uncordon", node);
     }
   }
 
-  async function createStatefulSet(name: string, replicas: number): Promise<void> {
+  async function createStatefulSet(name: string, replicas: number, templates: string[], whenScaled: "Delete" | undefined): Promise<void> {
+    const claimTemplates = templates.map((template) => `  - metadata: {name: ${template}}
+    spec: {accessModes: [ReadWriteOnce], storageClassName: alicloud-disk-essd, resources: {requests: {storage: 20Gi}}}
+`).join("");
+    const retention = whenScaled === undefined ? "" : `  persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: ${whenScaled}}\n`;
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, `apiVersion: apps/v1
 kind: StatefulSet
@@ -62,14 +66,15 @@ spec:
     metadata: {labels: {app: ${name}}}
     spec:
       containers: [{name: main, image: nginx:1.27}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec: {accessModes: [ReadWriteOnce], storageClassName: alicloud-disk-essd, resources: {requests: {storage: 20Gi}}}
-`);
+${retention}  volumeClaimTemplates:
+${claimTemplates}`);
     await kubectl("apply", "-f", file);
     await waitFor(async () => Number(await kubectl("-n", NS, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}")) === replicas, 60_000, () => `${name} not Ready`);
     for (let ordinal = 0; ordinal < replicas; ordinal++) {
-      await emulator(`/disks/${await diskOf(`data-${name}-${ordinal}`)}/content`, { method: "PUT", body: `${name}-${ordinal} rows 1..${100 + ordinal}` });
+      for (const template of templates) {
+        const body = template === "data" ? `${name}-${ordinal} rows 1..${100 + ordinal}` : `${template} of ${name}-${ordinal}`;
+        await emulator(`/disks/${await diskOf(`${template}-${name}-${ordinal}`)}/content`, { method: "PUT", body });
+      }
     }
   }
 
@@ -229,5 +234,27 @@ spec:
     assert.equal(await contentOf("data-stuck-0"), "stuck-0 rows 1..100");
     const leftover = ((await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[] }).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-stuck-0`);
     assert.deepEqual(leftover, [], "the new disk was deleted");
+  });
+
+  it("moves both volumes of each ordinal to the same zone when the StatefulSet has two volumeClaimTemplates", async () => {
+    await statefulSet("pair", 2, { zones: ["cn-shanghai-b"], templates: ["data", "wal"] });
+    assert.equal(await migrate("pair", { "target-zones": "cn-shanghai-g,cn-shanghai-m" }), "Succeeded");
+    for (const [ordinal, zone] of [[0, "cn-shanghai-g"], [1, "cn-shanghai-m"]] as const) {
+      assert.equal(await zoneOfPod(`pair-${ordinal}`), zone);
+      for (const template of ["data", "wal"]) {
+        const pvZone = await kubectl("get", "pv", await diskOf(`${template}-pair-${ordinal}`), "-o", "jsonpath={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}");
+        assert.equal(pvZone, zone, `${template}-pair-${ordinal}`);
+      }
+      assert.equal(await contentOf(`wal-pair-${ordinal}`), `wal of pair-${ordinal}`);
+    }
+  });
+
+  it("loses no data under whenScaled: Delete and PV policy Delete, and restores both policies afterwards", async () => {
+    await statefulSet("fragile", 2, { zones: ["cn-shanghai-m"], whenScaled: "Delete" });
+    assert.equal(await kubectl("get", "pv", await diskOf("data-fragile-0"), "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete");
+    assert.equal(await migrate("fragile", { "target-zones": "cn-shanghai-b" }), "Succeeded");
+    for (const ordinal of [0, 1]) assert.equal(await contentOf(`data-fragile-${ordinal}`), `fragile-${ordinal} rows 1..${100 + ordinal}`);
+    assert.equal(await kubectl("-n", NS, "get", "statefulset", "fragile", "-o", "jsonpath={.spec.persistentVolumeClaimRetentionPolicy.whenScaled}"), "Delete");
+    assert.equal(await kubectl("get", "pv", await diskOf("data-fragile-0"), "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete");
   });
 });
