@@ -7,6 +7,7 @@ import { Queue } from "bullmq";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import type { SagaData } from "./saga/run-saga.ts";
 import { MigrationJournal } from "./journal/journal.ts";
+import { createRunnerMetrics, serveMetrics } from "./metrics.ts";
 import { startReconciler } from "./reconciler.ts";
 import { startMigrationWorker } from "./worker.ts";
 
@@ -21,13 +22,16 @@ function main(): void {
   else kubeconfig.loadFromFile(config.kubeconfig);
   const cloud = diskCloudFromConfig(config);
   if (cloud === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
-  const worker = startMigrationWorker({ redisUrl: config.redisUrl, kubeconfig, cloud, concurrency: config.runner.concurrency, logger });
+  const metrics = createRunnerMetrics();
+  const metricsServer = serveMetrics(metrics, config.runner.metricsPort, (error) => { logger.error({ err: error, port: config.runner.metricsPort }, "metrics server failed"); });
+  const worker = startMigrationWorker({ redisUrl: config.redisUrl, kubeconfig, cloud, concurrency: config.runner.concurrency, logger, metrics });
   const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: { url: config.redisUrl } });
   const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, intervalMs: RECONCILE_INTERVAL_MS });
   logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
   const shutdown = (signal: string): void => {
     logger.info({ signal }, "shutting down: the current step ends, waits stay delayed in Redis");
     reconciler.stop();
+    metricsServer.close();
     void Promise.allSettled([worker.close(), queue.close()]).then(() => process.exit(0));
   };
   process.once("SIGTERM", shutdown);

@@ -14,6 +14,7 @@ import { reportResult, reportStep } from "./report.ts";
 import { runSaga, type SagaData } from "./saga/run-saga.ts";
 import type { SagaResult } from "./saga/checkpoint.ts";
 import { RECREATE_STEPS } from "./steps/index.ts";
+import { JobTimer, createRunnerMetrics, type RunnerMetrics } from "./metrics.ts";
 
 export interface MigrationWorkerOptions {
   readonly redisUrl: string;
@@ -22,25 +23,32 @@ export interface MigrationWorkerOptions {
   readonly concurrency: number;
   readonly logger: Logger;
   readonly queueName?: string;
+  readonly metrics?: RunnerMetrics;
 }
 
 type MigrationJob = Job<MigrationJobData & SagaData>;
 
 export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const journal = new MigrationJournal(options.kubeconfig);
+  const metrics = options.metrics ?? createRunnerMetrics();
+  const timers = new Map<string, JobTimer>();
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
     const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
     const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger });
     let lastStep = "precheck";
+    const timer = timers.get(job.data.migrationId) ?? new JobTimer(metrics);
+    timers.set(job.data.migrationId, timer);
     return runSaga(job, token, context, {
       steps: RECREATE_STEPS,
       onStep: async (step, phase) => {
         lastStep = step;
+        timer.step(step, phase);
         logger.info({ step, phase }, phase === "forward" ? "step" : "compensating");
         await reportStep(context, step, phase);
       },
       onFinished: async (result) => {
         logger.info({ result }, "migration finished");
+        if (timers.delete(job.data.migrationId)) timer.finished(result.status);
         await reportResult(context, result, job.data.saga?.failure?.step ?? lastStep);
       },
     });

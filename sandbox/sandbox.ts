@@ -74,7 +74,9 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     log("starting the disk provisioner and zoneferry's webhook");
     started.push(startNode("disk-provisioner", "sandbox/disk-provisioner/main.ts", dir, env));
     // The runner acts as zoneferry-runner, the identity the migration guard lets through.
-    started.push(startNode("runner", "runner/main.ts", dir, { ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]! }));
+    const metricsPort = await freePort();
+    env["RUNNER_METRICS_URL"] = `http://127.0.0.1:${metricsPort}/metrics`;
+    started.push(startNode("runner", "runner/main.ts", dir, { ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(metricsPort) }));
     const webhook = await startWebhook(dir, env, started);
     env["WEBHOOK_URL"] = webhook.url;
     await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8") });

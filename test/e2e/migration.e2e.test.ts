@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
-import { waitFor } from "../../sandbox/processes.ts";
+import { freePort, waitFor } from "../../sandbox/processes.ts";
 
 const run = promisify(execFile);
 const REPO = join(import.meta.dirname, "../..");
@@ -177,37 +177,6 @@ ${claimTemplates}`);
     assert.equal(new Set(snapshots.map((snapshot) => snapshot.sourceDiskId)).size, snapshots.length, "no duplicate snapshot");
   });
 
-  it("resumes from its journal when the runner is killed and Redis loses its data mid-migration", async () => {
-    await statefulSet("phoenix", 1, { zones: ["cn-shanghai-b"] });
-    const source = await diskOf("data-phoenix-0");
-    // A slow disk creation keeps the migration inside create-disks while the runner dies.
-    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateDisk", delayMs: 3_000, times: 1 }) });
-    await kubectl("-n", NS, "annotate", "statefulset", "phoenix", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
-    await waitFor(async () => (await annotation("phoenix", "step")) === "create-disks", 30_000, () => "the migration never reached create-disks");
-    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { processes: { name: string; pid: number }[] };
-    process.kill(state.processes.find((entry) => entry.name === "runner")!.pid, "SIGKILL");
-    const redis = new Redis(env["REDIS_URL"]!);
-    await redis.flushall();
-    redis.disconnect();
-    const runner = spawn(process.execPath, [join(REPO, "runner/main.ts")], { env: { ...process.env, ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]! }, stdio: "ignore" });
-    try {
-      let status = "";
-      await waitFor(async () => {
-        status = await annotation("phoenix", "status");
-        return status === "Succeeded" || status === "Failed";
-      }, 90_000, () => `the migration did not resume (status ${status})`);
-      assert.equal(status, "Succeeded");
-    } finally {
-      runner.kill("SIGTERM");
-      await emulator("/faults", { method: "DELETE" });
-    }
-    assert.equal(await zoneOfPod("phoenix-0"), "cn-shanghai-g");
-    assert.equal(await contentOf("data-phoenix-0"), "phoenix-0 rows 1..100");
-    const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[]; snapshots: { sourceDiskId: string }[] };
-    assert.equal(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-phoenix-0`).length, 1, "one new disk");
-    assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
-  });
-
   it("rolls back when the moved pods cannot become Ready within ready-timeout: the old PVCs and disks come back", async () => {
     await statefulSet("stuck", 1, { zones: ["cn-shanghai-m"] });
     const source = await diskOf("data-stuck-0");
@@ -256,5 +225,43 @@ ${claimTemplates}`);
     for (const ordinal of [0, 1]) assert.equal(await contentOf(`data-fragile-${ordinal}`), `fragile-${ordinal} rows 1..${100 + ordinal}`);
     assert.equal(await kubectl("-n", NS, "get", "statefulset", "fragile", "-o", "jsonpath={.spec.persistentVolumeClaimRetentionPolicy.whenScaled}"), "Delete");
     assert.equal(await kubectl("get", "pv", await diskOf("data-fragile-0"), "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete");
+  });
+  it("counts migrations by result and times the application's downtime in the runner's metrics", async () => {
+    const text = await (await fetch(env["RUNNER_METRICS_URL"]!)).text();
+    assert.match(text, /zoneferry_migrations_total\{result="Succeeded"\} [1-9]/);
+    assert.match(text, /zoneferry_application_downtime_seconds_count [1-9]/);
+    assert.match(text, /zoneferry_step_duration_seconds_count\{step="snapshot",phase="forward"\} [1-9]/);
+  });
+
+  // Last: it kills the sandbox's runner (its replacement stops with the test).
+  it("resumes from its journal when the runner is killed and Redis loses its data mid-migration", async () => {
+    await statefulSet("phoenix", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-phoenix-0");
+    // A slow disk creation keeps the migration inside create-disks while the runner dies.
+    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateDisk", delayMs: 3_000, times: 1 }) });
+    await kubectl("-n", NS, "annotate", "statefulset", "phoenix", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
+    await waitFor(async () => (await annotation("phoenix", "step")) === "create-disks", 30_000, () => "the migration never reached create-disks");
+    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { processes: { name: string; pid: number }[] };
+    process.kill(state.processes.find((entry) => entry.name === "runner")!.pid, "SIGKILL");
+    const redis = new Redis(env["REDIS_URL"]!);
+    await redis.flushall();
+    redis.disconnect();
+    const runner = spawn(process.execPath, [join(REPO, "runner/main.ts")], { env: { ...process.env, ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(await freePort()) }, stdio: "ignore" });
+    try {
+      let status = "";
+      await waitFor(async () => {
+        status = await annotation("phoenix", "status");
+        return status === "Succeeded" || status === "Failed";
+      }, 90_000, () => `the migration did not resume (status ${status})`);
+      assert.equal(status, "Succeeded");
+    } finally {
+      runner.kill("SIGTERM");
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.equal(await zoneOfPod("phoenix-0"), "cn-shanghai-g");
+    assert.equal(await contentOf("data-phoenix-0"), "phoenix-0 rows 1..100");
+    const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[]; snapshots: { sourceDiskId: string }[] };
+    assert.equal(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-phoenix-0`).length, 1, "one new disk");
+    assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
   });
 });

@@ -62,7 +62,8 @@ describe("the cluster view behind admission, on a real API server", () => {
     await kubeconfig.makeApiClient(StorageV1Api).deleteStorageClass({ name: "alicloud-disk-essd" });
     await waitFor(
       () => Promise.resolve(view.listNodes().some((n) => n.metadata?.name === "after-restart") && view.getStorageClass("alicloud-disk-essd") === undefined),
-      30_000,
+      // client-node resumes a watch that ended cleanly after its own backoff (up to 30 s), after the restart.
+      60_000,
       () => `the view did not catch up after the restart; logs: ${JSON.stringify(logs.slice(-5))}`,
     );
     assert.ok(logs.some((line) => line["msg"] === "watch failed; re-listing after a backoff"), "the broken watch was noticed and rebuilt");

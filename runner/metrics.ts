@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics of the runner: migrations by result, step durations, and the application's
+ * downtime (replicas at zero until all are Ready again), served on METRICS_PORT with /healthz.
+ * Timings are kept in memory per job: a runner that restarts mid-migration does not time that one.
+ */
+import { createServer, type Server } from "node:http";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface RunnerMetrics {
+  readonly registry: Registry;
+  readonly migrations: Counter<"result">;
+  readonly stepDuration: Histogram<"step" | "phase">;
+  readonly downtime: Histogram;
+}
+
+export function createRunnerMetrics(): RunnerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "zoneferry_runner_" });
+  return {
+    registry,
+    migrations: new Counter({ name: "zoneferry_migrations_total", help: "Migrations ended, by result (Succeeded, Failed, RollbackFailed).", labelNames: ["result"], registers: [registry] }),
+    stepDuration: new Histogram({
+      name: "zoneferry_step_duration_seconds",
+      help: "Time from a step's first run to the next step, waits included, by step and phase (forward, compensating).",
+      labelNames: ["step", "phase"],
+      buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+    downtime: new Histogram({
+      name: "zoneferry_application_downtime_seconds",
+      help: "From the StatefulSet scaled to zero until all its replicas were Ready again.",
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Times steps and downtime of one job from the saga's step and finish callbacks. */
+export class JobTimer {
+  #current: { step: string; phase: string; since: number } | undefined;
+  #downSince: number | undefined;
+  readonly #metrics: RunnerMetrics;
+
+  constructor(metrics: RunnerMetrics) {
+    this.#metrics = metrics;
+  }
+
+  step(step: string, phase: string, now = Date.now()): void {
+    if (this.#current?.step === step && this.#current.phase === phase) return;
+    this.#close(now);
+    this.#current = { step, phase, since: now };
+    if (step === "scale-to-zero" && phase === "forward") this.#downSince ??= now;
+    // Replicas are Ready again once the step after restore-replicas starts.
+    if (step === "finish" && this.#downSince !== undefined) {
+      this.#metrics.downtime.observe((now - this.#downSince) / 1000);
+      this.#downSince = undefined;
+    }
+  }
+
+  finished(result: string, now = Date.now()): void {
+    this.#close(now);
+    this.#metrics.migrations.inc({ result });
+  }
+
+  #close(now: number): void {
+    if (this.#current === undefined) return;
+    this.#metrics.stepDuration.observe({ step: this.#current.step, phase: this.#current.phase }, (now - this.#current.since) / 1000);
+    this.#current = undefined;
+  }
+}
+
+export function serveMetrics(metrics: RunnerMetrics, port: number, onError: (error: Error) => void): Server {
+  const server = createServer((req, res) => {
+    if (req.url === "/healthz") {
+      res.end("ok");
+      return;
+    }
+    if (req.url !== "/metrics") {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    metrics.registry.metrics().then((text) => {
+      res.setHeader("content-type", metrics.registry.contentType);
+      res.end(text);
+    }, () => {
+      res.statusCode = 500;
+      res.end();
+    });
+  });
+  // A taken port must not stop migrations: report it, keep the worker running.
+  server.on("error", onError);
+  server.listen(port);
+  return server;
+}
