@@ -1,5 +1,6 @@
 /** Merge patches the runner writes, as zoneferry's runner identity (exempt from the migration guard). */
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { tolerating } from "../core/kube/api-status.ts";
 import type { MigrationContext } from "./context.ts";
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -12,16 +13,7 @@ export async function patchPersistentVolume(context: MigrationContext, name: str
   await context.core.patchPersistentVolume({ name, body }, MERGE);
 }
 
-/** True when the API answered 404 Not Found. */
-export function isNotFound(error: unknown): boolean {
-  return (error as { code?: number }).code === 404;
-}
-
-export async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
-  try {
-    return await read;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+/** A read of what may be absent: undefined on 404. */
+export function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
+  return tolerating(404, () => read);
 }

@@ -5,7 +5,7 @@
  */
 import { StorageV1Api, type KubeConfig, type V1StorageClass } from "@kubernetes/client-node";
 import { DISK_CSI_DRIVER } from "../core/disk-volumes.ts";
-import { tolerating } from "./disk-provisioner/api-status.ts";
+import { tolerating } from "../core/kube/api-status.ts";
 
 function diskStorageClass(name: string, parameters: Record<string, string>): V1StorageClass {
   return {

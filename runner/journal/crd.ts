@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiextensionsV1Api, loadYaml, type KubeConfig, type V1CustomResourceDefinition } from "@kubernetes/client-node";
-import { apiStatus, tolerating } from "./api-status.ts";
+import { apiStatus, tolerating } from "../../core/kube/api-status.ts";
 
 /** Path of the CRD manifest in the repository. */
 export const ZONE_MIGRATION_CRD_FILE = join(import.meta.dirname, "../../deploy/crds/zonemigrations.zoneferry.io.yaml");

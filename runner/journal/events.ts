@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
-import { tolerating } from "./api-status.ts";
+import { tolerating } from "../../core/kube/api-status.ts";
 import { oneLine } from "./statefulset-status.ts";
 
 export const EVENT_REASONS = ["ZoneferryStep", "ZoneferrySucceeded", "ZoneferryFailed", "ZoneferryRollingBack", "ZoneferryRollbackFailed"] as const;

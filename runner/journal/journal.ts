@@ -13,7 +13,7 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION } from "../../core/zone-migration.ts";
-import { apiStatus, tolerating } from "./api-status.ts";
+import { apiStatus, tolerating } from "../../core/kube/api-status.ts";
 import { TERMINAL_PHASES, type JournalPlan, type JournalRequest, type ZoneMigrationResource, type ZoneMigrationSpec, type ZoneMigrationStatus } from "./types.ts";
 
 /** Labels on every journal, so a StatefulSet's journals can be listed by selector. */

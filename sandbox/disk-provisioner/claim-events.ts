@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { CoreV1Api, CoreV1Event, V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { apiStatus } from "./api-status.ts";
+import { apiStatus } from "../../core/kube/api-status.ts";
 
 /** The two event types Kubernetes knows. */
 export type EventType = "Normal" | "Warning";

@@ -9,7 +9,7 @@
 import type { V1Node, V1PersistentVolumeClaim, V1StorageClass } from "@kubernetes/client-node";
 import type { DiskRecord } from "../../core/disk-cloud.ts";
 import { DISK_CSI_DRIVER, DISK_ZONE_KEY, ZONE_KEY } from "../../core/disk-volumes.ts";
-import { tolerating } from "./api-status.ts";
+import { tolerating } from "../../core/kube/api-status.ts";
 import type { ClusterCache } from "./cluster-cache.ts";
 import {
   BETA_STORAGE_PROVISIONER_ANNOTATION,

@@ -5,7 +5,7 @@
  * too, and is taken off a PV switched to Retain (so deleting that one never touches its disk).
  */
 import type { V1PersistentVolume } from "@kubernetes/client-node";
-import { tolerating } from "./api-status.ts";
+import { tolerating } from "../../core/kube/api-status.ts";
 import { PROVISIONER_FINALIZER } from "./csi-names.ts";
 import { isDiskVolume, retryAfterMs, type ProvisionerContext } from "./provisioner-context.ts";
 

@@ -1,4 +1,7 @@
-/** The HTTP status of a failed Kubernetes API call, for the answers the journal expects. */
+/**
+ * The few Kubernetes API answers that are not failures for an idempotent caller: 404 after a
+ * delete or on a read of what may be absent, 409 after a create of what may exist.
+ */
 
 /** The status code client-node's ApiException carries; undefined for transport errors. */
 export function apiStatus(error: unknown): number | undefined {
@@ -6,7 +9,7 @@ export function apiStatus(error: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-/** Runs `call`; an answer with status `status` (404 on a read, 409 on a create) yields undefined. */
+/** Runs `call`; an answer with status `status` yields undefined instead of an error. */
 export async function tolerating<T>(status: number, call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call();
