@@ -61,18 +61,22 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** Lists and starts watching; resolves once listed or failed (failures are retried). */
   async start(): Promise<void> {
     const candidate = new ListWatch<T>(this.#path, new Watch(this.#kubeconfig), this.#list, false);
-    const outcome = { failed: false };
+    const outcome: { failed: boolean; error?: unknown } = { failed: false };
     const onChange = this.#options.onChange;
     if (onChange !== undefined) {
       for (const verb of ["add", "update", "delete"] as const) candidate.on(verb, () => { onChange(); });
     }
     candidate.on("error", (error: unknown) => {
       outcome.failed = true;
-      if (this.#current === candidate || this.#current === undefined) this.#scheduleRebuild(error);
+      outcome.error = error;
+      // A later failure of the live informer: rebuild. A failure while starting is handled below.
+      if (this.#current === candidate) this.#scheduleRebuild(error);
     });
     await candidate.start();
     if (outcome.failed || this.#stopped) {
       await candidate.stop();
+      // Every failed attempt schedules the next, however long the API server stays away.
+      if (outcome.failed) this.#scheduleRebuild(outcome.error);
       return;
     }
     const previous = this.#current;
