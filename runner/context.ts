@@ -53,14 +53,23 @@ export async function recordVolume(context: MigrationContext, claim: string, cha
   });
 }
 
-/** Tags that find a migration's snapshots and disks again after a crash. */
-export function cloudTags(context: MigrationContext, claim: string): Record<string, string> {
-  return { "zoneferry.io/migration-id": context.job.migrationId, "zoneferry.io/pvc": `${context.job.namespace}.${claim}` };
+/**
+ * A run of a migration: the journal's uid. The same request can run again (moved away and back),
+ * and a later run must never adopt an earlier run's snapshot (stale data) or replay its ClientToken
+ * (ECS would answer with the earlier, since deleted, disk).
+ */
+export function runId(journal: ZoneMigrationResource): string {
+  return (journal.metadata.uid ?? "").replace(/-/g, "").slice(0, 12);
 }
 
-/** ClientTokens: deterministic, at most 64 ASCII characters. */
-export function clientToken(context: MigrationContext, kind: "snap" | "disk", claim: string): string {
-  const token = `zf-${context.job.migrationId}-${kind}-${claim}`;
+/** Tags that find a run's snapshots and disks again after a crash. */
+export function cloudTags(context: MigrationContext, journal: ZoneMigrationResource, claim: string): Record<string, string> {
+  return { "zoneferry.io/migration-id": context.job.migrationId, "zoneferry.io/run": runId(journal), "zoneferry.io/pvc": `${context.job.namespace}.${claim}` };
+}
+
+/** ClientTokens: deterministic per run, at most 64 ASCII characters. */
+export function clientToken(context: MigrationContext, journal: ZoneMigrationResource, kind: "snap" | "disk", claim: string): string {
+  const token = `zf-${context.job.migrationId}-${runId(journal)}-${kind}-${claim}`;
   return token.length <= 64 ? token : `${token.slice(0, 51)}-${fnv(token)}`;
 }
 

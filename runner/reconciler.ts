@@ -40,6 +40,18 @@ async function hasJob(queue: Queue, id: string): Promise<boolean> {
   return (await queue.getJob(id)) !== undefined;
 }
 
+/**
+ * Whether a job of this id is still to run. A finished one belongs to an earlier run of the same
+ * request (the user moved away and back): it is removed, so the request can be queued again.
+ */
+async function hasLiveJob(queue: Queue, id: string): Promise<boolean> {
+  const job = await queue.getJob(id);
+  if (job === undefined) return false;
+  if (!(await job.isCompleted()) && !(await job.isFailed())) return true;
+  await job.remove();
+  return false;
+}
+
 export async function reconcileOnce(options: ReconcilerOptions): Promise<string[]> {
   const active = await options.journal.listActive();
   const fromJournals = await requeueJournals(options, active);
@@ -79,7 +91,7 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
     if (id === undefined || annotations[OWNED_ANNOTATIONS.status] !== "Pending") continue;
     const namespace = sts.metadata?.namespace ?? "";
     const name = sts.metadata?.name ?? "";
-    if (journaled.has(`${namespace}/${journalName(name, id)}`) || (await hasJob(queue, id))) continue;
+    if (journaled.has(`${namespace}/${journalName(name, id)}`) || (await hasLiveJob(queue, id))) continue;
     const parsed = parseMigrationRequest(annotations);
     if (!parsed.ok || migrationId({ namespace, name, targetZones: parsed.request.targetZones, retry: parsed.request.retry }) !== id) continue;
     await queue.add(JOB_NAME, { migrationId: id, namespace, statefulSet: name, targetZones: parsed.request.targetZones, retry: parsed.request.retry, requestedBy: "zoneferry-reconciler" }, { jobId: id });

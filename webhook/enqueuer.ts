@@ -3,7 +3,7 @@
  * admission: the job id is the migration id, so a late add is harmless, and the runner's
  * reconciler queues any StatefulSet whose migration-id has neither journal nor job.
  */
-import type { Queue } from "bullmq";
+import type { Job, Queue } from "bullmq";
 import type { Logger } from "pino";
 import type { MigrationJobData } from "../core/migration-queue.ts";
 import type { WebhookMetrics } from "./metrics.ts";
@@ -15,7 +15,7 @@ export interface Enqueuer {
 }
 
 export interface QueueEnqueuerOptions {
-  readonly queue: Pick<Queue, "add">;
+  readonly queue: Pick<Queue, "add" | "getJob">;
   readonly timeoutMs: number;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
@@ -23,6 +23,17 @@ export interface QueueEnqueuerOptions {
 
 /** A job name for humans (BullMQ boards); identity lies in the job id. */
 const JOB_NAME = "migrate";
+
+/**
+ * A finished job of the same id is a finished run of the same request (the user moved away and
+ * back): BullMQ would ignore the add and the request would stay Pending, so it is removed first.
+ * A job still waiting, delayed or active is the same request in flight: the add is a no-op.
+ */
+async function addReplacingFinished(queue: Pick<Queue, "add" | "getJob">, job: MigrationJobData): Promise<void> {
+  const existing: Job | undefined = await queue.getJob(job.migrationId);
+  if (existing !== undefined && ((await existing.isCompleted()) || (await existing.isFailed()))) await existing.remove();
+  await queue.add(JOB_NAME, job, { jobId: job.migrationId });
+}
 
 export function queueEnqueuer(options: QueueEnqueuerOptions): Enqueuer {
   const { queue, timeoutMs, metrics, logger } = options;
@@ -32,7 +43,7 @@ export function queueEnqueuer(options: QueueEnqueuerOptions): Enqueuer {
       const deadline = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => { resolve("timeout"); }, timeoutMs);
       });
-      const added = queue.add(JOB_NAME, job, { jobId: job.migrationId }).then(
+      const added = addReplacingFinished(queue, job).then(
         () => "queued" as const,
         (error: unknown) => {
           logger.warn({ migrationId: job.migrationId, err: error }, "could not queue migration; the runner's reconciler will queue it");

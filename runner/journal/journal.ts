@@ -88,6 +88,11 @@ export class MigrationJournal {
     return tolerating(404, () => this.#get(namespace, name));
   }
 
+  /** Deletes the journal; deleting one already gone succeeds. */
+  async remove(namespace: string, name: string): Promise<void> {
+    await tolerating(404, () => this.#api.deleteNamespacedCustomObject({ ...this.#target(namespace), name }));
+  }
+
   /** Merges `patch` into the spec (RFC 7386: arrays and `plan` are replaced whole). */
   async updateSpec(namespace: string, name: string, patch: Partial<ZoneMigrationSpec>): Promise<ZoneMigrationResource> {
     const answer: unknown = await this.#api.patchNamespacedCustomObject(

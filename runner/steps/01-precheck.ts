@@ -18,7 +18,12 @@ export const precheck: Step<MigrationContext> = {
   async run(context): Promise<StepOutcome> {
     const { job } = context;
     const journaled = await context.journal.read(job.namespace, journalNameOf(context));
-    if (journaled?.spec.plan !== undefined) return done;
+    if (journaled?.status?.finishedAt !== undefined) {
+      // A finished run of the same request (the user moved away and back again): plan afresh.
+      await context.journal.remove(job.namespace, journalNameOf(context));
+    } else if (journaled?.spec.plan !== undefined) {
+      return done;
+    }
     const sts = await orUndefined(readStatefulSet(context));
     if (sts === undefined) return complete(`StatefulSet ${job.namespace}/${job.statefulSet} no longer exists; nothing to migrate`);
     const parsed = parseMigrationRequest(sts.metadata?.annotations ?? {});

@@ -11,16 +11,17 @@ const POLL_MS = 1_000;
 export const snapshot: Step<MigrationContext> = {
   name: "snapshot",
   async run(context): Promise<StepOutcome> {
-    const days = (await readJournal(context)).spec.request?.snapshotRetentionDays ?? 1;
+    const journal = await readJournal(context);
+    const days = journal.spec.request?.snapshotRetentionDays ?? 1;
     const volumes = await movingVolumes(context);
     await Promise.all(volumes.filter((volume) => volume.snapshot === undefined).map(async (volume) => {
-      const tags = cloudTags(context, volume.claim);
+      const tags = cloudTags(context, journal, volume.claim);
       const [found] = await context.cloud.findSnapshotsByTags(tags);
       const snapshotId = found?.snapshotId ?? await context.cloud.createSnapshot({
         diskId: volume.sourceDisk!,
         name: `zoneferry-${context.job.migrationId}`,
         tags,
-        clientToken: clientToken(context, "snap", volume.claim),
+        clientToken: clientToken(context, journal, "snap", volume.claim),
         ...(days === -1 ? {} : { retentionDays: days }),
       });
       await recordVolume(context, volume.claim, { snapshot: snapshotId, state: "snapshotted" });

@@ -4,7 +4,7 @@
  * each is Available. Rollback deletes them.
  */
 import { NotFoundCloudError } from "../../core/cloud-errors.ts";
-import { clientToken, cloudTags, movingVolumes, recordVolume, type MigrationContext } from "../context.ts";
+import { clientToken, cloudTags, movingVolumes, readJournal, recordVolume, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError, faultKind } from "../faults.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 
@@ -43,12 +43,13 @@ export const createDisks: Step<MigrationContext> = {
 
 /** Creates the missing disks (adopting any found by tag) and answers whether all are Available. */
 async function createAndAwait(context: MigrationContext): Promise<StepOutcome> {
-  const volumes = await movingVolumes(context);
+  const journal = await readJournal(context);
+  const volumes = journal.status?.volumes ?? [];
   const sources = new Map((await context.cloud.describeDisks(volumes.map((volume) => volume.sourceDisk!))).map((disk) => [disk.diskId, disk]));
   await Promise.all(volumes.filter((volume) => volume.newDisk === undefined).map(async (volume) => {
     const source = sources.get(volume.sourceDisk!);
     if (source === undefined) throw new PermanentMigrationError(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} is gone`);
-    const tags = cloudTags(context, volume.claim);
+    const tags = cloudTags(context, journal, volume.claim);
     const [found] = await context.cloud.findDisksByTags(tags);
     const diskId = found?.diskId ?? await context.cloud.createDisk({
       zoneId: volume.zone!,
@@ -57,7 +58,7 @@ async function createAndAwait(context: MigrationContext): Promise<StepOutcome> {
       snapshotId: volume.snapshot!,
       name: `zoneferry-${volume.claim}`,
       tags,
-      clientToken: clientToken(context, "disk", volume.claim),
+      clientToken: clientToken(context, journal, "disk", volume.claim),
       ...(source.performanceLevel === undefined ? {} : { performanceLevel: source.performanceLevel }),
     });
     await recordVolume(context, volume.claim, { newDisk: diskId, state: "disk-created" });

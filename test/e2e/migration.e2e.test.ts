@@ -226,6 +226,17 @@ ${claimTemplates}`);
     assert.equal(await kubectl("-n", NS, "get", "statefulset", "fragile", "-o", "jsonpath={.spec.persistentVolumeClaimRetentionPolicy.whenScaled}"), "Delete");
     assert.equal(await kubectl("get", "pv", await diskOf("data-fragile-0"), "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete");
   });
+  it("moves a StatefulSet away and back again, though the way back repeats the first request's id", async () => {
+    await statefulSet("yoyo", 1, { zones: ["cn-shanghai-b"] });
+    assert.equal(await migrate("yoyo", { "target-zones": "cn-shanghai-g" }), "Succeeded");
+    const first = await annotation("yoyo", "migration-id");
+    assert.equal(await migrate("yoyo", { "target-zones": "cn-shanghai-m" }), "Succeeded");
+    assert.equal(await migrate("yoyo", { "target-zones": "cn-shanghai-g" }), "Succeeded");
+    assert.equal(await annotation("yoyo", "migration-id"), first);
+    assert.equal(await zoneOfPod("yoyo-0"), "cn-shanghai-g");
+    assert.equal(await contentOf("data-yoyo-0"), "yoyo-0 rows 1..100");
+  });
+
   it("counts migrations by result and times the application's downtime in the runner's metrics", async () => {
     const text = await (await fetch(env["RUNNER_METRICS_URL"]!)).text();
     assert.match(text, /zoneferry_migrations_total\{result="Succeeded"\} [1-9]/);
