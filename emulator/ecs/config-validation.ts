@@ -96,6 +96,8 @@ function zoneProblems(zones: unknown): string[] {
       const strays = Array.isArray(zone.soldOut) ? zone.soldOut.filter((category) => !onSale.includes(category)) : [];
       if (strays.length > 0) problems.push(`${where} soldOut lists ${strays.join(", ")}, which it does not sell (add them to categories)`);
     }
+    const delay = zone.diskCreateDelayMs;
+    if (delay !== undefined && (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0)) problems.push(`${where} diskCreateDelayMs must be milliseconds ≥ 0`);
   });
   return problems;
 }
@@ -118,7 +120,7 @@ function timeProblems(value: Json): string[] {
     }
   }
   const transitions = isObject(value.transitions) ? value.transitions : {};
-  for (const name of ["snapshot", "diskCreate"]) {
+  for (const name of ["snapshot", "instantAccess", "diskCreate"]) {
     const model = transitions[name];
     if (!isObject(model) || !isNonNegative(model.baseMs) || !isNonNegative(model.perGiBMs)) problems.push(`transitions.${name} must be { baseMs, perGiBMs }, milliseconds ≥ 0`);
   }

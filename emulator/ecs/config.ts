@@ -17,6 +17,8 @@ export interface ZoneConfig {
   readonly categories: readonly string[];
   /** Categories on sale but out of stock ("WithoutStock"): CreateDisk answers OperationDenied.NoStock. */
   readonly soldOut?: readonly string[];
+  /** Extra cloud time disks made in this zone stay Creating (a zone under pressure), before timeScale. */
+  readonly diskCreateDelayMs?: number;
 }
 
 /** A duration that grows with the disk: baseMs + perGiBMs × size, before timeScale. */
@@ -28,6 +30,8 @@ export interface DurationModel {
 export interface TransitionsConfig {
   /** Until a snapshot is accomplished (Progress 100%); non-ESSD snapshots are usable only then. */
   readonly snapshot: DurationModel;
+  /** Until an ESSD-family snapshot is usable ("within seconds", instant access); others wait for `snapshot`. */
+  readonly instantAccess: DurationModel;
   /** Until a new disk leaves Creating for Available. */
   readonly diskCreate: DurationModel;
   /** How long after its creation a disk made from a snapshot refuses DeleteDisk (IncorrectDiskStatus.Initializing). */
@@ -77,6 +81,7 @@ export interface EmulatorConfig {
 export type EmulatorConfigOverrides = Partial<Omit<EmulatorConfig, "transitions" | "quotas">> & {
   readonly transitions?: {
     readonly snapshot?: Partial<DurationModel>;
+    readonly instantAccess?: Partial<DurationModel>;
     readonly diskCreate?: Partial<DurationModel>;
     readonly diskInitializing?: { readonly baseMs?: number };
   };
@@ -92,6 +97,7 @@ const ON_SALE = ["cloud_essd", "cloud_auto", "cloud_essd_entry", "cloud_ssd", "c
  */
 const DEFAULT_TRANSITIONS: TransitionsConfig = {
   snapshot: { baseMs: 30_000, perGiBMs: 1_000 },
+  instantAccess: { baseMs: 0, perGiBMs: 0 },
   diskCreate: { baseMs: 5_000, perGiBMs: 20 },
   diskInitializing: { baseMs: 60_000 },
 };
@@ -117,6 +123,7 @@ export function defaultEmulatorConfig(overrides: EmulatorConfigOverrides = {}): 
     latency: { ...DEFAULTS.latency, ...overrides.latency },
     transitions: {
       snapshot: { ...DEFAULT_TRANSITIONS.snapshot, ...transitions.snapshot },
+      instantAccess: { ...DEFAULT_TRANSITIONS.instantAccess, ...transitions.instantAccess },
       diskCreate: { ...DEFAULT_TRANSITIONS.diskCreate, ...transitions.diskCreate },
       diskInitializing: { ...DEFAULT_TRANSITIONS.diskInitializing, ...transitions.diskInitializing },
     },

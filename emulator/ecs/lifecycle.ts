@@ -35,7 +35,7 @@ export function snapshotState(snapshot: SnapshotRecord, now: number): SnapshotSt
   return {
     status: done ? "accomplished" : "progressing",
     progress: Math.max(0, progress),
-    available: done || snapshot.instantAccess,
+    available: done || (snapshot.instantAccess && now >= (snapshot.availableAt ?? snapshot.createdAt)),
     remainSeconds: done ? 0 : Math.ceil((snapshot.accomplishedAt - now) / 1000),
   };
 }

@@ -50,6 +50,8 @@ export interface SnapshotRecord {
   /** ESSD family: usable as soon as it exists, while it still uploads. */
   readonly instantAccess: boolean;
   readonly createdAt: number;
+  /** When an instant-access snapshot becomes usable; absent in worlds saved before it was modelled. */
+  readonly availableAt?: number;
   readonly accomplishedAt: number;
   /** null: never released automatically. */
   readonly retentionDays: number | null;

@@ -160,6 +160,23 @@ describe("ECS emulator: control API (/_emulator/)", () => {
       }
     });
 
+    it("keeps a zone's new disks Creating for its extra delay, the rest of the world unchanged", async () => {
+      await world.control.ok("PATCH", `/zones/${ZONE_G}`, { diskCreateDelayMs: 3_600_000 });
+      try {
+        const slow = (await world.ecs.createDisk(new Ecs.CreateDiskRequest({ regionId: REGION, zoneId: ZONE_G, diskCategory: "cloud_essd", size: 40 }))).body?.diskId ?? "";
+        const quick = (await world.ecs.createDisk(new Ecs.CreateDiskRequest({ regionId: REGION, zoneId: ZONE_B, diskCategory: "cloud_essd", size: 40 }))).body?.diskId ?? "";
+        // timeScale 0.001: an hour of cloud time is 3.6 s on the emulator's clock.
+        await world.control.ok("POST", "/clock", { advanceMs: 1_000 });
+        assert.equal((await world.control.ok<CompactDisk>("GET", `/disks/${slow}`)).status, "Creating");
+        assert.equal((await world.control.ok<CompactDisk>("GET", `/disks/${quick}`)).status, "Available");
+        await world.control.ok("POST", "/clock", { advanceMs: 3_000 });
+        assert.equal((await world.control.ok<CompactDisk>("GET", `/disks/${slow}`)).status, "Available");
+        assert.equal((await world.control.call("PATCH", `/zones/${ZONE_G}`, { diskCreateDelayMs: -5 })).status, 400);
+      } finally {
+        await world.control.ok("PATCH", `/zones/${ZONE_G}`, { diskCreateDelayMs: 0 });
+      }
+    });
+
     it("refuses to move the clock backwards", async () => {
       assert.equal((await world.control.call("POST", "/clock", { advanceMs: -1 })).status, 400);
     });

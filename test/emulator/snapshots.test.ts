@@ -63,6 +63,21 @@ describe("ECS emulator: snapshots", () => {
     assert.match((await ecs.createDisk(fromSnapshot)).body?.diskId ?? "", /^d-/);
   });
 
+  it("makes an ESSD snapshot usable after the modelled instant-access time, long before it is accomplished", async () => {
+    // Instant access after 5 s + 50 ms/GiB of cloud time: 40 GiB → 7 s, 70 ms here; accomplished after 700 ms.
+    const slow = await startTestEmulator({ timeScale: 0.01, transitions: { instantAccess: { baseMs: 5_000, perGiBMs: 50 } } });
+    try {
+      const diskId = await slow.control.seedDisk({ status: "In_use" });
+      const snapshotId = (await slow.ecs.createSnapshot(new Ecs.CreateSnapshotRequest({ diskId }))).body?.snapshotId ?? "";
+      assert.equal((await one(slow.ecs, snapshotId))?.available, false);
+      await rejectsWithCode(slow.ecs.createDisk(new Ecs.CreateDiskRequest({ regionId: REGION, zoneId: ZONE_M, diskCategory: "cloud_essd", snapshotId })), "InvalidSnapshotId.NotReady", 403);
+      const usable = await eventually(() => one(slow.ecs, snapshotId), (found) => found?.available === true, "the snapshot is usable", 2_000);
+      assert.equal(usable?.status, "progressing");
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("keeps the content the disk had when snapshotted, and a disk made from it in another zone holds that content", async () => {
     const diskId = await world.control.seedDisk({ status: "In_use", content: "orders v1" });
     const snapshotId = await snapshot(diskId);

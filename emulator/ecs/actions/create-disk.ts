@@ -68,6 +68,10 @@ export function checkDiskSize(category: string, performanceLevel: string, size: 
   }
 }
 
+function zoneDelay(context: ActionContext, zoneId: string): number {
+  return context.config.zones.find((zone) => zone.zoneId === zoneId)?.diskCreateDelayMs ?? 0;
+}
+
 function handle(context: ActionContext): ActionResult {
   requireRegion(context);
   const { params, world, config, clock, now } = context;
@@ -97,7 +101,7 @@ function handle(context: ActionContext): ActionResult {
     sourceSnapshotId: snapshot?.snapshotId ?? "",
     encrypted,
     createdAt: now,
-    readyAt: now + clock.durationOf(config.transitions.diskCreate, size),
+    readyAt: now + clock.durationOf(config.transitions.diskCreate, size) + clock.scaled(zoneDelay(context, zoneId)),
     initializedUntil: snapshot === undefined ? now : now + clock.scaled(config.transitions.diskInitializing.baseMs),
     instanceId: "",
     attachedAt: null,

@@ -52,6 +52,7 @@ function handle(context: ActionContext): ActionResult {
     sourceZoneId: disk.zoneId,
     instantAccess: hasInstantAccess(disk.category),
     createdAt: now,
+    availableAt: now + clock.durationOf(config.transitions.instantAccess, disk.size),
     accomplishedAt: now + clock.durationOf(config.transitions.snapshot, disk.size),
     retentionDays: retentionDays ?? null,
     expiresAt: retentionDays === undefined ? null : now + clock.scaled(retentionDays * DAY_MS),
