@@ -2,7 +2,7 @@
  * Configuration (contract §7), parsed once at start into a typed, frozen object. Nothing below a
  * `main` reads `process.env`; the Helm values map one to one onto these variables.
  */
-import { parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,6 +20,8 @@ export interface Config {
     readonly cacheTtlMs: number;
     readonly connectTimeoutMs: number;
     readonly readTimeoutMs: number;
+    /** Largest average rate of ECS calls this process makes (bursts up to one second's worth). */
+    readonly requestsPerSecond: number;
     /** Explicit keys (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET); undefined uses the credentials default chain (RRSA, ...). */
     readonly accessKey: { readonly id: string; readonly secret: string; readonly securityToken?: string } | undefined;
   };
@@ -39,6 +41,10 @@ export interface Config {
     readonly identity: string | undefined;
     readonly concurrency: number;
     readonly metricsPort: number;
+    /** How long new snapshots and disks may take to become Available before the migration rolls back. */
+    readonly cloudWaitTimeoutMs: number;
+    /** How often journals and StatefulSets are compared with the queue. */
+    readonly reconcileIntervalMs: number;
   };
   readonly logLevel: LogLevel;
 }
@@ -70,6 +76,7 @@ export function loadConfig(env: Env, component: Component): Config {
       cacheTtlMs: reader.duration("ECS_CACHE_TTL", "5m", { min: 0, max: 86_400_000 }),
       connectTimeoutMs: reader.duration("ECS_CONNECT_TIMEOUT", "5s", { min: 100, max: 120_000 }),
       readTimeoutMs: reader.duration("ECS_READ_TIMEOUT", "10s", { min: 100, max: 120_000 }),
+      requestsPerSecond: reader.integer("ECS_RATE_LIMIT", 20, { min: 1, max: 10_000, what: "a number of ECS calls per second" }),
       accessKey: reader.accessKey(),
     },
     webhook: {
@@ -84,6 +91,8 @@ export function loadConfig(env: Env, component: Component): Config {
       identity: reader.optional("RUNNER_IDENTITY"),
       concurrency: reader.integer("RUNNER_CONCURRENCY", 4, { min: 1, max: 64, what: "a number of StatefulSets" }),
       metricsPort: reader.integer("METRICS_PORT", 9090, { min: 1, max: 65_535, what: "a TCP port" }),
+      cloudWaitTimeoutMs: reader.duration("RUNNER_CLOUD_WAIT_TIMEOUT", "30m", { min: 1_000, max: 86_400_000 }),
+      reconcileIntervalMs: reader.duration("RUNNER_RECONCILE_INTERVAL", "30s", { min: 1_000, max: 3_600_000 }),
     },
     logLevel: reader.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
@@ -131,7 +140,7 @@ class EnvReader {
     const value = this.optional(name) ?? fallback;
     const parsed = parseDuration(value);
     if (parsed !== undefined && parsed >= range.min && parsed <= range.max) return parsed;
-    this.problems.push(`${name}=${JSON.stringify(value)} is not a duration from ${range.min}ms to ${range.max}ms; write it like "500ms", "2s" or "5m"`);
+    this.problems.push(`${name}=${JSON.stringify(value)} is not a duration from ${formatDuration(range.min)} to ${formatDuration(range.max)}; write it like "500ms", "2s" or "5m"`);
     return parseDuration(fallback) ?? 0;
   }
 

@@ -1,6 +1,7 @@
 /** The DiskCloud a process uses, from its configuration: the SDK adapter, or none without a region. */
 import type { Config } from "../config.ts";
 import type { DiskCloud } from "../disk-cloud.ts";
+import { RateLimiter } from "../rate-limiter.ts";
 import { EcsDiskCloud } from "./ecs-disk-cloud.ts";
 import { createEcsClient } from "./ecs-sdk.ts";
 
@@ -15,5 +16,5 @@ export function diskCloudFromConfig(config: Config): DiskCloud | undefined {
     readTimeoutMs: config.ecs.readTimeoutMs,
     accessKey: config.ecs.accessKey,
   });
-  return new EcsDiskCloud(client, regionId);
+  return new EcsDiskCloud(client, regionId, new RateLimiter({ perSecond: config.ecs.requestsPerSecond }));
 }

@@ -12,6 +12,7 @@ import type {
   SnapshotStatus,
 } from "../disk-cloud.ts";
 import { NotFoundCloudError } from "../cloud-errors.ts";
+import type { RateLimiter } from "../rate-limiter.ts";
 import { classifyEcsError } from "./classify-ecs-error.ts";
 import { EcsModels, type EcsClient } from "./ecs-sdk.ts";
 
@@ -26,10 +27,13 @@ type SdkTag = { tagKey?: string; tagValue?: string };
 export class EcsDiskCloud implements DiskCloud {
   readonly #client: EcsClient;
   readonly #regionId: string;
+  readonly #limiter: RateLimiter | undefined;
 
-  constructor(client: EcsClient, regionId: string) {
+  /** `limiter` spaces every call out to stay within ECS's flow control. */
+  constructor(client: EcsClient, regionId: string, limiter?: RateLimiter) {
     this.#client = client;
     this.#regionId = regionId;
+    this.#limiter = limiter;
   }
 
   async describeDisks(diskIds: readonly string[], signal?: AbortSignal): Promise<readonly DiskRecord[]> {
@@ -132,6 +136,7 @@ export class EcsDiskCloud implements DiskCloud {
   }
 
   async #call<T>(action: string, send: () => Promise<T>): Promise<T> {
+    await this.#limiter?.acquire();
     try {
       return await send();
     } catch (error) {

@@ -57,6 +57,16 @@ describe("configuration", () => {
     assert.equal(config.logLevel, "debug");
   });
 
+  it("bounds the runner's cloud waits and reconcile passes, 30 minutes and 30 seconds unless told", () => {
+    const defaults = loadConfig({ ECS_REGION_ID: "cn-shanghai" }, "runner");
+    assert.equal(defaults.runner.cloudWaitTimeoutMs, 1_800_000);
+    assert.equal(defaults.runner.reconcileIntervalMs, 30_000);
+    const tuned = loadConfig({ ECS_REGION_ID: "cn-shanghai", RUNNER_CLOUD_WAIT_TIMEOUT: "2h", RUNNER_RECONCILE_INTERVAL: "5s" }, "runner");
+    assert.equal(tuned.runner.cloudWaitTimeoutMs, 7_200_000);
+    assert.equal(tuned.runner.reconcileIntervalMs, 5_000);
+    assert.match(problems({ ECS_REGION_ID: "cn-shanghai", RUNNER_RECONCILE_INTERVAL: "0s" }, "runner")[0]!, /^RUNNER_RECONCILE_INTERVAL="0s" is not a duration from 1s to 1h;/);
+  });
+
   it("names every missing required variable of the webhook", () => {
     assert.deepEqual(problems({}), [
       "WEBHOOK_TLS_CERT is not set; set it to the PEM certificate file",
@@ -85,7 +95,7 @@ describe("configuration", () => {
       'ECS_PROTOCOL="ftp" is not allowed; use one of https, http',
       'WEBHOOK_PORT="84430" is not a TCP port; use a whole number from 1 to 65535',
       'WEBHOOK_BODY_LIMIT="3GB" is not a size from 64Ki to 64Mi; write it like 3Mi, 512Ki or 3145728',
-      'WEBHOOK_ENQUEUE_TIMEOUT="10s" is not a duration from 10ms to 4000ms; write it like "500ms", "2s" or "5m"',
+      'WEBHOOK_ENQUEUE_TIMEOUT="10s" is not a duration from 10ms to 4s; write it like "500ms", "2s" or "5m"',
       'RUNNER_CONCURRENCY="zero" is not a number of StatefulSets; use a whole number from 1 to 64',
       'LOG_LEVEL="loud" is not allowed; use one of fatal, error, warn, info, debug, trace, silent',
     ]);
@@ -101,6 +111,12 @@ describe("configuration", () => {
     assert.equal(loadConfig(WEBHOOK_ENV, "webhook").ecs.accessKey, undefined);
     const config = loadConfig({ ...WEBHOOK_ENV, ALIBABA_CLOUD_ACCESS_KEY_ID: "id", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "secret", ALIBABA_CLOUD_SECURITY_TOKEN: "sts" }, "webhook");
     assert.deepEqual(config.ecs.accessKey, { id: "id", secret: "secret", securityToken: "sts" });
+  });
+
+  it("spaces ECS calls at 20 per second unless told otherwise, and refuses a rate that is not a count", () => {
+    assert.equal(loadConfig(WEBHOOK_ENV, "webhook").ecs.requestsPerSecond, 20);
+    assert.equal(loadConfig({ ...WEBHOOK_ENV, ECS_RATE_LIMIT: "100" }, "webhook").ecs.requestsPerSecond, 100);
+    assert.deepEqual(problems({ ...WEBHOOK_ENV, ECS_RATE_LIMIT: "fast" }), ['ECS_RATE_LIMIT="fast" is not a number of ECS calls per second; use a whole number from 1 to 10000']);
   });
 
   it("reads the ECS timeouts as durations", () => {
