@@ -11,8 +11,17 @@ import { journalName, type MigrationJournal } from "./journal/journal.ts";
 import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
 import { PermanentMigrationError } from "./faults.ts";
 
+/** The runner's configuration the steps need (core/config.ts `runner`). */
+export interface RunnerSettings {
+  /** How long new snapshots and disks may take to become Available (RUNNER_CLOUD_WAIT_TIMEOUT). */
+  readonly cloudWaitTimeoutMs: number;
+}
+
+export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_800_000 };
+
 export interface MigrationContext {
   readonly job: MigrationJobData;
+  readonly settings: RunnerSettings;
   readonly kubeconfig: KubeConfig;
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
@@ -22,8 +31,8 @@ export interface MigrationContext {
   readonly now: () => number;
 }
 
-export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now"> & { now?: () => number }): MigrationContext {
-  return { ...parts, apps: parts.kubeconfig.makeApiClient(AppsV1Api), core: parts.kubeconfig.makeApiClient(CoreV1Api), now: parts.now ?? Date.now };
+export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now" | "settings"> & { now?: () => number; settings?: RunnerSettings }): MigrationContext {
+  return { ...parts, settings: parts.settings ?? DEFAULT_RUNNER_SETTINGS, apps: parts.kubeconfig.makeApiClient(AppsV1Api), core: parts.kubeconfig.makeApiClient(CoreV1Api), now: parts.now ?? Date.now };
 }
 
 export function journalNameOf(context: MigrationContext): string {
@@ -47,10 +56,40 @@ export async function movingVolumes(context: MigrationContext): Promise<VolumePr
 }
 
 export async function recordVolume(context: MigrationContext, claim: string, change: Partial<VolumeProgress>): Promise<void> {
+  await recordVolumes(context, new Map([[claim, change]]));
+}
+
+/** Records changes to many volumes in one journal write (64 parallel writes would mostly conflict). */
+export async function recordVolumes(context: MigrationContext, changes: ReadonlyMap<string, Partial<VolumeProgress>>): Promise<void> {
+  if (changes.size === 0) return;
   await context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
-    const volume = status.volumes?.find((candidate) => candidate.claim === claim);
-    if (volume !== undefined) Object.assign(volume, change);
+    for (const volume of status.volumes ?? []) {
+      const change = changes.get(volume.claim);
+      if (change !== undefined) Object.assign(volume, change);
+    }
   });
+}
+
+/**
+ * Runs `make` for every item at once and records what succeeded in one journal write, before the
+ * first failure (if any) is thrown: nothing made is forgotten.
+ */
+export async function makeAll<T extends { claim: string }>(context: MigrationContext, items: readonly T[], make: (item: T) => Promise<Partial<VolumeProgress>>): Promise<void> {
+  const results = await Promise.allSettled(items.map(make));
+  const made = new Map<string, Partial<VolumeProgress>>();
+  results.forEach((result, index) => {
+    if (result.status === "fulfilled") made.set(items[index]!.claim, result.value);
+  });
+  await recordVolumes(context, made);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+}
+
+/** The claim a run's snapshot or disk was made for, from its tags. */
+export function claimOfTags(context: MigrationContext, tags: Readonly<Record<string, string>>): string | undefined {
+  const tagged = tags["zoneferry.io/pvc"];
+  const prefix = `${context.job.namespace}.`;
+  return tagged?.startsWith(prefix) === true ? tagged.slice(prefix.length) : undefined;
 }
 
 /**
@@ -62,9 +101,14 @@ export function runId(journal: ZoneMigrationResource): string {
   return (journal.metadata.uid ?? "").replace(/-/g, "").slice(0, 12);
 }
 
-/** Tags that find a run's snapshots and disks again after a crash. */
+/** Tags on everything one run made in the cloud. */
+export function runTags(context: MigrationContext, journal: ZoneMigrationResource): Record<string, string> {
+  return { "zoneferry.io/migration-id": context.job.migrationId, "zoneferry.io/run": runId(journal) };
+}
+
+/** Tags that find a run's snapshot or disk of one claim again after a crash. */
 export function cloudTags(context: MigrationContext, journal: ZoneMigrationResource, claim: string): Record<string, string> {
-  return { "zoneferry.io/migration-id": context.job.migrationId, "zoneferry.io/run": runId(journal), "zoneferry.io/pvc": `${context.job.namespace}.${claim}` };
+  return { ...runTags(context, journal), "zoneferry.io/pvc": `${context.job.namespace}.${claim}` };
 }
 
 /** ClientTokens: deterministic per run, at most 64 ASCII characters. */

@@ -11,9 +11,6 @@ import { createRunnerMetrics, serveMetrics } from "./metrics.ts";
 import { startReconciler } from "./reconciler.ts";
 import { startMigrationWorker } from "./worker.ts";
 
-/** How often journals and StatefulSets are compared with the queue. */
-const RECONCILE_INTERVAL_MS = 30_000;
-
 function main(): void {
   const config = loadConfig(process.env, "runner");
   const logger = pino({ name: "zoneferry-runner", level: config.logLevel, base: { component: "runner" } });
@@ -24,9 +21,9 @@ function main(): void {
   if (cloud === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
   const metrics = createRunnerMetrics();
   const metricsServer = serveMetrics(metrics, config.runner.metricsPort, (error) => { logger.error({ err: error, port: config.runner.metricsPort }, "metrics server failed"); });
-  const worker = startMigrationWorker({ redisUrl: config.redisUrl, kubeconfig, cloud, concurrency: config.runner.concurrency, logger, metrics });
+  const worker = startMigrationWorker({ redisUrl: config.redisUrl, kubeconfig, cloud, concurrency: config.runner.concurrency, logger, metrics, settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs } });
   const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: { url: config.redisUrl } });
-  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, intervalMs: RECONCILE_INTERVAL_MS });
+  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, intervalMs: config.runner.reconcileIntervalMs });
   logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
   const shutdown = (signal: string): void => {
     logger.info({ signal }, "shutting down: the current step ends, waits stay delayed in Redis");

@@ -8,7 +8,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
-import { migrationContext } from "./context.ts";
+import { DEFAULT_RUNNER_SETTINGS, migrationContext, type RunnerSettings } from "./context.ts";
 import { MigrationJournal } from "./journal/journal.ts";
 import { reportResult, reportStep } from "./report.ts";
 import { runSaga, type SagaData } from "./saga/run-saga.ts";
@@ -24,7 +24,15 @@ export interface MigrationWorkerOptions {
   readonly logger: Logger;
   readonly queueName?: string;
   readonly metrics?: RunnerMetrics;
+  readonly settings?: RunnerSettings;
 }
+
+/**
+ * A step holds the job's lock only while it runs (seconds), so a short lock is safe, and it lets a
+ * successor take over a killed runner's job within seconds rather than a minute. A job is retaken
+ * after a stall up to 5 times: steps are idempotent, so a re-run is harmless.
+ */
+const LOCK = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 } as const;
 
 type MigrationJob = Job<MigrationJobData & SagaData>;
 
@@ -34,7 +42,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const timers = new Map<string, JobTimer>();
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
     const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
-    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger });
+    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS });
     let lastStep = "precheck";
     const timer = timers.get(job.data.migrationId) ?? new JobTimer(metrics);
     timers.set(job.data.migrationId, timer);
@@ -56,6 +64,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const worker = new Worker<MigrationJobData & SagaData, SagaResult>(options.queueName ?? MIGRATION_QUEUE, process, {
     connection: { url: options.redisUrl },
     concurrency: options.concurrency,
+    ...LOCK,
   });
   worker.on("error", (error) => { options.logger.error({ err: error }, "worker error"); });
   return worker;

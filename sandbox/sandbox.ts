@@ -29,7 +29,17 @@ export interface UpOptions {
   readonly nodesPerZone?: number;
   /** Progress lines go here. */
   readonly log?: (line: string) => void;
+  /** Fields of the ECS emulator's configuration (emulator/ecs/README.md) over the sandbox's own. */
+  readonly emulator?: Readonly<Record<string, unknown>>;
+  /** Variables for the runner over the sandbox's own (e.g. RUNNER_CONCURRENCY). */
+  readonly runnerEnv?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The runner's bounds at the emulator's pace: cloud waits of 30 minutes take 18 s at a hundredth
+ * of real time, and a reconcile pass every 10 s keeps lost jobs from waiting long.
+ */
+const SANDBOX_RUNNER_ENV = { RUNNER_CLOUD_WAIT_TIMEOUT: "20s", RUNNER_RECONCILE_INTERVAL: "10s" };
 
 interface State {
   readonly processes: readonly { readonly name: string; readonly pid: number }[];
@@ -53,7 +63,7 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     started.push(...cluster.processes());
     record();
     log("starting redis-server and the ECS emulator");
-    const [redisUrl, ecs] = await Promise.all([startRedis(dir, started), startEmulator(dir, zones, started)]);
+    const [redisUrl, ecs] = await Promise.all([startRedis(dir, started), startEmulator(dir, { zones, overrides: options.emulator ?? {} }, started)]);
     record();
     const env: Record<string, string> = {
       KUBECONFIG: cluster.plane.kubeconfig,
@@ -68,6 +78,7 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
       RUNNER_IDENTITY: RUNNER_USER,
       RUNNER_KUBECONFIG: cluster.plane.kubeconfigFor(RUNNER_USER, ["system:masters"]),
       SANDBOX_ZONES: zones.join(","),
+      ...SANDBOX_RUNNER_ENV,
     };
     await ensureStorageClasses(cluster.kubeconfig);
     await installZoneMigrationCrd(cluster.kubeconfig);
@@ -76,7 +87,7 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     // The runner acts as zoneferry-runner, the identity the migration guard lets through.
     const metricsPort = await freePort();
     env["RUNNER_METRICS_URL"] = `http://127.0.0.1:${metricsPort}/metrics`;
-    started.push(startNode("runner", "runner/main.ts", dir, { ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(metricsPort) }));
+    started.push(startNode("runner", "runner/main.ts", dir, { ...env, ...options.runnerEnv, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(metricsPort) }));
     const webhook = await startWebhook(dir, env, started);
     env["WEBHOOK_URL"] = webhook.url;
     await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8") });
@@ -130,16 +141,17 @@ async function startRedis(dir: string, started: Managed[]): Promise<string> {
   return redis.url;
 }
 
-async function startEmulator(dir: string, zones: readonly string[], started: Managed[]): Promise<{ url: string; endpoint: string; accessKeyId: string; accessKeySecret: string }> {
+async function startEmulator(dir: string, world: { zones: readonly string[]; overrides: Readonly<Record<string, unknown>> }, started: Managed[]): Promise<{ url: string; endpoint: string; accessKeyId: string; accessKeySecret: string }> {
   const port = await freePort();
   const accessKeyId = `sandbox-${randomBytes(6).toString("hex")}`;
   const accessKeySecret = randomBytes(18).toString("base64url");
   const config = {
     regionId: REGION,
     accounts: [{ accessKeyId, accessKeySecret }],
-    zones: zones.map((zoneId) => ({ zoneId, categories: CATEGORIES })),
+    zones: world.zones.map((zoneId) => ({ zoneId, categories: CATEGORIES })),
     // A real cloud's durations, a hundred times faster: the demo shows progress without waiting.
     timeScale: 0.01,
+    ...world.overrides,
     persistFile: join(dir, "ecs-world.json"),
   };
   const configFile = join(dir, "ecs-emulator.json");

@@ -78,12 +78,21 @@ export interface JournalCondition {
   message: string;
 }
 
+/** One replica as it was when all first became Ready (health-duration's second check). */
+export interface PodHealth {
+  pod: string;
+  uid?: string;
+  /** Container restarts summed over the pod's containers. */
+  restarts?: number;
+}
+
 export interface ZoneMigrationStatus {
   phase?: MigrationStatus;
   step?: string;
   message?: string;
   volumes?: VolumeProgress[];
   conditions?: JournalCondition[];
+  healthBaseline?: PodHealth[];
   /** RFC 3339. */
   startedAt?: string;
   /** RFC 3339. */

@@ -21,6 +21,8 @@ export interface SagaCheckpoint {
   readonly compensationFailures: readonly { readonly step: string; readonly message: string }[];
   /** Transient faults met by the step now running (forward or compensating). */
   readonly retries: number;
+  /** Re-checks the step now running has asked for (absent in checkpoints saved before it was kept). */
+  readonly waits?: number;
   readonly failure?: { readonly step: string; readonly message: string };
   readonly result?: SagaResult;
 }
@@ -32,16 +34,23 @@ export function stepSucceeded(checkpoint: SagaCheckpoint, step: string, hasCompe
     ...checkpoint,
     next: checkpoint.next + 1,
     retries: 0,
+    waits: 0,
     registered: hasCompensation ? [...checkpoint.registered, step] : checkpoint.registered,
   };
+}
+
+export function waited(checkpoint: SagaCheckpoint): SagaCheckpoint {
+  return { ...checkpoint, waits: (checkpoint.waits ?? 0) + 1 };
 }
 
 export function retried(checkpoint: SagaCheckpoint): SagaCheckpoint {
   return { ...checkpoint, retries: checkpoint.retries + 1 };
 }
 
-export function beginRollback(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
-  return { ...checkpoint, phase: "compensating", retries: 0, failure: { step, message } };
+/** Starts the rollback; `compensateFailed` registers the failed step's own compensation first. */
+export function beginRollback(checkpoint: SagaCheckpoint, step: string, message: string, compensateFailed = false): SagaCheckpoint {
+  const registered = compensateFailed && !checkpoint.registered.includes(step) ? [...checkpoint.registered, step] : checkpoint.registered;
+  return { ...checkpoint, phase: "compensating", retries: 0, waits: 0, registered, failure: { step, message } };
 }
 
 /** The next compensation to run: the latest registered one not yet run or given up. */
@@ -51,11 +60,11 @@ export function nextCompensation(checkpoint: SagaCheckpoint): string | undefined
 }
 
 export function compensated(checkpoint: SagaCheckpoint, step: string): SagaCheckpoint {
-  return { ...checkpoint, retries: 0, compensated: [...checkpoint.compensated, step] };
+  return { ...checkpoint, retries: 0, waits: 0, compensated: [...checkpoint.compensated, step] };
 }
 
 export function compensationFailed(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
-  return { ...checkpoint, retries: 0, compensationFailures: [...checkpoint.compensationFailures, { step, message }] };
+  return { ...checkpoint, retries: 0, waits: 0, compensationFailures: [...checkpoint.compensationFailures, { step, message }] };
 }
 
 export function finished(checkpoint: SagaCheckpoint, result: SagaResult): SagaCheckpoint {

@@ -18,6 +18,7 @@ import {
   outcomeOf,
   retried,
   stepSucceeded,
+  waited,
   type SagaCheckpoint,
   type SagaResult,
 } from "./checkpoint.ts";
@@ -36,6 +37,12 @@ export interface SagaOptions<C> {
   readonly retryBaseMs?: number;
   /** @defaultValue 60000 */
   readonly retryMaxMs?: number;
+  /**
+   * A step's first re-check comes this soon, each next one twice as late, up to the delay the step
+   * asked for: a wait that ends in a second is not held for the step's whole polling interval
+   * (each such second is the application's downtime). @defaultValue 100
+   */
+  readonly firstRecheckMs?: number;
   /** Called when the saga enters a step (forward or compensating), to journal it. */
   readonly onStep?: (step: string, phase: "forward" | "compensating") => Promise<void>;
   /** Called whenever the saga concludes (again after a retried job): it must be idempotent. */
@@ -51,6 +58,11 @@ export function retryDelay(retries: number, error: unknown, options: Omit<SagaOp
   const exponential = Math.min(ceiling, base * 2 ** Math.max(0, retries - 1));
   const jittered = exponential / 2 + (options.random ?? Math.random)() * (exponential / 2);
   return Math.max(Math.round(jittered), retryAfterMs(error) ?? 0);
+}
+
+/** The delay before re-check number `waits` + 1 of a step that asked to wait `askedMs`. */
+export function recheckDelay(waits: number, askedMs: number, options: Omit<SagaOptions<never>, "steps">): number {
+  return Math.min(askedMs, (options.firstRecheckMs ?? 100) * 2 ** Math.min(waits, 20));
 }
 
 export async function runSaga<C, D extends SagaData>(job: Job<D>, token: string | undefined, context: C, saga: SagaOptions<C>): Promise<SagaResult> {
@@ -88,7 +100,8 @@ class SagaRunner<C, D extends SagaData> {
       return;
     }
     await this.#options.onStep?.(step.name, "forward");
-    const outcome = await this.#attempt(() => step.run(context), (message) => beginRollback(this.#checkpoint, step.name, message));
+    const cleanUp = step.compensateOnFailure === true && step.compensate !== undefined;
+    const outcome = await this.#attempt(() => step.run(context), (message) => beginRollback(this.#checkpoint, step.name, message, cleanUp));
     if (outcome === undefined) return;
     await this.#afterOutcome(outcome, stepSucceeded(this.#checkpoint, step.name, step.compensate !== undefined));
   }
@@ -127,7 +140,7 @@ class SagaRunner<C, D extends SagaData> {
   }
 
   async #afterOutcome(outcome: StepOutcome, whenDone: SagaCheckpoint): Promise<void> {
-    if (outcome.kind === "wait") await this.#delay(this.#checkpoint, outcome.delayMs);
+    if (outcome.kind === "wait") await this.#delay(waited(this.#checkpoint), recheckDelay(this.#checkpoint.waits ?? 0, outcome.delayMs, this.#options));
     if (outcome.kind === "complete") {
       await this.#save(finished(whenDone, { status: "Succeeded", message: outcome.message }));
       return;

@@ -26,4 +26,10 @@ export interface Step<C> {
   run(context: C): Promise<StepOutcome>;
   /** Undoes `run`; registered only once `run` has succeeded. Absent: nothing to undo. */
   compensate?(context: C): Promise<StepOutcome>;
+  /**
+   * The step makes things in parallel and may fail with some made: its compensation is registered
+   * when it fails for good too, so the rollback removes what it left. The compensation must then
+   * cope with a run that did not finish (it reads the actual state anyway).
+   */
+  readonly compensateOnFailure?: boolean;
 }

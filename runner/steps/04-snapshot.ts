@@ -1,33 +1,47 @@
 /**
- * Snapshot every source disk, all at once, with a deterministic ClientToken and the migration's
- * tags (a crash between create and journal finds the snapshot again by tag); wait until each is
- * Available. Snapshots are kept on rollback: they are the user's backup, with the retention asked.
+ * Snapshot every source disk, all at once, with a deterministic ClientToken and the run's tags (a
+ * crash between create and journal finds the snapshot again by tag, with one listing for all);
+ * wait until each is Available, for at most RUNNER_CLOUD_WAIT_TIMEOUT. Snapshots are kept on
+ * rollback: they are the user's backup, with the retention asked.
  */
-import { clientToken, cloudTags, movingVolumes, readJournal, recordVolume, type MigrationContext } from "../context.ts";
+import { claimOfTags, clientToken, cloudTags, makeAll, movingVolumes, readJournal, runTags, type MigrationContext } from "../context.ts";
+import { PermanentMigrationError } from "../faults.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
+import { beginWait, failIfOverdue } from "../waits.ts";
 
 const POLL_MS = 1_000;
+const PENDING = "SnapshotsPending";
+
+async function createMissing(context: MigrationContext): Promise<void> {
+  const journal = await readJournal(context);
+  const missing = (journal.status?.volumes ?? []).filter((volume) => volume.snapshot === undefined);
+  if (missing.length === 0) return;
+  const days = journal.spec.request?.snapshotRetentionDays ?? 1;
+  const adopted = new Map((await context.cloud.findSnapshotsByTags(runTags(context, journal))).map((found) => [claimOfTags(context, found.tags), found.snapshotId]));
+  await makeAll(context, missing, async (volume) => ({
+    state: "snapshotted",
+    snapshot: adopted.get(volume.claim) ?? await context.cloud.createSnapshot({
+      diskId: volume.sourceDisk!,
+      name: `zoneferry-${context.job.migrationId}`,
+      tags: cloudTags(context, journal, volume.claim),
+      clientToken: clientToken(context, journal, "snap", volume.claim),
+      ...(days === -1 ? {} : { retentionDays: days }),
+    }),
+  }));
+}
 
 export const snapshot: Step<MigrationContext> = {
   name: "snapshot",
   async run(context): Promise<StepOutcome> {
-    const journal = await readJournal(context);
-    const days = journal.spec.request?.snapshotRetentionDays ?? 1;
-    const volumes = await movingVolumes(context);
-    await Promise.all(volumes.filter((volume) => volume.snapshot === undefined).map(async (volume) => {
-      const tags = cloudTags(context, journal, volume.claim);
-      const [found] = await context.cloud.findSnapshotsByTags(tags);
-      const snapshotId = found?.snapshotId ?? await context.cloud.createSnapshot({
-        diskId: volume.sourceDisk!,
-        name: `zoneferry-${context.job.migrationId}`,
-        tags,
-        clientToken: clientToken(context, journal, "snap", volume.claim),
-        ...(days === -1 ? {} : { retentionDays: days }),
-      });
-      await recordVolume(context, volume.claim, { snapshot: snapshotId, state: "snapshotted" });
-    }));
+    await createMissing(context);
     const ids = (await movingVolumes(context)).map((volume) => volume.snapshot!);
-    const ready = (await context.cloud.describeSnapshots(ids)).filter((found) => found.available);
-    return ready.length === ids.length ? done : waitAndRecheck(POLL_MS, `waiting for ${ids.length - ready.length} snapshot(s) to be Available`);
+    const found = await context.cloud.describeSnapshots(ids);
+    const broken = found.filter((record) => record.status === "failed");
+    if (broken.length > 0) throw new PermanentMigrationError(`ECS failed snapshot(s) ${broken.map((record) => `${record.snapshotId} of disk ${record.sourceDiskId}`).join(", ")}`);
+    const pending = ids.filter((id) => found.find((record) => record.snapshotId === id)?.available !== true);
+    if (pending.length === 0) return done;
+    const waiting = await beginWait(context, PENDING, "waiting for snapshots to be Available");
+    failIfOverdue(context, waiting, { type: PENDING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `snapshot(s) ${pending.join(", ")} not Available` });
+    return waitAndRecheck(POLL_MS, `waiting for ${pending.length} snapshot(s) to be Available`);
   },
 };

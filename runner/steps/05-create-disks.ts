@@ -1,70 +1,82 @@
 /**
  * One new disk per volume in its planned zone, from its snapshot, with the source's category,
  * performance level and size, a deterministic ClientToken and the migration's tags; wait until
- * each is Available. Rollback deletes them.
+ * each is Available, for at most RUNNER_CLOUD_WAIT_TIMEOUT. Rollback deletes them, also after the
+ * step itself failed: disks are made in parallel, and one failing leaves the others made.
  */
 import { NotFoundCloudError } from "../../core/cloud-errors.ts";
-import { clientToken, cloudTags, movingVolumes, readJournal, recordVolume, type MigrationContext } from "../context.ts";
-import { PermanentMigrationError, faultKind } from "../faults.ts";
+import type { DiskRecord } from "../../core/disk-cloud.ts";
+import { claimOfTags, clientToken, cloudTags, makeAll, movingVolumes, readJournal, runTags, type MigrationContext } from "../context.ts";
+import { PermanentMigrationError } from "../faults.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
+import { beginWait, failIfOverdue } from "../waits.ts";
 
 const POLL_MS = 1_000;
+const CREATING = "NewDisksCreating";
+const RELEASING = "NewDisksReleasing";
 
-/** Deletes the new disks recorded in the journal; waits while one is still attached. */
+const where = (disk: DiskRecord): string => `${disk.diskId} (${disk.status} in ${disk.zoneId})`;
+
+/**
+ * Deletes the new disks recorded in the journal. A disk ECS cannot delete yet (still Creating,
+ * attached) is waited for, within the cloud wait bound; past it the rollback goes on without it
+ * and says which disk is left, so the app is not kept down for a copy of its data.
+ */
 async function deleteNewDisks(context: MigrationContext): Promise<StepOutcome> {
-  for (const volume of await movingVolumes(context)) {
-    if (volume.newDisk === undefined) continue;
-    const [disk] = await context.cloud.describeDisks([volume.newDisk]);
-    if (disk === undefined) continue;
-    if (disk.status === "In_use") return waitAndRecheck(POLL_MS, `waiting for new disk ${disk.diskId} to detach`);
+  const journal = await readJournal(context);
+  const ids = (journal.status?.volumes ?? []).flatMap((volume) => (volume.newDisk === undefined ? [] : [volume.newDisk]));
+  // By tag too: a disk ECS made just before a crash may never have reached the journal.
+  const tagged = await context.cloud.findDisksByTags(runTags(context, journal));
+  const existing = [...tagged, ...(await context.cloud.describeDisks(ids.filter((id) => !tagged.some((disk) => disk.diskId === id))))];
+  const busy = existing.filter((disk) => disk.status !== "Available");
+  for (const disk of existing.filter((candidate) => candidate.status === "Available")) {
     try {
-      await context.cloud.deleteDisk(volume.newDisk);
+      await context.cloud.deleteDisk(disk.diskId);
     } catch (error) {
       if (!(error instanceof NotFoundCloudError)) throw error;
     }
   }
-  return done;
+  if (busy.length === 0) return done;
+  const waiting = await beginWait(context, RELEASING, "waiting for new disks to be deletable");
+  failIfOverdue(context, waiting, { type: RELEASING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `new disk(s) ${busy.map(where).join(", ")} could not be deleted (they hold only copies of the snapshots; delete them once ECS lets you)` });
+  return waitAndRecheck(POLL_MS, `waiting for new disk(s) ${busy.map(where).join(", ")} to be deletable`);
 }
 
 export const createDisks: Step<MigrationContext> = {
   name: "create-disks",
+  compensateOnFailure: true,
   async run(context): Promise<StepOutcome> {
-    try {
-      return await createAndAwait(context);
-    } catch (error) {
-      // Disks are made in parallel: when one fails for good, the others made meanwhile would leak,
-      // since a failed step registers no compensation. Clean them up, then fail.
-      if (faultKind(error) === "permanent") await deleteNewDisks(context);
-      throw error;
-    }
+    await createMissing(context);
+    const ids = (await movingVolumes(context)).map((volume) => volume.newDisk!);
+    const pending = (await context.cloud.describeDisks(ids)).filter((disk) => disk.status !== "Available" && disk.status !== "In_use");
+    if (pending.length === 0) return done;
+    const journal = await beginWait(context, CREATING, "waiting for new disks to be Available");
+    failIfOverdue(context, journal, { type: CREATING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `new disk(s) ${pending.map(where).join(", ")} not Available` });
+    return waitAndRecheck(POLL_MS, `waiting for ${pending.length} new disk(s) to be Available`);
   },
   compensate: deleteNewDisks,
 };
 
-/** Creates the missing disks (adopting any found by tag) and answers whether all are Available. */
-async function createAndAwait(context: MigrationContext): Promise<StepOutcome> {
+/** Creates the missing disks, adopting any a crashed run made (found by tag, one listing for all). */
+async function createMissing(context: MigrationContext): Promise<void> {
   const journal = await readJournal(context);
-  const volumes = journal.status?.volumes ?? [];
-  const sources = new Map((await context.cloud.describeDisks(volumes.map((volume) => volume.sourceDisk!))).map((disk) => [disk.diskId, disk]));
-  await Promise.all(volumes.filter((volume) => volume.newDisk === undefined).map(async (volume) => {
+  const missing = (journal.status?.volumes ?? []).filter((volume) => volume.newDisk === undefined);
+  if (missing.length === 0) return;
+  const sources = new Map((await context.cloud.describeDisks(missing.map((volume) => volume.sourceDisk!))).map((disk) => [disk.diskId, disk]));
+  const adopted = new Map((await context.cloud.findDisksByTags(runTags(context, journal))).map((disk) => [claimOfTags(context, disk.tags), disk.diskId]));
+  await makeAll(context, missing, async (volume) => {
     const source = sources.get(volume.sourceDisk!);
     if (source === undefined) throw new PermanentMigrationError(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} is gone`);
-    const tags = cloudTags(context, journal, volume.claim);
-    const [found] = await context.cloud.findDisksByTags(tags);
-    const diskId = found?.diskId ?? await context.cloud.createDisk({
+    const diskId = adopted.get(volume.claim) ?? await context.cloud.createDisk({
       zoneId: volume.zone!,
       category: source.category,
       sizeGiB: source.sizeGiB,
       snapshotId: volume.snapshot!,
       name: `zoneferry-${volume.claim}`,
-      tags,
+      tags: cloudTags(context, journal, volume.claim),
       clientToken: clientToken(context, journal, "disk", volume.claim),
       ...(source.performanceLevel === undefined ? {} : { performanceLevel: source.performanceLevel }),
     });
-    await recordVolume(context, volume.claim, { newDisk: diskId, state: "disk-created" });
-  }));
-  const ids = (await movingVolumes(context)).map((volume) => volume.newDisk!);
-  const available = (await context.cloud.describeDisks(ids)).filter((disk) => disk.status === "Available" || disk.status === "In_use");
-  return available.length === ids.length ? done : waitAndRecheck(POLL_MS, `waiting for ${ids.length - available.length} new disk(s) to be Available`);
+    return { newDisk: diskId, state: "disk-created" };
+  });
 }
-

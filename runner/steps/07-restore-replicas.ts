@@ -1,59 +1,82 @@
 /**
  * Restore replicas: scale back to the original count, then check every `check-interval` that all
  * replicas are Ready and each pod runs in the zone the plan gave its ordinal, for at most
- * `ready-timeout`; past it the migration rolls back. Rollback scales to zero again, so the old
- * PVCs can be restored.
+ * `ready-timeout`; past it the migration rolls back. With a `health-duration`, the replicas as
+ * they were when all became Ready are journaled, and checked again once it has passed: still
+ * there (same pods), still Ready, no container restarts added. Rollback, after its success or its
+ * own failure, scales to zero again, so the old PVCs can be restored.
  */
-import { readJournal, type MigrationContext } from "../context.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import { formatDuration } from "../../core/duration.ts";
+import { ZONE_KEY } from "../../core/disk-volumes.ts";
+import { journalNameOf, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError } from "../faults.ts";
+import type { ZoneMigrationResource } from "../journal/types.ts";
+import { healthOf, healthProblems, isReady } from "../pod-health.ts";
 import { podsOf, scaleTo } from "../replicas.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
-import { setCondition } from "../journal/conditions.ts";
-import { journalNameOf } from "../context.ts";
-import { ZONE_KEY } from "../../core/disk-volumes.ts";
-import type { ZoneMigrationResource } from "../journal/types.ts";
+import { beginWait, waitStartedAt } from "../waits.ts";
 
 const RESTORING = "ReplicasRestoring";
+const HEALTH = "HealthChecking";
 
 /** Pods not yet Ready in the zone the plan gave their ordinal, described for the message. */
-async function misplacedPods(context: MigrationContext, planned: ReadonlyMap<string, string>): Promise<{ pods: number; misplaced: string[] }> {
-  const pods = await podsOf(context);
+async function misplacedPods(context: MigrationContext, pods: readonly V1Pod[], planned: ReadonlyMap<string, string>): Promise<string[]> {
   const misplaced: string[] = [];
+  // One listing, not a read per pod: 64 replicas are checked several times a second at first.
+  const zones = pods.some((pod) => pod.spec?.nodeName !== undefined)
+    ? new Map((await context.core.listNode()).items.map((node) => [node.metadata?.name, node.metadata?.labels?.[ZONE_KEY]]))
+    : new Map<string | undefined, string | undefined>();
   for (const pod of pods) {
     const name = pod.metadata?.name ?? "?";
     const want = planned.get(name);
-    const ready = pod.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") === true;
-    const node = pod.spec?.nodeName === undefined ? undefined : await context.core.readNode({ name: pod.spec.nodeName });
-    const zone = node?.metadata?.labels?.[ZONE_KEY];
-    if (!ready) misplaced.push(`${name} (not Ready)`);
+    const zone = pod.spec?.nodeName === undefined ? undefined : zones.get(pod.spec.nodeName);
+    if (!isReady(pod)) misplaced.push(`${name} (not Ready)`);
     else if (want !== undefined && zone !== want) misplaced.push(`${name} (in ${zone ?? "no zone"}, planned ${want})`);
   }
-  return { pods: pods.length, misplaced };
+  return misplaced;
 }
 
-/** When the pods were asked back: the condition's transition time, recorded once. */
-async function restoringSince(context: MigrationContext): Promise<ZoneMigrationResource> {
-  const journal = await readJournal(context);
-  if (journal.status?.conditions?.some((condition) => condition.type === RESTORING) === true) return journal;
-  return context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
-    setCondition(status, { type: RESTORING, status: "True", reason: "ScaledUp", message: "waiting for replicas to be Ready in their planned zones" });
-  });
+/** The second check: journal the replicas once, then compare after health-duration. */
+async function secondCheck(context: MigrationContext, pods: readonly V1Pod[], durationMs: number): Promise<StepOutcome> {
+  let journal = await beginWait(context, HEALTH, `checking again after health-duration (${formatDuration(durationMs)})`);
+  if (journal.status?.healthBaseline === undefined) {
+    journal = await context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
+      status.healthBaseline ??= pods.map(healthOf);
+    });
+  }
+  const left = waitStartedAt(context, journal, HEALTH) + durationMs - context.now();
+  if (left > 0) return waitAndRecheck(left, `checking the replicas' health again in ${formatDuration(Math.ceil(left / 1000) * 1000)}`);
+  const problems = healthProblems(journal.status?.healthBaseline ?? [], pods);
+  if (problems.length > 0) throw new PermanentMigrationError(`replicas not healthy after health-duration (${formatDuration(durationMs)}): ${problems.join(", ")}`);
+  return done;
+}
+
+function readyTimeout(journal: ZoneMigrationResource): number {
+  return journal.spec.request?.readyTimeoutMs ?? 900_000;
 }
 
 export const restoreReplicas: Step<MigrationContext> = {
   name: "restore-replicas",
+  // It fails (ready-timeout, the second check) with the replicas scaled up on the new PVCs: they
+  // must go before the rebind is undone, so its compensation runs after a failure too.
+  compensateOnFailure: true,
   async run(context): Promise<StepOutcome> {
-    const journal = await restoringSince(context);
+    const journal = await beginWait(context, RESTORING, "waiting for replicas to be Ready in their planned zones");
     const replicas = journal.spec.originalReplicas ?? 1;
     await scaleTo(context, replicas);
     const planned = new Map((journal.spec.plan?.ordinals ?? []).map((ordinal) => [`${context.job.statefulSet}-${ordinal.ordinal}`, ordinal.zone]));
-    const { pods, misplaced } = await misplacedPods(context, planned);
-    if (pods === replicas && misplaced.length === 0) return done;
-    const since = journal.status?.conditions?.find((condition) => condition.type === RESTORING)?.lastTransitionTime;
-    const started = since === undefined ? context.now() : Date.parse(since);
-    const timeout = journal.spec.request?.readyTimeoutMs ?? 900_000;
-    const pending = misplaced.length > 0 ? misplaced.join(", ") : `${replicas - pods} pod(s) not created`;
-    if (context.now() - started > timeout) throw new PermanentMigrationError(`replicas not Ready in their planned zones within ready-timeout (${Math.round(timeout / 1000)}s): ${pending}`);
+    const pods = await podsOf(context);
+    const misplaced = await misplacedPods(context, pods, planned);
+    const healthMs = journal.spec.request?.healthDurationMs ?? 0;
+    if (pods.length === replicas && misplaced.length === 0) return healthMs > 0 ? secondCheck(context, pods, healthMs) : done;
+    // Once all were Ready, the second check decides; a replica lost meanwhile fails it.
+    if (journal.status?.healthBaseline !== undefined) return secondCheck(context, pods, healthMs);
+    const pending = misplaced.length > 0 ? misplaced.join(", ") : `${replicas - pods.length} pod(s) not created`;
+    const timeout = readyTimeout(journal);
+    if (context.now() - waitStartedAt(context, journal, RESTORING) > timeout) {
+      throw new PermanentMigrationError(`replicas not Ready in their planned zones within ready-timeout (${formatDuration(timeout)}): ${pending}`);
+    }
     return waitAndRecheck(journal.spec.request?.checkIntervalMs ?? 60_000, `waiting for ${pending}`);
   },
   async compensate(context): Promise<StepOutcome> {

@@ -4,10 +4,11 @@
  * a user would: where the pods run, what each PVC's disk holds, what is left in ECS.
  */
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
@@ -89,6 +90,50 @@ ${claimTemplates}`);
     return status;
   }
 
+  const fault = async (rule: Record<string, unknown>): Promise<void> => {
+    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rule) });
+  };
+  const readyReplicas = async (name: string): Promise<number> => Number(await kubectl("-n", NS, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}"));
+
+  /** Waits until the migration of `name` ends; answers its status. */
+  async function ended(name: string): Promise<string> {
+    let status = "";
+    await waitFor(async () => {
+      status = await annotation(name, "status");
+      return ["Succeeded", "Failed", "RollbackFailed"].includes(status);
+    }, 120_000, () => `the migration of ${name} did not end (status ${status})`);
+    return status;
+  }
+
+  /** What a user checks after a rollback: the app Ready in its zone, on its disk, with its content. */
+  async function assertRolledBack(name: string, zone: string, source: string): Promise<void> {
+    await waitFor(async () => (await readyReplicas(name)) === 1, 60_000, () => `${name} not Ready again`);
+    assert.equal(await zoneOfPod(`${name}-0`), zone);
+    assert.equal(await diskOf(`data-${name}-0`), source, "the PVC is bound to its original PV again");
+    assert.equal(await contentOf(`data-${name}-0`), `${name}-0 rows 1..100`);
+    assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete", "the policy protect changed is restored");
+    const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[] };
+    assert.deepEqual(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-${name}-0`), [], "no new disk left");
+    const claims = (await kubectl("get", "pv", "-o", "jsonpath={.items[*].spec.claimRef.name}")).split(" ");
+    assert.equal(claims.filter((claim) => claim === `data-${name}-0`).length, 1, "no new PV left for the claim");
+  }
+
+  /** The runner now serving the sandbox: the sandbox's own until a test kills it, then a replacement. */
+  let replacement: ChildProcess | undefined;
+  async function killRunner(): Promise<void> {
+    if (replacement === undefined) {
+      const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { processes: { name: string; pid: number }[] };
+      process.kill(state.processes.find((entry) => entry.name === "runner")!.pid, "SIGKILL");
+    } else {
+      const exited = once(replacement, "exit");
+      replacement.kill("SIGKILL");
+      await exited;
+    }
+  }
+  async function startRunner(): Promise<void> {
+    replacement = spawn(process.execPath, [join(REPO, "runner/main.ts")], { env: { ...process.env, ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(await freePort()) }, stdio: "ignore" });
+  }
+
   before(async () => {
     await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "up", "--dir", dir], { timeout: 300_000 });
     env = Object.fromEntries(readFileSync(join(dir, "env"), "utf8").trim().split("\n").map((line) => {
@@ -98,6 +143,7 @@ ${claimTemplates}`);
     await kubectl("create", "namespace", NS);
   });
   after(async () => {
+    replacement?.kill("SIGTERM");
     await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "down", "--dir", dir]);
   });
 
@@ -237,6 +283,87 @@ ${claimTemplates}`);
     assert.equal(await contentOf("data-yoyo-0"), "yoyo-0 rows 1..100");
   });
 
+  it("rolls back when ECS refuses the snapshot: the app runs on its original disk with its content, nothing leaked", async () => {
+    await statefulSet("nosnap", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-nosnap-0");
+    const before = await inventory();
+    await fault({ action: "CreateSnapshot", code: "QuotaExceed.Snapshot", times: 5 });
+    try {
+      assert.equal(await migrate("nosnap", { "target-zones": "cn-shanghai-g" }), "Failed");
+    } finally {
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.match(await annotation("nosnap", "message"), /^step snapshot failed: .*QuotaExceed\.Snapshot.*; rolled back$/);
+    await assertRolledBack("nosnap", "cn-shanghai-b", source);
+    const after = await inventory();
+    assert.equal(after.snapshots.length, before.snapshots.length, "no snapshot made");
+    assert.equal(after.disks.length, before.disks.length, "no disk made");
+  });
+
+  it("rolls back when a new disk does not become Available within the runner's cloud wait, and deletes it once ECS lets it", async () => {
+    await statefulSet("slowzone", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-slowzone-0");
+    const disksBefore = (await inventory()).disks.length;
+    // 50 minutes of cloud time: 30 s in the sandbox, past its 20 s RUNNER_CLOUD_WAIT_TIMEOUT.
+    await emulator("/zones/cn-shanghai-g", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ diskCreateDelayMs: 3_000_000 }) });
+    try {
+      assert.equal(await migrate("slowzone", { "target-zones": "cn-shanghai-g" }), "Failed");
+    } finally {
+      await emulator("/zones/cn-shanghai-g", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ diskCreateDelayMs: 0 }) });
+    }
+    assert.match(await annotation("slowzone", "message"), /^step create-disks failed: new disk\(s\) d-\w+ \(Creating in cn-shanghai-g\) not Available after 20s; rolled back$/);
+    await assertRolledBack("slowzone", "cn-shanghai-b", source);
+    assert.equal((await inventory()).disks.length, disksBefore, "the slow disk was deleted once it could be");
+  });
+
+  it("checks the replicas again after health-duration and rolls back when one was replaced meanwhile", async () => {
+    await statefulSet("shaky", 1, { zones: ["cn-shanghai-m"] });
+    const source = await diskOf("data-shaky-0");
+    await kubectl("-n", NS, "annotate", "statefulset", "shaky", "zoneferry.io/check-interval=1s", "zoneferry.io/health-duration=8s", "zoneferry.io/target-zones=cn-shanghai-b");
+    const journal = async (): Promise<string> => kubectl("-n", NS, "get", "zonemigrations", "-o", "jsonpath={.items[?(@.spec.statefulSet==\"shaky\")].status.conditions[*].type}");
+    await waitFor(async () => (await journal()).includes("HealthChecking"), 60_000, () => "the second check never began");
+    await kubectl("-n", NS, "delete", "pod", "shaky-0", "--wait=false");
+    assert.equal(await ended("shaky"), "Failed");
+    assert.match(await annotation("shaky", "message"), /^step restore-replicas failed: replicas not healthy after health-duration \(8s\): shaky-0 was replaced by a new pod; rolled back$/);
+    await assertRolledBack("shaky", "cn-shanghai-m", source);
+  });
+
+  it("moves the app when its replicas stay healthy through health-duration", async () => {
+    await statefulSet("steady", 1, { zones: ["cn-shanghai-m"] });
+    const started = Date.now();
+    assert.equal(await migrate("steady", { "target-zones": "cn-shanghai-g", "health-duration": "3s" }), "Succeeded");
+    assert.ok(Date.now() - started >= 3_000, "the second check waited health-duration");
+    assert.equal(await zoneOfPod("steady-0"), "cn-shanghai-g");
+    const baseline = await kubectl("-n", NS, "get", "zonemigrations", "-o", "jsonpath={.items[?(@.spec.statefulSet==\"steady\")].status.healthBaseline[*].pod}");
+    assert.equal(baseline, "steady-0");
+  });
+
+  it("denies kubectl scale and a GitOps re-apply of the original replicas while the migration runs, and admits them after", async () => {
+    await statefulSet("synced", 2, { zones: ["cn-shanghai-b"] });
+    // The manifest as Git holds it once the user added the request: replicas 2 and the annotations.
+    const manifest = readFileSync(join(dir, "synced.yaml"), "utf8").replace(
+      "metadata: {name: synced, namespace: moves}",
+      "metadata: {name: synced, namespace: moves, annotations: {zoneferry.io/target-zones: cn-shanghai-m, zoneferry.io/check-interval: 1s}}",
+    );
+    const gitops = join(dir, "synced-gitops.yaml");
+    writeFileSync(gitops, manifest);
+    await fault({ action: "CreateSnapshot", delayMs: 3_000, times: 1 });
+    try {
+      await kubectl("apply", "-f", gitops);
+      await waitFor(async () => (await annotation("synced", "step")) === "snapshot", 30_000, () => "the migration never reached snapshot");
+      const held = /StatefulSet moves\/synced is held by zoneferry migration [0-9a-f]{12} \(status Running, step snapshot\): spec.replicas cannot change until the migration ends/;
+      await assert.rejects(kubectl("-n", NS, "scale", "statefulset", "synced", "--replicas=3"), (error: { stderr?: string }) => held.test(String(error.stderr)));
+      await assert.rejects(kubectl("apply", "-f", gitops), (error: { stderr?: string }) => held.test(String(error.stderr)));
+      assert.equal(await ended("synced"), "Succeeded");
+    } finally {
+      await emulator("/faults", { method: "DELETE" });
+    }
+    await kubectl("apply", "-f", gitops);
+    await kubectl("-n", NS, "scale", "statefulset", "synced", "--replicas=3");
+    assert.equal(await kubectl("-n", NS, "get", "statefulset", "synced", "-o", "jsonpath={.spec.replicas}"), "3");
+    for (const ordinal of [0, 1]) assert.equal(await contentOf(`data-synced-${ordinal}`), `synced-${ordinal} rows 1..${100 + ordinal}`);
+  });
+
   it("counts migrations by result and times the application's downtime in the runner's metrics", async () => {
     const text = await (await fetch(env["RUNNER_METRICS_URL"]!)).text();
     assert.match(text, /zoneferry_migrations_total\{result="Succeeded"\} [1-9]/);
@@ -244,29 +371,55 @@ ${claimTemplates}`);
     assert.match(text, /zoneferry_step_duration_seconds_count\{step="snapshot",phase="forward"\} [1-9]/);
   });
 
-  // Last: it kills the sandbox's runner (its replacement stops with the test).
+  // Last: these kill the sandbox's runner (a replacement serves the rest, and stops with the file).
+  const holds: Readonly<Record<string, Record<string, unknown> | undefined>> = {
+    "scale-to-zero": undefined,
+    // A slow ECS call keeps the migration inside the step while the runner dies mid-call.
+    snapshot: { action: "CreateSnapshot", delayMs: 2_000, times: 1 },
+    "create-disks": { action: "CreateDisk", delayMs: 2_000, times: 1 },
+    rebind: undefined,
+    "restore-replicas": undefined,
+  };
+  for (const [index, [step, hold]] of Object.entries(holds).entries()) {
+    it(`finishes correctly, with one snapshot and one new disk, when the runner is killed inside ${step} and restarted`, async () => {
+      const name = `crash${index}`;
+      await statefulSet(name, 1, { zones: ["cn-shanghai-m"] });
+      const source = await diskOf(`data-${name}-0`);
+      if (hold !== undefined) await fault(hold);
+      try {
+        await kubectl("-n", NS, "annotate", "statefulset", name, "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
+        await waitFor(async () => (await annotation(name, "step")) === step, 60_000, () => `the migration never reached ${step}`);
+        await killRunner();
+        await startRunner();
+        assert.equal(await ended(name), "Succeeded");
+      } finally {
+        await emulator("/faults", { method: "DELETE" });
+      }
+      assert.equal(await zoneOfPod(`${name}-0`), "cn-shanghai-g");
+      assert.equal(await contentOf(`data-${name}-0`), `${name}-0 rows 1..100`);
+      const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[]; snapshots: { sourceDiskId: string }[] };
+      assert.equal(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-${name}-0`).length, 1, "one new disk");
+      assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
+    });
+  }
+
   it("resumes from its journal when the runner is killed and Redis loses its data mid-migration", async () => {
     await statefulSet("phoenix", 1, { zones: ["cn-shanghai-b"] });
     const source = await diskOf("data-phoenix-0");
-    // A slow disk creation keeps the migration inside create-disks while the runner dies.
-    await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateDisk", delayMs: 3_000, times: 1 }) });
+    await fault({ action: "CreateDisk", delayMs: 3_000, times: 1 });
     await kubectl("-n", NS, "annotate", "statefulset", "phoenix", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
     await waitFor(async () => (await annotation("phoenix", "step")) === "create-disks", 30_000, () => "the migration never reached create-disks");
-    const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { processes: { name: string; pid: number }[] };
-    process.kill(state.processes.find((entry) => entry.name === "runner")!.pid, "SIGKILL");
+    await killRunner();
     const redis = new Redis(env["REDIS_URL"]!);
-    await redis.flushall();
-    redis.disconnect();
-    const runner = spawn(process.execPath, [join(REPO, "runner/main.ts")], { env: { ...process.env, ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(await freePort()) }, stdio: "ignore" });
     try {
-      let status = "";
-      await waitFor(async () => {
-        status = await annotation("phoenix", "status");
-        return status === "Succeeded" || status === "Failed";
-      }, 90_000, () => `the migration did not resume (status ${status})`);
-      assert.equal(status, "Succeeded");
+      await redis.flushall();
     } finally {
-      runner.kill("SIGTERM");
+      redis.disconnect();
+    }
+    await startRunner();
+    try {
+      assert.equal(await ended("phoenix"), "Succeeded");
+    } finally {
       await emulator("/faults", { method: "DELETE" });
     }
     assert.equal(await zoneOfPod("phoenix-0"), "cn-shanghai-g");

@@ -117,6 +117,15 @@ describe("the saga engine in BullMQ workers", () => {
     assert.deepEqual(finishedWith.at(-1), { status: "Failed", message: "step c failed: no stock in cn-shanghai-g; rolled back" });
   });
 
+  it("removes what a step that creates in parallel left behind when it fails for good, before the earlier steps' undo", async () => {
+    const log: string[] = [];
+    const parallel = { ...scripted("b", log, [new PermanentMigrationError("disk d-2 never became Available")], [done]), compensateOnFailure: true };
+    const { settle, finishedWith } = await saga([scripted("a", log, [done], [done]), parallel]);
+    await settle();
+    assert.deepEqual(log, ["a", "b", "undo-b", "undo-a"]);
+    assert.deepEqual(finishedWith.at(-1), { status: "Failed", message: "step b failed: disk d-2 never became Available; rolled back" });
+  });
+
   it("counts a step still failing after its retries as permanent and rolls back", async () => {
     const log: string[] = [];
     const flaky = new TransientCloudError("InternalError", { code: "InternalError", action: "CreateDisk" });

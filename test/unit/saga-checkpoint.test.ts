@@ -4,7 +4,7 @@ import { UnrecoverableError } from "bullmq";
 import { NotFoundCloudError, TransientCloudError } from "../../core/cloud-errors.ts";
 import { faultKind } from "../../runner/faults.ts";
 import { INITIAL_CHECKPOINT, beginRollback, compensated, compensationFailed, nextCompensation, outcomeOf, stepSucceeded } from "../../runner/saga/checkpoint.ts";
-import { retryDelay } from "../../runner/saga/run-saga.ts";
+import { recheckDelay, retryDelay } from "../../runner/saga/run-saga.ts";
 
 describe("the saga's checkpoint", () => {
   it("registers a step's compensation only once the step has succeeded", () => {
@@ -25,11 +25,26 @@ describe("the saga's checkpoint", () => {
     assert.equal(nextCompensation(checkpoint), undefined);
   });
 
+  it("registers a failed step's own compensation first when it asks to clean up after a failure", () => {
+    const checkpoint = beginRollback(stepSucceeded(INITIAL_CHECKPOINT, "snapshot", true), "create-disks", "disk stuck Creating", true);
+    assert.deepEqual(checkpoint.registered, ["snapshot", "create-disks"]);
+    assert.equal(nextCompensation(checkpoint), "create-disks");
+    assert.deepEqual(beginRollback(checkpoint, "create-disks", "again", true).registered, ["snapshot", "create-disks"], "registered once");
+  });
+
   it("says what failed and what the rollback could not undo", () => {
     let checkpoint = beginRollback(stepSucceeded(INITIAL_CHECKPOINT, "snapshot", true), "create-disks", "OperationDenied.NoStock");
     assert.deepEqual(outcomeOf(compensated(checkpoint, "snapshot")), { status: "Failed", message: "step create-disks failed: OperationDenied.NoStock; rolled back" });
     checkpoint = compensationFailed(checkpoint, "snapshot", "InternalError");
     assert.deepEqual(outcomeOf(checkpoint), { status: "RollbackFailed", message: "step create-disks failed: OperationDenied.NoStock; rollback could not undo: snapshot (InternalError)" });
+  });
+});
+
+describe("re-checking a waiting step", () => {
+  it("re-checks soon at first, then twice as late each time, never later than the step asked", () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((waits) => recheckDelay(waits, 1_000, {})), [100, 200, 400, 800, 1_000, 1_000]);
+    assert.equal(recheckDelay(0, 50, {}), 50);
+    assert.equal(recheckDelay(2, 60_000, { firstRecheckMs: 1_000 }), 4_000);
   });
 });
 
