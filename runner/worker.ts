@@ -39,25 +39,28 @@ type MigrationJob = Job<MigrationJobData & SagaData>;
 export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const journal = new MigrationJournal(options.kubeconfig);
   const metrics = options.metrics ?? createRunnerMetrics();
-  const timers = new Map<string, JobTimer>();
+  // What this process remembers of a migration across the job's runs (each re-check is a run).
+  const remembered = new Map<string, { timer: JobTimer; entered: Set<string>; lastStep: string }>();
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
     const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
     const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS });
-    let lastStep = "precheck";
-    const timer = timers.get(job.data.migrationId) ?? new JobTimer(metrics);
-    timers.set(job.data.migrationId, timer);
+    const memory = remembered.get(job.data.migrationId) ?? { timer: new JobTimer(metrics), entered: new Set<string>(), lastStep: "precheck" };
+    remembered.set(job.data.migrationId, memory);
     return runSaga(job, token, context, {
       steps: RECREATE_STEPS,
+      entered: memory.entered,
+      onWait: (step, reason) => { logger.debug({ step, reason }, "waiting"); },
       onStep: async (step, phase) => {
-        lastStep = step;
-        timer.step(step, phase);
+        memory.lastStep = step;
+        memory.timer.step(step, phase);
         logger.info({ step, phase }, phase === "forward" ? "step" : "compensating");
         await reportStep(context, step, phase);
       },
       onFinished: async (result) => {
         logger.info({ result }, "migration finished");
-        if (timers.delete(job.data.migrationId)) timer.finished(result.status);
-        await reportResult(context, result, job.data.saga?.failure?.step ?? lastStep);
+        // Forgotten at the end: the same request may run again later (moved away and back).
+        if (remembered.delete(job.data.migrationId)) memory.timer.finished(result.status);
+        await reportResult(context, result, job.data.saga?.failure?.step ?? memory.lastStep);
       },
     });
   };

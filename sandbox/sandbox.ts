@@ -132,7 +132,7 @@ function shellQuote(value: string): string {
 }
 
 function startNode(name: string, script: string, dir: string, env: Readonly<Record<string, string>>): Managed {
-  return startProcess(name, process.execPath, [join(REPO, script)], { logFile: join(dir, `${name}.log`), detached: true, env: { ...env, LOG_LEVEL: "info" } });
+  return startProcess(name, process.execPath, [join(REPO, script)], { logFile: join(dir, `${name}.log`), detached: true, env: { LOG_LEVEL: "info", ...env } });
 }
 
 async function startRedis(dir: string, started: Managed[]): Promise<string> {

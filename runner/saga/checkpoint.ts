@@ -23,6 +23,8 @@ export interface SagaCheckpoint {
   readonly retries: number;
   /** Re-checks the step now running has asked for (absent in checkpoints saved before it was kept). */
   readonly waits?: number;
+  /** When the step now running first asked to wait, epoch ms. */
+  readonly waitingSince?: number | undefined;
   readonly failure?: { readonly step: string; readonly message: string };
   readonly result?: SagaResult;
 }
@@ -35,12 +37,13 @@ export function stepSucceeded(checkpoint: SagaCheckpoint, step: string, hasCompe
     next: checkpoint.next + 1,
     retries: 0,
     waits: 0,
+    waitingSince: undefined,
     registered: hasCompensation ? [...checkpoint.registered, step] : checkpoint.registered,
   };
 }
 
-export function waited(checkpoint: SagaCheckpoint): SagaCheckpoint {
-  return { ...checkpoint, waits: (checkpoint.waits ?? 0) + 1 };
+export function waited(checkpoint: SagaCheckpoint, now: number): SagaCheckpoint {
+  return { ...checkpoint, waits: (checkpoint.waits ?? 0) + 1, waitingSince: checkpoint.waitingSince ?? now };
 }
 
 export function retried(checkpoint: SagaCheckpoint): SagaCheckpoint {
@@ -50,7 +53,7 @@ export function retried(checkpoint: SagaCheckpoint): SagaCheckpoint {
 /** Starts the rollback; `compensateFailed` registers the failed step's own compensation first. */
 export function beginRollback(checkpoint: SagaCheckpoint, step: string, message: string, compensateFailed = false): SagaCheckpoint {
   const registered = compensateFailed && !checkpoint.registered.includes(step) ? [...checkpoint.registered, step] : checkpoint.registered;
-  return { ...checkpoint, phase: "compensating", retries: 0, waits: 0, registered, failure: { step, message } };
+  return { ...checkpoint, phase: "compensating", retries: 0, waits: 0, waitingSince: undefined, registered, failure: { step, message } };
 }
 
 /** The next compensation to run: the latest registered one not yet run or given up. */
@@ -60,11 +63,11 @@ export function nextCompensation(checkpoint: SagaCheckpoint): string | undefined
 }
 
 export function compensated(checkpoint: SagaCheckpoint, step: string): SagaCheckpoint {
-  return { ...checkpoint, retries: 0, waits: 0, compensated: [...checkpoint.compensated, step] };
+  return { ...checkpoint, retries: 0, waits: 0, waitingSince: undefined, compensated: [...checkpoint.compensated, step] };
 }
 
 export function compensationFailed(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
-  return { ...checkpoint, retries: 0, waits: 0, compensationFailures: [...checkpoint.compensationFailures, { step, message }] };
+  return { ...checkpoint, retries: 0, waits: 0, waitingSince: undefined, compensationFailures: [...checkpoint.compensationFailures, { step, message }] };
 }
 
 export function finished(checkpoint: SagaCheckpoint, result: SagaResult): SagaCheckpoint {

@@ -38,17 +38,29 @@ export interface SagaOptions<C> {
   /** @defaultValue 60000 */
   readonly retryMaxMs?: number;
   /**
-   * A step's first re-check comes this soon, each next one twice as late, up to the delay the step
-   * asked for: a wait that ends in a second is not held for the step's whole polling interval
-   * (each such second is the application's downtime). @defaultValue 100
+   * A step's re-checks come a fifth of its wait so far after the last, at least this soon and at
+   * most as late as the step asked: a wait is overshot by about 20% at worst, not by the step's
+   * whole polling interval (each such second is the application's downtime), while a long wait is
+   * polled ever more rarely. @defaultValue 100
    */
   readonly firstRecheckMs?: number;
-  /** Called when the saga enters a step (forward or compensating), to journal it. */
+  /**
+   * Called when the saga enters a step (forward or compensating), to journal it; not again for the
+   * step's own re-checks and retries (each report is several API calls, paid in downtime), but
+   * again after a crash, since the report may not have landed.
+   */
   readonly onStep?: (step: string, phase: "forward" | "compensating") => Promise<void>;
+  /** Called when a step asks to be re-checked later, with its reason and the delay chosen. */
+  readonly onWait?: (step: string, reason: string, delayMs: number) => void;
   /** Called whenever the saga concludes (again after a retried job): it must be idempotent. */
   readonly onFinished?: (result: SagaResult) => Promise<void>;
   readonly random?: () => number;
   readonly now?: () => number;
+  /**
+   * Steps this process has reported entering, kept by the worker across a job's runs; without it
+   * every run reports.
+   */
+  readonly entered?: Set<string>;
 }
 
 /** Exponential backoff with jitter (half fixed, half random), never below the source's retry-after. */
@@ -60,9 +72,9 @@ export function retryDelay(retries: number, error: unknown, options: Omit<SagaOp
   return Math.max(Math.round(jittered), retryAfterMs(error) ?? 0);
 }
 
-/** The delay before re-check number `waits` + 1 of a step that asked to wait `askedMs`. */
-export function recheckDelay(waits: number, askedMs: number, options: Omit<SagaOptions<never>, "steps">): number {
-  return Math.min(askedMs, (options.firstRecheckMs ?? 100) * 2 ** Math.min(waits, 20));
+/** The delay before the next re-check of a step that has waited `waitedMs` and asked to wait `askedMs`. */
+export function recheckDelay(waitedMs: number, askedMs: number, options: Omit<SagaOptions<never>, "steps">): number {
+  return Math.min(askedMs, Math.max(options.firstRecheckMs ?? 100, Math.round(waitedMs / 5)));
 }
 
 export async function runSaga<C, D extends SagaData>(job: Job<D>, token: string | undefined, context: C, saga: SagaOptions<C>): Promise<SagaResult> {
@@ -99,10 +111,11 @@ class SagaRunner<C, D extends SagaData> {
       await this.#finish();
       return;
     }
-    await this.#options.onStep?.(step.name, "forward");
+    await this.#entering(step.name, "forward");
     const cleanUp = step.compensateOnFailure === true && step.compensate !== undefined;
     const outcome = await this.#attempt(() => step.run(context), (message) => beginRollback(this.#checkpoint, step.name, message, cleanUp));
     if (outcome === undefined) return;
+    if (outcome.kind === "wait") this.#options.onWait?.(step.name, outcome.reason, outcome.delayMs);
     await this.#afterOutcome(outcome, stepSucceeded(this.#checkpoint, step.name, step.compensate !== undefined));
   }
 
@@ -113,11 +126,19 @@ class SagaRunner<C, D extends SagaData> {
       await this.#finish();
       return;
     }
-    await this.#options.onStep?.(name, "compensating");
+    await this.#entering(name, "compensating");
     const undo = step.compensate.bind(step);
     const outcome = await this.#attempt(() => undo(context), (message) => compensationFailed(this.#checkpoint, name, message));
     if (outcome === undefined) return;
     await this.#afterOutcome(outcome, compensated(this.#checkpoint, name));
+  }
+
+  /** Reports a step's start: on its first run in this process (re-checks of a step run here). */
+  async #entering(step: string, phase: "forward" | "compensating"): Promise<void> {
+    const key = `${phase}/${step}`;
+    if (this.#options.entered?.has(key) === true) return;
+    await this.#options.onStep?.(step, phase);
+    this.#options.entered?.add(key);
   }
 
   /**
@@ -140,7 +161,11 @@ class SagaRunner<C, D extends SagaData> {
   }
 
   async #afterOutcome(outcome: StepOutcome, whenDone: SagaCheckpoint): Promise<void> {
-    if (outcome.kind === "wait") await this.#delay(waited(this.#checkpoint), recheckDelay(this.#checkpoint.waits ?? 0, outcome.delayMs, this.#options));
+    if (outcome.kind === "wait") {
+      const now = (this.#options.now ?? Date.now)();
+      const waiting = waited(this.#checkpoint, now);
+      await this.#delay(waiting, recheckDelay(now - (waiting.waitingSince ?? now), outcome.delayMs, this.#options));
+    }
     if (outcome.kind === "complete") {
       await this.#save(finished(whenDone, { status: "Succeeded", message: outcome.message }));
       return;

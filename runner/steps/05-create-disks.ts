@@ -1,7 +1,10 @@
 /**
  * One new disk per volume in its planned zone, from its snapshot, with the source's category,
- * performance level and size, a deterministic ClientToken and the migration's tags; wait until
- * each is Available, for at most RUNNER_CLOUD_WAIT_TIMEOUT. Rollback deletes them, also after the
+ * performance level and size, a deterministic ClientToken and the migration's tags. The wait until
+ * each is Available (at most RUNNER_CLOUD_WAIT_TIMEOUT) is `awaitNewDisks`, which restore-replicas
+ * runs before it scales up: the rebind needs only the disks' ids, so the PVCs are rebound while
+ * ECS still makes the disks (binding 64 PVCs takes the controllers about as long as ECS takes to
+ * make a disk, and all of it is the application's downtime). Rollback deletes them, also after the
  * step itself failed: disks are made in parallel, and one failing leaves the others made.
  */
 import { NotFoundCloudError } from "../../core/cloud-errors.ts";
@@ -47,15 +50,23 @@ export const createDisks: Step<MigrationContext> = {
   compensateOnFailure: true,
   async run(context): Promise<StepOutcome> {
     await createMissing(context);
-    const ids = (await movingVolumes(context)).map((volume) => volume.newDisk!);
-    const pending = (await context.cloud.describeDisks(ids)).filter((disk) => disk.status !== "Available" && disk.status !== "In_use");
-    if (pending.length === 0) return done;
-    const journal = await beginWait(context, CREATING, "waiting for new disks to be Available");
-    failIfOverdue(context, journal, { type: CREATING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `new disk(s) ${pending.map(where).join(", ")} not Available` });
-    return waitAndRecheck(POLL_MS, `waiting for ${pending.length} new disk(s) to be Available`);
+    return done;
   },
   compensate: deleteNewDisks,
 };
+
+/** Waits until every new disk is Available (or already attached), within the cloud wait bound. */
+export async function awaitNewDisks(context: MigrationContext): Promise<StepOutcome> {
+  const ids = (await movingVolumes(context)).map((volume) => volume.newDisk!);
+  const found = await context.cloud.describeDisks(ids);
+  const gone = ids.filter((id) => !found.some((disk) => disk.diskId === id));
+  if (gone.length > 0) throw new PermanentMigrationError(`new disk(s) ${gone.join(", ")} disappeared from ECS while being made`);
+  const pending = found.filter((disk) => disk.status !== "Available" && disk.status !== "In_use");
+  if (pending.length === 0) return done;
+  const journal = await beginWait(context, CREATING, "waiting for new disks to be Available");
+  failIfOverdue(context, journal, { type: CREATING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `new disk(s) ${pending.map(where).join(", ")} not Available` });
+  return waitAndRecheck(POLL_MS, `waiting for ${pending.length} new disk(s) to be Available`);
+}
 
 /** Creates the missing disks, adopting any a crashed run made (found by tag, one listing for all). */
 async function createMissing(context: MigrationContext): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * Restore replicas: scale back to the original count, then check every `check-interval` that all
+ * Restore replicas: once every new disk is Available (they are made while the rebind runs), scale
+ * back to the original count, then check every `check-interval` that all
  * replicas are Ready and each pod runs in the zone the plan gave its ordinal, for at most
  * `ready-timeout`; past it the migration rolls back. With a `health-duration`, the replicas as
  * they were when all became Ready are journaled, and checked again once it has passed: still
@@ -9,13 +10,14 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { formatDuration } from "../../core/duration.ts";
 import { ZONE_KEY } from "../../core/disk-volumes.ts";
-import { journalNameOf, type MigrationContext } from "../context.ts";
+import { journalNameOf, readJournal, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError } from "../faults.ts";
 import type { ZoneMigrationResource } from "../journal/types.ts";
 import { healthOf, healthProblems, isReady } from "../pod-health.ts";
 import { podsOf, scaleTo } from "../replicas.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, waitStartedAt } from "../waits.ts";
+import { awaitNewDisks } from "./05-create-disks.ts";
 
 const RESTORING = "ReplicasRestoring";
 const HEALTH = "HealthChecking";
@@ -52,6 +54,11 @@ async function secondCheck(context: MigrationContext, pods: readonly V1Pod[], du
   return done;
 }
 
+/** Whether this step already scaled up (the disks were Available then; a pod may hold one now). */
+async function scaledUpBefore(context: MigrationContext): Promise<boolean> {
+  return (await readJournal(context)).status?.conditions?.some((condition) => condition.type === RESTORING) === true;
+}
+
 function readyTimeout(journal: ZoneMigrationResource): number {
   return journal.spec.request?.readyTimeoutMs ?? 900_000;
 }
@@ -62,6 +69,10 @@ export const restoreReplicas: Step<MigrationContext> = {
   // must go before the rebind is undone, so its compensation runs after a failure too.
   compensateOnFailure: true,
   async run(context): Promise<StepOutcome> {
+    if (!(await scaledUpBefore(context))) {
+      const disks = await awaitNewDisks(context);
+      if (disks.kind !== "done") return disks;
+    }
     const journal = await beginWait(context, RESTORING, "waiting for replicas to be Ready in their planned zones");
     const replicas = journal.spec.originalReplicas ?? 1;
     await scaleTo(context, replicas);

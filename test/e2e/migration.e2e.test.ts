@@ -311,7 +311,7 @@ ${claimTemplates}`);
     } finally {
       await emulator("/zones/cn-shanghai-g", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ diskCreateDelayMs: 0 }) });
     }
-    assert.match(await annotation("slowzone", "message"), /^step create-disks failed: new disk\(s\) d-\w+ \(Creating in cn-shanghai-g\) not Available after 20s; rolled back$/);
+    assert.match(await annotation("slowzone", "message"), /^step restore-replicas failed: new disk\(s\) d-\w+ \(Creating in cn-shanghai-g\) not Available after 20s; rolled back$/);
     await assertRolledBack("slowzone", "cn-shanghai-b", source);
     assert.equal((await inventory()).disks.length, disksBefore, "the slow disk was deleted once it could be");
   });

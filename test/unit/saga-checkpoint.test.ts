@@ -41,10 +41,11 @@ describe("the saga's checkpoint", () => {
 });
 
 describe("re-checking a waiting step", () => {
-  it("re-checks soon at first, then twice as late each time, never later than the step asked", () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((waits) => recheckDelay(waits, 1_000, {})), [100, 200, 400, 800, 1_000, 1_000]);
+  it("re-checks soon at first, then a fifth of the wait so far later, never later than the step asked", () => {
+    assert.deepEqual([0, 300, 1_000, 4_000, 30_000].map((waited) => recheckDelay(waited, 1_000, {})), [100, 100, 200, 800, 1_000]);
     assert.equal(recheckDelay(0, 50, {}), 50);
-    assert.equal(recheckDelay(2, 60_000, { firstRecheckMs: 1_000 }), 4_000);
+    assert.equal(recheckDelay(600_000, 60_000, {}), 60_000);
+    assert.equal(recheckDelay(2_000, 60_000, { firstRecheckMs: 1_000 }), 1_000);
   });
 });
 
