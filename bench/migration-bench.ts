@@ -186,6 +186,8 @@ async function measure(bench: Bench, replicas: number): Promise<Row> {
   process.stdout.write(`[bench] ${replicas} replica(s): creating`);
   await bench.create(name, replicas);
   const disks = await bench.sourceDisks(name, replicas);
+  // kwok's pods are Ready before ECS has made their disks and the provisioner attached them.
+  await until(async () => (await bench.cloud.describeDisks(disks)).every((disk) => disk.status === "In_use"), 120_000, "source disks attached", 200);
   process.stdout.write(", floor");
   const pipelineMs = Math.max(await bench.pipeline(disks[0]!), await bench.pipeline(disks[0]!), await bench.pipeline(disks[0]!));
   const restartMs = await bench.restart(name, replicas);

@@ -17,6 +17,8 @@ const TRANSIENT_CLIENT_CODES: ReadonlySet<string> = new Set([
   "LastTokenProcessing",
   "Operation.Conflict",
   "IncorrectDiskStatus.Initializing",
+  // DeleteDisk while a snapshot of the disk still uploads: it will be deletable once it is done.
+  "DiskCreatingSnapshot",
   "ServiceUnavailable",
 ]);
 

@@ -1,5 +1,5 @@
 /**
- * Installs the ZoneMigration CRD from deploy/crds/, the one source of truth for its schema: the
+ * Installs the ZoneMigration CRD from the chart (charts/zoneferry/crds/), the one source of truth for its schema: the
  * chart ships the same file, and the runner and the sandbox install it with this function.
  */
 import { readFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import { ApiextensionsV1Api, loadYaml, type KubeConfig, type V1CustomResourceDef
 import { apiStatus, tolerating } from "../../core/kube/api-status.ts";
 
 /** Path of the CRD manifest in the repository. */
-export const ZONE_MIGRATION_CRD_FILE = join(import.meta.dirname, "../../deploy/crds/zonemigrations.zoneferry.io.yaml");
+export const ZONE_MIGRATION_CRD_FILE = join(import.meta.dirname, "../../charts/zoneferry/crds/zonemigrations.zoneferry.io.yaml");
 
 export interface InstallCrdOptions {
   /**

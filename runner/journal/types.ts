@@ -1,6 +1,6 @@
 /**
  * The full shape of the ZoneMigration custom resource as the runner writes it (the CRD is
- * deploy/crds/zonemigrations.zoneferry.io.yaml). It extends, never contradicts, the partial type the
+ * charts/zoneferry/crds/zonemigrations.zoneferry.io.yaml). It extends, never contradicts, the partial type the
  * webhook reads in core/zone-migration.ts: a ZoneMigrationResource is assignable to a ZoneMigration.
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";

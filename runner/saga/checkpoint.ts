@@ -74,6 +74,11 @@ export function finished(checkpoint: SagaCheckpoint, result: SagaResult): SagaCh
   return { ...checkpoint, phase: "finished", result };
 }
 
+/** A step past the point of no return could not finish: the saga ends without a rollback. */
+export function unfinished(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
+  return finished(checkpoint, { status: "Succeeded", message: `all steps done but ${step}, which could not finish: ${message}` });
+}
+
 /** The outcome once forward steps ran out, or compensation did. */
 export function outcomeOf(checkpoint: SagaCheckpoint): SagaResult {
   if (checkpoint.failure === undefined) return { status: "Succeeded", message: "all steps done" };

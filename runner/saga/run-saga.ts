@@ -18,6 +18,7 @@ import {
   outcomeOf,
   retried,
   stepSucceeded,
+  unfinished,
   waited,
   type SagaCheckpoint,
   type SagaResult,
@@ -113,7 +114,10 @@ class SagaRunner<C, D extends SagaData> {
     }
     await this.#entering(step.name, "forward");
     const cleanUp = step.compensateOnFailure === true && step.compensate !== undefined;
-    const outcome = await this.#attempt(() => step.run(context), (message) => beginRollback(this.#checkpoint, step.name, message, cleanUp));
+    const onPermanent = step.pastPointOfNoReturn === true
+      ? (message: string): SagaCheckpoint => unfinished(this.#checkpoint, step.name, message)
+      : (message: string): SagaCheckpoint => beginRollback(this.#checkpoint, step.name, message, cleanUp);
+    const outcome = await this.#attempt(() => step.run(context), onPermanent);
     if (outcome === undefined) return;
     if (outcome.kind === "wait") this.#options.onWait?.(step.name, outcome.reason, outcome.delayMs);
     await this.#afterOutcome(outcome, stepSucceeded(this.#checkpoint, step.name, step.compensate !== undefined));

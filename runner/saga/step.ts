@@ -32,4 +32,11 @@ export interface Step<C> {
    * cope with a run that did not finish (it reads the actual state anyway).
    */
   readonly compensateOnFailure?: boolean;
+  /**
+   * The point of no return (the saga pattern's pivot): once this step starts, the migration is
+   * done and is never rolled back. A fault it cannot get past ends the saga Succeeded with a
+   * message that says what is left to do by hand; undoing would move the app back off disks it
+   * has been verified healthy on, after the step may have deleted the way back.
+   */
+  readonly pastPointOfNoReturn?: boolean;
 }

@@ -248,6 +248,8 @@ describe("DiskCloud conformance: the ECS SDK adapter against the ECS emulator", 
       const copy = await cloud.createDisk({ zoneId: B, category: "cloud_essd", sizeGiB: 40, snapshotId, tags: {}, clientToken: "t-init-disk" });
       await control.inject({ action: "DeleteDisk", code: "IncorrectDiskStatus.Initializing", times: 1 });
       await assert.rejects(cloud.deleteDisk(copy), (error) => error instanceof TransientCloudError && error.code === "IncorrectDiskStatus.Initializing");
+      await control.inject({ action: "DeleteDisk", code: "DiskCreatingSnapshot", times: 1 });
+      await assert.rejects(cloud.deleteDisk(copy), (error) => error instanceof TransientCloudError && error.code === "DiskCreatingSnapshot");
     });
 
     it("rejects a wrong secret as a permanent signature mismatch", async () => {

@@ -338,6 +338,21 @@ ${claimTemplates}`);
     assert.equal(baseline, "steady-0");
   });
 
+  it("never rolls back once the app runs on its new disks: a source disk ECS refuses to delete is named, the move stands", async () => {
+    await statefulSet("sticky", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-sticky-0");
+    await fault({ action: "DeleteDisk", code: "IncorrectDiskStatus", times: 3 });
+    try {
+      assert.equal(await migrate("sticky", { "target-zones": "cn-shanghai-m" }), "Succeeded");
+    } finally {
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.match(await annotation("sticky", "message"), new RegExp(`^all steps done but finish, which could not finish: source disk ${source} in cn-shanghai-b kept, delete it by hand: .*IncorrectDiskStatus`));
+    assert.equal(await zoneOfPod("sticky-0"), "cn-shanghai-m");
+    assert.equal(await contentOf("data-sticky-0"), "sticky-0 rows 1..100");
+    assert.equal((await inventory()).disks.find((disk) => disk.diskId === source)?.status, "Available", "the source disk is kept, not lost");
+  });
+
   it("denies kubectl scale and a GitOps re-apply of the original replicas while the migration runs, and admits them after", async () => {
     await statefulSet("synced", 2, { zones: ["cn-shanghai-b"] });
     // The manifest as Git holds it once the user added the request: replicas 2 and the annotations.

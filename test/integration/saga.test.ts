@@ -126,6 +126,16 @@ describe("the saga engine in BullMQ workers", () => {
     assert.deepEqual(finishedWith.at(-1), { status: "Failed", message: "step b failed: disk d-2 never became Available; rolled back" });
   });
 
+  it("never rolls back from past the point of no return: it ends Succeeded and says what was left", async () => {
+    const log: string[] = [];
+    const cleanup = { ...scripted("finish", log, [new PermanentMigrationError("source disk d-1 kept: DeleteDisk refused")]), pastPointOfNoReturn: true };
+    const { settle, finishedWith } = await saga([scripted("a", log, [done], [done]), cleanup]);
+    const { state } = await settle();
+    assert.equal(state, "completed");
+    assert.deepEqual(log, ["a", "finish"], "no compensation ran");
+    assert.deepEqual(finishedWith.at(-1), { status: "Succeeded", message: "all steps done but finish, which could not finish: source disk d-1 kept: DeleteDisk refused" });
+  });
+
   it("counts a step still failing after its retries as permanent and rolls back", async () => {
     const log: string[] = [];
     const flaky = new TransientCloudError("InternalError", { code: "InternalError", action: "CreateDisk" });
