@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone on a fresh machine: sets up Node 24, the npm
-# dependencies, Redis and the Kubernetes control-plane binaries (built once, cached), then
+# dependencies, Redis, the Kubernetes control-plane binaries and helm (built once, cached), then
 # type-checks, lints and runs every test. Extra arguments go to `node --test` (e.g. a file).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,6 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/setup.sh
 ZONEFERRY_K8S_BIN="$(bash scripts/control-plane/build.sh)"
 export ZONEFERRY_K8S_BIN
+# helm for the chart checks, built from its Go module like the control plane, cached.
+ZONEFERRY_HELM="$(bash scripts/helm/build.sh)"
+export ZONEFERRY_HELM
 
 echo "[test] type check" >&2
 npx --no-install tsc -p tsconfig.json --noEmit

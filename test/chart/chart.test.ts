@@ -1,0 +1,98 @@
+/**
+ * The Helm chart, rendered by a real helm over every combination of its modes: what a platform
+ * team checks before installing an add-on (least privilege, hardened pods, no certificate made at
+ * render time, a webhook that cannot lock the cluster), and the messages of values it refuses.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { KubernetesObject, V1Container, V1Deployment, V1StatefulSet, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import { installValues, lint, render, renderError } from "../support/helm.ts";
+
+const MODES = (["certManager", "secret"] as const).flatMap((certs) =>
+  (["external", "bundled"] as const).flatMap((redis) => (["rrsa", "secret"] as const).map((credentials) => ({ certs, redis, credentials }))));
+
+const named = <T extends KubernetesObject>(objects: readonly KubernetesObject[], kind: NonNullable<T["kind"]>, suffix: string): T => {
+  const found = objects.find((object) => object.kind === kind && object.metadata?.name?.endsWith(suffix) === true);
+  assert.ok(found, `no ${kind} *${suffix}`);
+  return found as T;
+};
+const envOf = (container: V1Container, name: string): string | undefined => container.env?.find((variable) => variable.name === name)?.value;
+
+describe("the Helm chart", () => {
+  for (const modes of MODES) {
+    const label = `certificates ${modes.certs}, Redis ${modes.redis}, ECS credentials ${modes.credentials}`;
+    it(`lints strictly and renders hardened pods with ${label}`, () => {
+      const values = installValues(modes);
+      assert.match(lint(values), /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      const objects = render(values);
+      const workloads = objects.filter((object) => object.kind === "Deployment" || object.kind === "StatefulSet") as (V1Deployment | V1StatefulSet)[];
+      assert.equal(workloads.length, modes.redis === "bundled" ? 3 : 2);
+      for (const workload of workloads) {
+        const pod = workload.spec!.template.spec!;
+        assert.equal(pod.securityContext?.runAsNonRoot, true, workload.metadata?.name);
+        for (const container of pod.containers) {
+          assert.equal(container.securityContext?.readOnlyRootFilesystem, true, container.name);
+          assert.equal(container.securityContext.allowPrivilegeEscalation, false, container.name);
+          assert.deepEqual(container.securityContext.capabilities?.drop, ["ALL"], container.name);
+          assert.ok(container.resources?.requests !== undefined && container.resources.limits !== undefined, `${container.name} has requests and limits`);
+        }
+      }
+      for (const suffix of ["-webhook", "-runner"]) assert.equal(named<V1Deployment>(objects, "Deployment", suffix).spec!.template.spec!.securityContext?.runAsUser, 65532);
+      assert.equal(objects.some((object) => object.kind === "Secret"), false, "no Secret (and so no key or certificate) is rendered");
+    });
+  }
+
+  it("lets cert-manager inject the CA, or takes the caller's CA in secret mode", () => {
+    const managed = render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }));
+    const validating = named<V1ValidatingWebhookConfiguration>(managed, "ValidatingWebhookConfiguration", "-webhook");
+    assert.equal(validating.metadata?.annotations?.["cert-manager.io/inject-ca-from"], "zoneferry/zf-zoneferry-webhook");
+    assert.equal(validating.webhooks?.[0]?.clientConfig.caBundle, undefined);
+    assert.deepEqual(named<KubernetesObject & { spec: { dnsNames: string[] } }>(managed, "Certificate", "-webhook").spec.dnsNames, ["zf-zoneferry-webhook", "zf-zoneferry-webhook.zoneferry", "zf-zoneferry-webhook.zoneferry.svc"]);
+    const provided = render(installValues({ certs: "secret", redis: "external", credentials: "rrsa" }));
+    assert.equal(provided.some((object) => object.kind === "Certificate" || object.kind === "Issuer"), false);
+    assert.ok(named<V1ValidatingWebhookConfiguration>(provided, "ValidatingWebhookConfiguration", "-webhook").webhooks?.[0]?.clientConfig.caBundle);
+  });
+
+  it("sends the webhooks only annotated StatefulSets and scales, outside kube-system and its own namespace, with a 5 s timeout", () => {
+    const objects = render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }));
+    for (const kind of ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"]) {
+      const [webhook] = named<V1ValidatingWebhookConfiguration>(objects, kind, "-webhook").webhooks!;
+      assert.deepEqual(webhook!.rules?.[0]?.resources, ["statefulsets", "statefulsets/scale"]);
+      assert.deepEqual(webhook!.namespaceSelector?.matchExpressions?.[0]?.values, ["kube-system", "zoneferry"]);
+      assert.equal(webhook!.sideEffects, "NoneOnDryRun");
+      assert.equal(webhook!.timeoutSeconds, 5);
+      assert.deepEqual(webhook!.admissionReviewVersions, ["v1"]);
+      assert.match(webhook!.matchConditions?.[0]?.expression ?? "", /has\(request\.subResource\)/);
+      assert.equal(webhook!.failurePolicy, kind.startsWith("Validating") ? "Fail" : "Ignore");
+    }
+  });
+
+  it("maps values one to one onto the components' configuration, the runner's identity included", () => {
+    const objects = render({ ...installValues({ certs: "certManager", redis: "bundled", credentials: "secret" }), "runner.concurrency": 8, "runner.cloudWaitTimeout": "2h", "ecs.rateLimit": 50 });
+    const runner = named<V1Deployment>(objects, "Deployment", "-runner").spec!.template.spec!.containers[0]!;
+    const webhook = named<V1Deployment>(objects, "Deployment", "-webhook").spec!.template.spec!.containers[0]!;
+    assert.equal(envOf(runner, "RUNNER_CONCURRENCY"), "8");
+    assert.equal(envOf(runner, "RUNNER_CLOUD_WAIT_TIMEOUT"), "2h");
+    assert.equal(envOf(runner, "ECS_RATE_LIMIT"), "50");
+    assert.equal(envOf(runner, "REDIS_URL"), "redis://zf-zoneferry-redis:6379/0");
+    assert.equal(envOf(webhook, "RUNNER_IDENTITY"), "system:serviceaccount:zoneferry:zf-zoneferry-runner");
+    assert.equal(runner.env?.find((variable) => variable.name === "ALIBABA_CLOUD_ACCESS_KEY_ID")?.valueFrom?.secretKeyRef?.name, "zoneferry-ecs");
+    assert.deepEqual(runner.args, ["runner/main.js"]);
+    assert.deepEqual(webhook.args, ["webhook/main.js"]);
+  });
+
+  it("keeps two webhook pods spread over zones and nodes, a disruption budget, and a preStop delay", () => {
+    const objects = render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }));
+    const webhook = named<V1Deployment>(objects, "Deployment", "-webhook");
+    assert.equal(webhook.spec?.replicas, 2);
+    assert.deepEqual(webhook.spec.template.spec!.topologySpreadConstraints?.map((constraint) => constraint.topologyKey), ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+    assert.equal(webhook.spec.template.spec!.containers[0]!.lifecycle?.preStop?.sleep?.seconds, 15);
+    assert.equal(named<KubernetesObject & { spec: { minAvailable: number } }>(objects, "PodDisruptionBudget", "-webhook").spec.minAvailable, 1);
+  });
+
+  it("refuses a misspelt value, naming it, and a missing region with what to set", () => {
+    assert.match(renderError({ ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "runner.concurency": 8 }), /additional properties 'concurency' not allowed/);
+    assert.match(renderError({ ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "ecs.regionId": "" }), /ecs\.regionId is required: the region of the cluster's disks/);
+    assert.match(renderError({ ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "redis.mode": "cluster" }), /redis\/mode|value must be one of/);
+  });
+});
