@@ -4,13 +4,15 @@ import { tolerating } from "../core/kube/api-status.ts";
 import type { MigrationContext } from "./context.ts";
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** The manager of the fields the runner sets (replicas, retention): what GitOps tools are told to leave alone. */
+export const FIELD_MANAGER = "zoneferry-runner";
 
 export async function patchStatefulSet(context: MigrationContext, body: object): Promise<void> {
-  await context.apps.patchNamespacedStatefulSet({ namespace: context.job.namespace, name: context.job.statefulSet, body }, MERGE);
+  await context.apps.patchNamespacedStatefulSet({ namespace: context.job.namespace, name: context.job.statefulSet, body, fieldManager: FIELD_MANAGER }, MERGE);
 }
 
 export async function patchPersistentVolume(context: MigrationContext, name: string, body: object): Promise<void> {
-  await context.core.patchPersistentVolume({ name, body }, MERGE);
+  await context.core.patchPersistentVolume({ name, body, fieldManager: FIELD_MANAGER }, MERGE);
 }
 
 /** A read of what may be absent: undefined on 404. */

@@ -81,6 +81,18 @@ describe("the Helm chart", () => {
     assert.deepEqual(webhook.args, ["webhook/main.js"]);
   });
 
+  it("mounts the RRSA token for STS itself, or leaves both the token and the variables to ACK's pod-identity webhook", () => {
+    const values = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
+    const pod = (objects: readonly KubernetesObject[]): NonNullable<V1Deployment["spec"]>["template"] => named<V1Deployment>(objects, "Deployment", "-runner").spec!.template;
+    const mounted = pod(render(values));
+    assert.equal(envOf(mounted.spec!.containers[0]!, "ALIBABA_CLOUD_ROLE_ARN"), "acs:ram::1234567890:role/zoneferry");
+    assert.equal(envOf(mounted.spec!.containers[0]!, "ALIBABA_CLOUD_OIDC_TOKEN_FILE"), "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token");
+    assert.equal(mounted.spec!.volumes?.[0]?.projected?.sources?.[0]?.serviceAccountToken?.audience, "sts.aliyuncs.com");
+    const injected = pod(render({ ...values, "ecs.credentials.rrsa.mountToken": false }));
+    assert.equal(envOf(injected.spec!.containers[0]!, "ALIBABA_CLOUD_ROLE_ARN"), undefined);
+    assert.equal(injected.spec!.volumes, undefined);
+  });
+
   it("keeps two webhook pods spread over zones and nodes, a disruption budget, and a preStop delay", () => {
     const objects = render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }));
     const webhook = named<V1Deployment>(objects, "Deployment", "-webhook");

@@ -72,7 +72,7 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "zoneferry.runner" . }
 - name: ALIBABA_CLOUD_ACCESS_KEY_SECRET
   valueFrom:
     secretKeyRef: {name: {{ .Values.ecs.credentials.secret.name | quote }}, key: {{ .Values.ecs.credentials.secret.accessKeySecretKey | quote }}}
-{{- else }}
+{{- else if .Values.ecs.credentials.rrsa.mountToken }}
 - name: ALIBABA_CLOUD_ROLE_ARN
   value: {{ required "ecs.credentials.rrsa.roleArn is required when credentials.mode is rrsa" .Values.ecs.credentials.rrsa.roleArn | quote }}
 - name: ALIBABA_CLOUD_OIDC_PROVIDER_ARN
@@ -84,7 +84,7 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "zoneferry.runner" . }
 
 {{/* RRSA: the projected service account token the credentials chain exchanges for the role. */}}
 {{- define "zoneferry.rrsaVolume" -}}
-{{- if eq .Values.ecs.credentials.mode "rrsa" }}
+{{- if and (eq .Values.ecs.credentials.mode "rrsa") .Values.ecs.credentials.rrsa.mountToken }}
 - name: rrsa-oidc-token
   projected:
     sources:
@@ -96,7 +96,7 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "zoneferry.runner" . }
 {{- end -}}
 
 {{- define "zoneferry.rrsaMount" -}}
-{{- if eq .Values.ecs.credentials.mode "rrsa" }}
+{{- if and (eq .Values.ecs.credentials.mode "rrsa") .Values.ecs.credentials.rrsa.mountToken }}
 - name: rrsa-oidc-token
   mountPath: /var/run/secrets/ack.alibabacloud.com/rrsa-tokens
   readOnly: true
