@@ -3,6 +3,7 @@
  * `main` reads `process.env`; the Helm values map one to one onto these variables.
  */
 import { formatDuration, parseDuration } from "./duration.ts";
+import { redisTarget } from "./redis-target.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -155,9 +156,8 @@ class EnvReader {
 
   redisUrl(name: string, fallback: string): string {
     const value = this.optional(name) ?? fallback;
-    const scheme = URL.canParse(value) ? new URL(value).protocol : "";
-    if (scheme === "redis:" || scheme === "rediss:") return value;
-    this.problems.push(`${name}=${JSON.stringify(value)} is not a Redis URL; write it like redis://host:6379 or rediss://user:password@host:6380/0`);
+    if (redisTarget(value) !== undefined) return value;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not a Redis URL; write it like redis://host:6379, rediss://user:password@host:6380/0 or, for Sentinel, redis+sentinel://:password@host1:26379,host2:26379/mymaster`);
     return fallback;
   }
 

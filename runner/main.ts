@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from "../core/config.ts";
 import { diskCloudFromConfig } from "../core/ecs/disk-cloud-from-config.ts";
 import { Queue } from "bullmq";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
+import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import type { SagaData } from "./saga/run-saga.ts";
 import { MigrationJournal } from "./journal/journal.ts";
 import { createRunnerMetrics, serveMetrics } from "./metrics.ts";
@@ -22,7 +23,7 @@ function main(): void {
   const metrics = createRunnerMetrics();
   const metricsServer = serveMetrics(metrics, config.runner.metricsPort, (error) => { logger.error({ err: error, port: config.runner.metricsPort }, "metrics server failed"); });
   const worker = startMigrationWorker({ redisUrl: config.redisUrl, kubeconfig, cloud, concurrency: config.runner.concurrency, logger, metrics, settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs } });
-  const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: { url: config.redisUrl } });
+  const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: bullConnection(redisTarget(config.redisUrl) ?? { kind: "url", url: config.redisUrl }) });
   const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, intervalMs: config.runner.reconcileIntervalMs });
   logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
   const shutdown = (signal: string): void => {

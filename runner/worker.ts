@@ -8,6 +8,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
+import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import { DEFAULT_RUNNER_SETTINGS, migrationContext, type RunnerSettings } from "./context.ts";
 import { MigrationJournal } from "./journal/journal.ts";
 import { reportResult, reportStep } from "./report.ts";
@@ -65,7 +66,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     });
   };
   const worker = new Worker<MigrationJobData & SagaData, SagaResult>(options.queueName ?? MIGRATION_QUEUE, process, {
-    connection: { url: options.redisUrl },
+    connection: bullConnection(redisTarget(options.redisUrl) ?? { kind: "url", url: options.redisUrl }),
     concurrency: options.concurrency,
     ...LOCK,
   });

@@ -3,7 +3,7 @@
  * fail fast, so a Redis outage costs an admission nothing but a warning.
  */
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { connectRedis, redisTarget } from "../core/redis-target.ts";
 import type { Logger } from "pino";
 import { MIGRATION_QUEUE } from "../core/migration-queue.ts";
 
@@ -15,7 +15,7 @@ export interface MigrationQueueClient {
 export function connectMigrationQueue(redisUrl: string, logger: Logger, queueName: string = MIGRATION_QUEUE): MigrationQueueClient {
   // No offline queue: while Redis is down an add fails at once instead of waiting out the budget;
   // ioredis keeps reconnecting in the background.
-  const connection = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const connection = connectRedis(redisTarget(redisUrl) ?? { kind: "url", url: redisUrl }, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   connection.on("error", (error: Error) => { logger.debug({ err: error }, "redis connection error"); });
   const queue = new Queue(queueName, { connection });
   queue.on("error", (error: Error) => { logger.debug({ err: error }, "migration queue error"); });

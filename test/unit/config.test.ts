@@ -90,7 +90,7 @@ describe("configuration", () => {
       RUNNER_CONCURRENCY: "zero",
       LOG_LEVEL: "loud",
     }), [
-      'REDIS_URL="localhost:6379" is not a Redis URL; write it like redis://host:6379 or rediss://user:password@host:6380/0',
+      'REDIS_URL="localhost:6379" is not a Redis URL; write it like redis://host:6379, rediss://user:password@host:6380/0 or, for Sentinel, redis+sentinel://:password@host1:26379,host2:26379/mymaster',
       'ECS_ENDPOINT="https://ecs.aliyuncs.com" is not host[:port]; write it like ecs.cn-shanghai.aliyuncs.com or 127.0.0.1:9100, without a scheme (ECS_PROTOCOL sets it)',
       'ECS_PROTOCOL="ftp" is not allowed; use one of https, http',
       'WEBHOOK_PORT="84430" is not a TCP port; use a whole number from 1 to 65535',
