@@ -113,19 +113,30 @@ class Bench {
     return claims.map((claim) => claim.spec!.volumeName!);
   }
 
-  /** One volume's snapshot → Available → disk in TO → Available; cleans up what it made. */
+  /** What the reference pipelines made, deleted at the end (ECS refuses a fresh disk while it initializes). */
+  readonly #made: { disk: string; snapshot: string }[] = [];
+
+  /** One volume's snapshot → Available → disk in TO → Available. */
   async pipeline(diskId: string): Promise<number> {
     const started = Date.now();
     const snapshotId = await this.cloud.createSnapshot({ diskId, tags: { bench: "floor" }, clientToken: `bench-${diskId}-${started}`, retentionDays: 1 });
     await until(async () => (await this.cloud.describeSnapshots([snapshotId]))[0]?.available === true, 60_000, "snapshot", 10);
     const made = await this.cloud.createDisk({ zoneId: TO, category: "cloud_essd", sizeGiB: 20, snapshotId, tags: { bench: "floor" }, clientToken: `bench-d-${diskId}-${started}` });
     const ended = await until(async () => (await this.cloud.describeDisks([made]))[0]?.status === "Available", 60_000, "disk", 10);
-    await until(async () => {
-      await this.cloud.deleteDisk(made);
-      return true;
-    }, 60_000, "disk deletable", 100);
-    await this.cloud.deleteSnapshot(snapshotId, { force: true });
+    this.#made.push({ disk: made, snapshot: snapshotId });
     return ended - started;
+  }
+
+  /** Deletes what the reference pipelines made, once ECS lets it. */
+  async cleanUp(): Promise<void> {
+    const made = this.#made.splice(0);
+    await Promise.all(made.map(async ({ disk, snapshot }) => {
+      await until(async () => {
+        await this.cloud.deleteDisk(disk);
+        return true;
+      }, 120_000, "disk deletable", 500);
+      await this.cloud.deleteSnapshot(snapshot, { force: true });
+    }));
   }
 
   async scale(name: string, replicas: number): Promise<void> {
@@ -195,6 +206,7 @@ async function measure(bench: Bench, replicas: number): Promise<Row> {
   let serialMs = 0;
   for (const disk of disks) serialMs += await bench.pipeline(disk);
   process.stdout.write(", zoneferry\n");
+  await bench.cleanUp();
   await bench.clearRequestLog();
   const { downtimeMs, status } = await bench.migrate(name, replicas);
   return { replicas, pipelineMs, restartMs, serialMs, downtimeMs, status, ...(await bench.throttled()) };
