@@ -14,9 +14,11 @@ interface Report {
   readonly step: string;
   readonly message: string;
   readonly reason: ZoneferryEventReason;
+  /** A Warning Event even on success: something is left to do by hand. */
+  readonly warn?: boolean;
 }
 
-async function report(context: MigrationContext, { phase, step, message, reason }: Report): Promise<void> {
+async function report(context: MigrationContext, { phase, step, message, reason, warn }: Report): Promise<void> {
   const { namespace } = context.job;
   const journal = await context.journal.read(namespace, journalNameOf(context));
   if (journal !== undefined) {
@@ -31,7 +33,7 @@ async function report(context: MigrationContext, { phase, step, message, reason 
   const sts = await orUndefined(readStatefulSet(context));
   if (sts === undefined) return;
   await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step, message });
-  const failed = reason === "ZoneferryFailed" || reason === "ZoneferryRollbackFailed" || reason === "ZoneferryRollingBack";
+  const failed = warn === true || reason === "ZoneferryFailed" || reason === "ZoneferryRollbackFailed" || reason === "ZoneferryRollingBack";
   await recordEvent(context.kubeconfig, sts, { reason, message, type: failed ? "Warning" : "Normal" });
 }
 
@@ -43,5 +45,5 @@ export function reportStep(context: MigrationContext, step: string, phase: "forw
 
 export function reportResult(context: MigrationContext, result: SagaResult, lastStep: string): Promise<void> {
   const reason: ZoneferryEventReason = result.status === "Succeeded" ? "ZoneferrySucceeded" : result.status === "Failed" ? "ZoneferryFailed" : "ZoneferryRollbackFailed";
-  return report(context, { phase: result.status, step: lastStep, message: result.message, reason });
+  return report(context, { phase: result.status, step: lastStep, message: result.message, reason, warn: result.leftovers === true });
 }

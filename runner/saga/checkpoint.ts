@@ -9,6 +9,8 @@ export type SagaStatus = "Succeeded" | "Failed" | "RollbackFailed";
 export interface SagaResult {
   readonly status: SagaStatus;
   readonly message: string;
+  /** Succeeded, but a step past the point of no return left work for a human (the message says what). */
+  readonly leftovers?: boolean;
 }
 
 export interface SagaCheckpoint {
@@ -76,7 +78,7 @@ export function finished(checkpoint: SagaCheckpoint, result: SagaResult): SagaCh
 
 /** A step past the point of no return could not finish: the saga ends without a rollback. */
 export function unfinished(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
-  return finished(checkpoint, { status: "Succeeded", message: `all steps done but ${step}, which could not finish: ${message}` });
+  return finished(checkpoint, { status: "Succeeded", message: `all steps done but ${step}, which could not finish: ${message}`, leftovers: true });
 }
 
 /** The outcome once forward steps ran out, or compensation did. */

@@ -351,6 +351,7 @@ ${claimTemplates}`);
     assert.equal(await zoneOfPod("sticky-0"), "cn-shanghai-m");
     assert.equal(await contentOf("data-sticky-0"), "sticky-0 rows 1..100");
     assert.equal((await inventory()).disks.find((disk) => disk.diskId === source)?.status, "Available", "the source disk is kept, not lost");
+    assert.match(await kubectl("-n", NS, "get", "events", "--field-selector", "involvedObject.name=sticky,reason=ZoneferrySucceeded", "-o", "jsonpath={.items[*].type}"), /^Warning$/, "a Warning Event says something is left to do");
   });
 
   it("denies kubectl scale and a GitOps re-apply of the original replicas while the migration runs, and admits them after", async () => {
