@@ -4,7 +4,7 @@
  * answering what Argo CD, Flux or kubectl would apply. Tears the sandbox down unless `--keep`.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
@@ -37,8 +37,10 @@ class Demo {
   readonly #env: Readonly<Record<string, string>>;
   readonly #work = mkdtempSync(join(tmpdir(), "zf-demo-"));
 
-  constructor(env: Readonly<Record<string, string>>) {
+  /** `keepFiles`: the manifests stay for the user, with the sandbox; otherwise they go when the demo ends. */
+  constructor(env: Readonly<Record<string, string>>, keepFiles: boolean) {
     this.#env = env;
+    if (!keepFiles) process.once("exit", () => { rmSync(this.#work, { recursive: true, force: true }); });
   }
 
   say(text: string): void {
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
   process.stdout.write("zoneferry demo: starting the sandbox (a real control plane, kwok nodes in three zones, Redis, the ECS emulator, the disk provisioner, zoneferry's webhook)\n");
   const env = await up({ dir, log: (line) => { process.stdout.write(`[sandbox] ${line}\n`); } });
   try {
-    const demo = new Demo(env);
+    const demo = new Demo(env, values.keep === true);
     const zones = env["SANDBOX_ZONES"]!.split(",");
     await demo.kubectl(["create", "namespace", NAMESPACE]);
 

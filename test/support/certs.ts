@@ -1,6 +1,6 @@
 /** Certificates made by the project's own certs/make-certs.sh, in a temporary folder. */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -13,8 +13,15 @@ export interface CertFiles {
   readonly keyFile: string;
 }
 
+/** A folder for test keys, removed when the test process ends: no private key outlives its test. */
+function temporaryDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "zf-certs-"));
+  process.once("exit", () => { rmSync(dir, { recursive: true, force: true }); });
+  return dir;
+}
+
 export function makeCerts(options: { dir?: string; reuseCa?: boolean } = {}): CertFiles {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "zf-certs-"));
+  const dir = options.dir ?? temporaryDir();
   const args = ["--out", dir, "--ip", "127.0.0.1", "--dns", "localhost", "--days", "2"];
   execFileSync("bash", [SCRIPT, ...args, ...(options.reuseCa === true ? ["--reuse-ca"] : [])], { stdio: "ignore" });
   return { dir, caFile: join(dir, "ca.crt"), certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key") };
