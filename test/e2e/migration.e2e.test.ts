@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
 
@@ -116,6 +117,21 @@ ${claimTemplates}`);
     assert.deepEqual(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-${name}-0`), [], "no new disk left");
     const claims = (await kubectl("get", "pv", "-o", "jsonpath={.items[*].spec.claimRef.name}")).split(" ");
     assert.equal(claims.filter((claim) => claim === `data-${name}-0`).length, 1, "no new PV left for the claim");
+  }
+
+  /**
+   * Resolves when the StatefulSet's step annotation becomes `step`. A watch sees every write, where
+   * polling with kubectl can miss a step that lasts less than a poll.
+   */
+  async function watchStep(name: string, step: string): Promise<{ reached: Promise<void>; stop(): void }> {
+    const kubeconfig = new KubeConfig();
+    kubeconfig.loadFromFile(env["KUBECONFIG"]!);
+    let resolveReached: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => { resolveReached = resolve; });
+    const controller = await new Watch(kubeconfig).watch(`/apis/apps/v1/namespaces/${NS}/statefulsets`, { fieldSelector: `metadata.name=${name}` }, (_type, object: V1StatefulSet) => {
+      if (object.metadata?.annotations?.["zoneferry.io/step"] === step) resolveReached();
+    }, () => undefined);
+    return { reached, stop: () => { controller.abort(); } };
   }
 
   /** The runner now serving the sandbox: the sandbox's own until a test kills it, then a replacement. */
@@ -402,13 +418,15 @@ ${claimTemplates}`);
       await statefulSet(name, 1, { zones: ["cn-shanghai-m"] });
       const source = await diskOf(`data-${name}-0`);
       if (hold !== undefined) await fault(hold);
+      const watched = await watchStep(name, step);
       try {
         await kubectl("-n", NS, "annotate", "statefulset", name, "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
-        await waitFor(async () => (await annotation(name, "step")) === step, 60_000, () => `the migration never reached ${step}`);
+        await Promise.race([watched.reached, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error(`the migration never reached ${step}`)); }, 60_000).unref())]);
         await killRunner();
         await startRunner();
         assert.equal(await ended(name), "Succeeded");
       } finally {
+        watched.stop();
         await emulator("/faults", { method: "DELETE" });
       }
       assert.equal(await zoneOfPod(`${name}-0`), "cn-shanghai-g");
