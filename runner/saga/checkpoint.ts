@@ -58,10 +58,14 @@ export function beginRollback(checkpoint: SagaCheckpoint, step: string, message:
   return { ...checkpoint, phase: "compensating", retries: 0, waits: 0, waitingSince: undefined, registered, failure: { step, message } };
 }
 
-/** The next compensation to run: the latest registered one not yet run or given up. */
-export function nextCompensation(checkpoint: SagaCheckpoint): string | undefined {
+/**
+ * The next compensation to run: the latest registered one not yet run or given up; those in
+ * `deferred` only once no other is left.
+ */
+export function nextCompensation(checkpoint: SagaCheckpoint, deferred: ReadonlySet<string> = new Set()): string | undefined {
   const settled = new Set([...checkpoint.compensated, ...checkpoint.compensationFailures.map((failure) => failure.step)]);
-  return [...checkpoint.registered].reverse().find((step) => !settled.has(step));
+  const pending = [...checkpoint.registered].reverse().filter((step) => !settled.has(step));
+  return pending.find((step) => !deferred.has(step)) ?? pending[0];
 }
 
 export function compensated(checkpoint: SagaCheckpoint, step: string): SagaCheckpoint {

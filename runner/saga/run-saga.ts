@@ -88,6 +88,7 @@ class SagaRunner<C, D extends SagaData> {
   readonly #steps: readonly Step<C>[];
   readonly #options: SagaOptions<C>;
   #checkpoint: SagaCheckpoint;
+  readonly #deferred: ReadonlySet<string>;
 
   constructor(job: Job<D>, token: string | undefined, options: SagaOptions<C>) {
     this.#job = job;
@@ -95,6 +96,7 @@ class SagaRunner<C, D extends SagaData> {
     this.#steps = options.steps;
     this.#options = options;
     this.#checkpoint = job.data.saga ?? INITIAL_CHECKPOINT;
+    this.#deferred = new Set(options.steps.filter((step) => step.compensateLast === true).map((step) => step.name));
   }
 
   async run(context: C): Promise<SagaResult> {
@@ -124,7 +126,7 @@ class SagaRunner<C, D extends SagaData> {
   }
 
   async #compensate(context: C): Promise<void> {
-    const name = nextCompensation(this.#checkpoint);
+    const name = nextCompensation(this.#checkpoint, this.#deferred);
     const step = this.#steps.find((candidate) => candidate.name === name);
     if (name === undefined || step?.compensate === undefined) {
       await this.#finish();

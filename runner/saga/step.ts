@@ -33,6 +33,12 @@ export interface Step<C> {
    */
   readonly compensateOnFailure?: boolean;
   /**
+   * Its undo is not needed to bring the app back (it removes what only holds copies, such as the
+   * new disks): it runs after every other compensation, so a slow cloud delays the end of the
+   * rollback, not the app's return.
+   */
+  readonly compensateLast?: boolean;
+  /**
    * The point of no return (the saga pattern's pivot): once this step starts, the migration is
    * done and is never rolled back. A fault it cannot get past ends the saga Succeeded with a
    * message that says what is left to do by hand; undoing would move the app back off disks it

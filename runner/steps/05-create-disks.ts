@@ -21,9 +21,9 @@ const RELEASING = "NewDisksReleasing";
 const where = (disk: DiskRecord): string => `${disk.diskId} (${disk.status} in ${disk.zoneId})`;
 
 /**
- * Deletes the new disks recorded in the journal. A disk ECS cannot delete yet (still Creating,
- * attached) is waited for, within the cloud wait bound; past it the rollback goes on without it
- * and says which disk is left, so the app is not kept down for a copy of its data.
+ * Deletes the new disks recorded in the journal. It runs last in a rollback, after the app is back
+ * on its original disks. A disk ECS cannot delete yet (still Creating, attached) is waited for,
+ * within the cloud wait bound; past it the rollback ends RollbackFailed, naming the disk left.
  */
 async function deleteNewDisks(context: MigrationContext): Promise<StepOutcome> {
   const journal = await readJournal(context);
@@ -48,6 +48,7 @@ async function deleteNewDisks(context: MigrationContext): Promise<StepOutcome> {
 export const createDisks: Step<MigrationContext> = {
   name: "create-disks",
   compensateOnFailure: true,
+  compensateLast: true,
   async run(context): Promise<StepOutcome> {
     await createMissing(context);
     return done;

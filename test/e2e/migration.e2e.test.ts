@@ -316,14 +316,18 @@ ${claimTemplates}`);
     assert.equal(after.disks.length, before.disks.length, "no disk made");
   });
 
-  it("rolls back when a new disk does not become Available within the runner's cloud wait, and deletes it once ECS lets it", async () => {
+  it("rolls back when a new disk does not become Available within the runner's cloud wait: the app returns first, the disk is deleted once ECS lets it", async () => {
     await statefulSet("slowzone", 1, { zones: ["cn-shanghai-b"] });
     const source = await diskOf("data-slowzone-0");
     const disksBefore = (await inventory()).disks.length;
     // 50 minutes of cloud time: 30 s in the sandbox, past its 20 s RUNNER_CLOUD_WAIT_TIMEOUT.
     await emulator("/zones/cn-shanghai-g", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ diskCreateDelayMs: 3_000_000 }) });
     try {
-      assert.equal(await migrate("slowzone", { "target-zones": "cn-shanghai-g" }), "Failed");
+      await kubectl("-n", NS, "annotate", "statefulset", "slowzone", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
+      // The app comes back first; the slow disk, which holds only a copy, is deleted last.
+      await waitFor(async () => (await annotation("slowzone", "status")) === "RollingBack" && (await annotation("slowzone", "step")) === "create-disks" && (await readyReplicas("slowzone")) === 1, 90_000, () => "the app was not back while the new disk still waited to be deleted");
+      assert.equal(await zoneOfPod("slowzone-0"), "cn-shanghai-b");
+      assert.equal(await ended("slowzone"), "Failed");
     } finally {
       await emulator("/zones/cn-shanghai-g", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ diskCreateDelayMs: 0 }) });
     }

@@ -32,6 +32,18 @@ describe("the saga's checkpoint", () => {
     assert.deepEqual(beginRollback(checkpoint, "create-disks", "again", true).registered, ["snapshot", "create-disks"], "registered once");
   });
 
+  it("leaves a compensation marked to run last until every other one is settled", () => {
+    let checkpoint = ["protect", "scale-to-zero", "create-disks", "rebind"].reduce((current, step) => stepSucceeded(current, step, true), INITIAL_CHECKPOINT);
+    checkpoint = beginRollback(checkpoint, "restore-replicas", "ready-timeout");
+    const last = new Set(["create-disks"]);
+    const order: string[] = [];
+    for (let step = nextCompensation(checkpoint, last); step !== undefined; step = nextCompensation(checkpoint, last)) {
+      order.push(step);
+      checkpoint = compensated(checkpoint, step);
+    }
+    assert.deepEqual(order, ["rebind", "scale-to-zero", "protect", "create-disks"]);
+  });
+
   it("says what failed and what the rollback could not undo", () => {
     let checkpoint = beginRollback(stepSucceeded(INITIAL_CHECKPOINT, "snapshot", true), "create-disks", "OperationDenied.NoStock");
     assert.deepEqual(outcomeOf(compensated(checkpoint, "snapshot")), { status: "Failed", message: "step create-disks failed: OperationDenied.NoStock; rolled back" });
