@@ -28,6 +28,20 @@ export default tseslint.config(
       "no-console": "error",
     },
   },
+  // The layering, enforced: core at the ground; the runner and the webhook on core only (the runner
+  // never imports the webhook, nor the webhook the runner); production code never imports the
+  // sandbox or the emulator, which exist for tests and the demo.
+  ...[
+    { files: ["core/**/*.ts"], forbidden: ["runner", "webhook", "sandbox", "emulator", "test", "bench"] },
+    { files: ["runner/**/*.ts"], forbidden: ["webhook", "sandbox", "emulator", "test", "bench"] },
+    { files: ["webhook/**/*.ts"], forbidden: ["runner", "sandbox", "emulator", "test", "bench"] },
+    { files: ["emulator/**/*.ts"], forbidden: ["runner", "webhook", "sandbox", "test", "bench"] },
+  ].map(({ files, forbidden }) => ({
+    files,
+    rules: {
+      "no-restricted-imports": ["error", { patterns: forbidden.map((folder) => ({ group: [`**/${folder}/**`], message: `${files[0].split("/")[0]}/ must not import ${folder}/ (the layering in eslint.config.js)` })) }],
+    },
+  })),
   {
     // Tests read better with inline callbacks and assertions on optional values.
     files: ["test/**/*.ts", "bench/**/*.ts"],

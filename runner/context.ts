@@ -10,6 +10,8 @@ import type { MigrationJobData } from "../core/migration-queue.ts";
 import { journalName, type MigrationJournal } from "./journal/journal.ts";
 import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
 import { PermanentMigrationError } from "./faults.ts";
+import { OPEN_FENCE, type Fence } from "./fence.ts";
+import { fenced } from "./fenced.ts";
 
 /** The runner's configuration the steps need (core/config.ts `runner`). */
 export interface RunnerSettings {
@@ -21,6 +23,8 @@ export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_8
 
 export interface MigrationContext {
   readonly job: MigrationJobData;
+  /** Checked before every write (the clients below are fenced): see runner/fence.ts. */
+  readonly fence: Fence;
   readonly settings: RunnerSettings;
   readonly kubeconfig: KubeConfig;
   readonly apps: AppsV1Api;
@@ -31,8 +35,19 @@ export interface MigrationContext {
   readonly now: () => number;
 }
 
-export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now" | "settings"> & { now?: () => number; settings?: RunnerSettings }): MigrationContext {
-  return { ...parts, settings: parts.settings ?? DEFAULT_RUNNER_SETTINGS, apps: parts.kubeconfig.makeApiClient(AppsV1Api), core: parts.kubeconfig.makeApiClient(CoreV1Api), now: parts.now ?? Date.now };
+/** The context of one run of a job: every write of its clients goes through `fence` (absent: never closed). */
+export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now" | "settings" | "fence"> & { now?: () => number; settings?: RunnerSettings; fence?: Fence }): MigrationContext {
+  const fence = parts.fence ?? OPEN_FENCE;
+  return {
+    ...parts,
+    fence,
+    cloud: fenced(parts.cloud, fence),
+    journal: fenced(parts.journal, fence),
+    settings: parts.settings ?? DEFAULT_RUNNER_SETTINGS,
+    apps: fenced(parts.kubeconfig.makeApiClient(AppsV1Api), fence),
+    core: fenced(parts.kubeconfig.makeApiClient(CoreV1Api), fence),
+    now: parts.now ?? Date.now,
+  };
 }
 
 export function journalNameOf(context: MigrationContext): string {
@@ -112,7 +127,7 @@ export function cloudTags(context: MigrationContext, journal: ZoneMigrationResou
 }
 
 /** ClientTokens: deterministic per run, at most 64 ASCII characters. */
-export function clientToken(context: MigrationContext, journal: ZoneMigrationResource, kind: "snap" | "disk", claim: string): string {
+export function clientToken(context: MigrationContext, journal: ZoneMigrationResource, kind: "snap" | "disk" | "kept", claim: string): string {
   const token = `zf-${context.job.migrationId}-${runId(journal)}-${kind}-${claim}`;
   return token.length <= 64 ? token : `${token.slice(0, 51)}-${fnv(token)}`;
 }

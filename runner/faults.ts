@@ -31,6 +31,24 @@ export function faultKind(error: unknown): FaultKind {
   return "transient";
 }
 
+/**
+ * One line for a human: an API server refusal is its Status message with the HTTP code (the
+ * client's own text carries the whole response, headers included); anything else its message.
+ */
+export function describeFault(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, body } = error as { code?: unknown; body?: unknown };
+  if (typeof code === "number" && typeof body === "string") {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === "string") return `HTTP ${code}: ${status.message}`;
+    } catch {
+      // Not a Status: fall through to the error's own message.
+    }
+  }
+  return error.message;
+}
+
 /** How long the fault's source asked us to wait, if it said (ECS's x-acs-retry-after). */
 export function retryAfterMs(error: unknown): number | undefined {
   return error instanceof TransientCloudError ? error.retryAfterMs : undefined;

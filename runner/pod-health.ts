@@ -9,6 +9,20 @@ export function isReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") === true;
 }
 
+/**
+ * Whether any of the pod's containers has run (running now, or terminated since): from then on
+ * the pod may have written to its volumes.
+ */
+export function hasRun(pod: V1Pod): boolean {
+  return (pod.status?.containerStatuses ?? []).some((container) =>
+    container.state?.running !== undefined || container.state?.terminated !== undefined || container.lastState?.terminated !== undefined || container.restartCount > 0);
+}
+
+/** The PVCs a pod mounts. */
+export function claimsOf(pod: V1Pod): string[] {
+  return (pod.spec?.volumes ?? []).flatMap((volume) => (volume.persistentVolumeClaim === undefined ? [] : [volume.persistentVolumeClaim.claimName]));
+}
+
 export function healthOf(pod: V1Pod): PodHealth {
   const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, container) => sum + container.restartCount, 0);
   return { pod: pod.metadata?.name ?? "?", ...(pod.metadata?.uid === undefined ? {} : { uid: pod.metadata.uid }), restarts };

@@ -16,7 +16,7 @@ import { parseMigrationRequest } from "../core/migration-request.ts";
 import type { MigrationJobData } from "../core/migration-queue.ts";
 import { journalName, type MigrationJournal } from "./journal/journal.ts";
 import type { ZoneMigrationResource } from "./journal/types.ts";
-import { INITIAL_CHECKPOINT, beginRollback, type SagaCheckpoint } from "./saga/checkpoint.ts";
+import { INITIAL_CHECKPOINT, beginRollback, resumed, type SagaCheckpoint } from "./saga/checkpoint.ts";
 import type { SagaData } from "./saga/run-saga.ts";
 import { RECREATE_STEPS } from "./steps/index.ts";
 
@@ -28,6 +28,18 @@ export interface ReconcilerOptions {
 }
 
 const JOB_NAME = "migrate";
+
+/**
+ * Where a journaled migration resumes: its checkpoint, which the runner keeps in the journal
+ * before it relies on a step's result. A journal written before checkpoints were kept (or by a
+ * rollback the checkpoint does not show yet) resumes as before: forward from precheck, which finds
+ * the plan and moves on, or straight into every compensation.
+ */
+function resumeFrom(journal: ZoneMigrationResource): SagaCheckpoint | undefined {
+  const saved = journal.status?.checkpoint;
+  if (saved !== undefined) return resumed(saved);
+  return journal.status?.phase === "RollingBack" ? rollbackCheckpoint(journal) : undefined;
+}
 
 /** A rollback resumed without its checkpoint: every compensation registered, as of the journal's step. */
 function rollbackCheckpoint(journal: ZoneMigrationResource): SagaCheckpoint {
@@ -72,10 +84,10 @@ async function requeueJournals(options: ReconcilerOptions, active: readonly Zone
       targetZones: record.spec.targetZones,
       retry: record.spec.request?.retry ?? "",
       requestedBy: "zoneferry-reconciler",
-      ...(record.status?.phase === "RollingBack" ? { saga: rollbackCheckpoint(record) } : {}),
     };
-    await queue.add(JOB_NAME, data, { jobId: id });
-    logger.warn({ migrationId: id, phase: record.status?.phase }, "migration journaled but not queued: queued again from its journal");
+    const saga = resumeFrom(record);
+    await queue.add(JOB_NAME, saga === undefined ? data : { ...data, saga }, { jobId: id });
+    logger.warn({ migrationId: id, phase: record.status?.phase, step: record.status?.step }, "migration journaled but not queued: queued again from its journal's checkpoint");
     queued.push(id);
   }
   return queued;

@@ -3,14 +3,16 @@
  * steps, whose progress lives in the job's data and the ZoneMigration journal; long waits are
  * delayed re-checks, so a job holds its lock only while a step runs.
  */
-import { Worker, type Job } from "bullmq";
+import { DelayedError, Worker, type Job } from "bullmq";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import { DEFAULT_RUNNER_SETTINGS, migrationContext, type RunnerSettings } from "./context.ts";
-import { MigrationJournal } from "./journal/journal.ts";
+import { MigrationJournal, journalName } from "./journal/journal.ts";
+import { FencedError, LeaseHeldError, MigrationLease, WORKER_IDENTITY, leaseName } from "./fence.ts";
+import { journalCheckpointStore } from "./journal/checkpoint-store.ts";
 import { reportResult, reportStep } from "./report.ts";
 import { runSaga, type SagaData } from "./saga/run-saga.ts";
 import type { SagaResult } from "./saga/checkpoint.ts";
@@ -42,13 +44,42 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const metrics = options.metrics ?? createRunnerMetrics();
   // What this process remembers of a migration across the job's runs (each re-check is a run).
   const remembered = new Map<string, { timer: JobTimer; entered: Set<string>; lastStep: string }>();
+  // The Leases of the runs now in this process, by job id: BullMQ's lost locks close them.
+  const leases = new Map<string, Set<MigrationLease>>();
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
     const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
-    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS });
+    const lease = new MigrationLease(options.kubeconfig, { namespace: job.data.namespace, name: leaseName(journalName(job.data.statefulSet, job.data.migrationId)), identity: `${WORKER_IDENTITY}/${token ?? "?"}` });
+    const held = leases.get(job.id ?? "") ?? new Set<MigrationLease>();
+    leases.set(job.id ?? "", held.add(lease));
+    try {
+      await lease.acquire().catch((error: unknown) => {
+        if (error instanceof FencedError) throw error;
+        // Nothing was done yet: a Lease that cannot be written now (the API server down) is tried again later.
+        logger.error({ err: error }, "could not take the migration's Lease");
+        throw new LeaseHeldError("nobody (it could not be written)", 5_000);
+      });
+      return await runFenced(job, token, lease, logger);
+    } catch (error) {
+      if (!(error instanceof FencedError)) throw error;
+      // Not ours (any more): hand the job back for later, if BullMQ still lets us, and act no more.
+      logger.warn({ reason: error.message }, "fenced: this worker stops acting for the migration");
+      await job.moveToDelayed(Date.now() + (error instanceof LeaseHeldError ? error.retryInMs : 15_000), token).catch(() => undefined);
+      throw new DelayedError();
+    } finally {
+      await lease.release();
+      held.delete(lease);
+      if (held.size === 0) leases.delete(job.id ?? "");
+    }
+  };
+  const runFenced = async (job: MigrationJob, token: string | undefined, lease: MigrationLease, logger: Logger): Promise<SagaResult> => {
+    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS, fence: lease });
     const memory = remembered.get(job.data.migrationId) ?? { timer: new JobTimer(metrics), entered: new Set<string>(), lastStep: "precheck" };
     remembered.set(job.data.migrationId, memory);
     return runSaga(job, token, context, {
       steps: RECREATE_STEPS,
+      store: journalCheckpointStore(context),
+      fence: lease,
+      isFenced: (error) => error instanceof FencedError,
       entered: memory.entered,
       onWait: (step, reason) => { logger.debug({ step, reason }, "waiting"); },
       onStep: async (step, phase) => {
@@ -71,5 +102,8 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     ...LOCK,
   });
   worker.on("error", (error) => { options.logger.error({ err: error }, "worker error"); });
+  worker.on("lockRenewalFailed", (ids) => {
+    for (const id of ids) for (const lease of leases.get(id) ?? []) lease.close("BullMQ lost the job's lock");
+  });
   return worker;
 }

@@ -41,7 +41,7 @@ export async function startControllerManager(plane: ControlPlane, detached = fal
     // kwok nodes stop heartbeating only when the sandbox stops; keep evictions away meanwhile.
     "--node-monitor-grace-period=120s",
   ], { logFile: join(plane.dir, "kube-controller-manager.log"), detached });
-  await waitFor(() => healthy(port), 60_000, () => `kube-controller-manager not healthy within 60s:\n${managed.tail()}`);
+  await waitFor(() => healthy(port), 60_000, () => `kube-controller-manager not healthy within 60s:\n${managed.tail()}`, managed);
   return managed;
 }
 
@@ -54,7 +54,7 @@ export async function startScheduler(plane: ControlPlane, detached = false): Pro
     `--secure-port=${port}`,
     "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
   ], { logFile: join(plane.dir, "kube-scheduler.log"), detached });
-  await waitFor(() => healthy(port), 60_000, () => `kube-scheduler not healthy within 60s:\n${managed.tail()}`);
+  await waitFor(() => healthy(port), 60_000, () => `kube-scheduler not healthy within 60s:\n${managed.tail()}`, managed);
   return managed;
 }
 

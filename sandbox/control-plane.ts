@@ -51,11 +51,53 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
   const pkiDir = join(dir, "pki");
   mkdirSync(pkiDir);
   const pki = createPki(pkiDir);
-  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const server = `https://127.0.0.1:${apiPort}`;
   const admin = pki.client("zoneferry-admin", ["system:masters"]);
   const kubeconfig = join(dir, "admin.kubeconfig");
+  // A start that fails (a port taken between claim and bind) stops what it started and tries
+  // again on new ports: nothing may outlive a failed start and keep a test file's process alive.
+  let started: { etcd: Managed; startApiServer: () => Promise<Managed>; apiServer: Managed; server: string } | undefined;
+  for (let attempt = 1; started === undefined; attempt++) {
+    try {
+      started = await startOnce(binDir, dir, { pki, admin }, spawnOptions);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+  const { etcd, startApiServer, server } = started;
+  let apiServer: Managed | undefined = started.apiServer;
   writeKubeconfig(kubeconfig, { server, caFile: pki.caFile, client: admin, user: "zoneferry-admin" });
+
+  return {
+    dir,
+    binDir,
+    server,
+    pki,
+    kubeconfig,
+    processes: () => (apiServer === undefined ? [etcd] : [etcd, apiServer]),
+    kubeconfigFor(user, groups = []) {
+      const file = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, "_")}.kubeconfig`);
+      writeKubeconfig(file, { server, caFile: pki.caFile, client: pki.client(user, groups), user });
+      return file;
+    },
+    async restartApiServer() {
+      await apiServer?.stop();
+      apiServer = undefined;
+      apiServer = await startApiServer();
+    },
+    async stop() {
+      // The API server first: stopped together, both wait out long shutdown timeouts.
+      await apiServer?.stop();
+      await etcd.stop();
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One try at etcd and kube-apiserver on fresh ports; on failure both are stopped. */
+async function startOnce(binDir: string, dir: string, { pki, admin }: { pki: Pki; admin: { certFile: string; keyFile: string } }, spawnOptions: { detached: boolean }): Promise<{ etcd: Managed; startApiServer: () => Promise<Managed>; apiServer: Managed; server: string }> {
+  const pkiDir = join(dir, "pki");
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${apiPort}`;
 
   const etcd = startProcess("etcd", join(binDir, "etcd"), [
     "--name=zoneferry", `--data-dir=${join(dir, "etcd")}`,
@@ -77,37 +119,24 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
     // No token controller runs here; pods use no service account tokens.
     "--disable-admission-plugins=ServiceAccount",
   ];
-  let apiServer: Managed | undefined;
-  const startApiServer = async (): Promise<void> => {
+  const startApiServer = async (): Promise<Managed> => {
     const started = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), apiServerArgs, { logFile: join(dir, "apiserver.log"), ...spawnOptions });
-    apiServer = started;
-    await waitFor(() => ready(server, pki, admin), 60_000, () => `kube-apiserver not ready within 60s:\n${started.tail()}\netcd:\n${etcd.tail(5)}`);
+    try {
+      await waitFor(() => ready(server, pki, admin), 60_000, () => `kube-apiserver not ready within 60s:\n${started.tail()}\netcd:\n${etcd.tail(5)}`, [started, etcd]);
+    } catch (error) {
+      await started.stop(2_000);
+      throw error;
+    }
+    return started;
   };
-  await startApiServer();
-
-  return {
-    dir,
-    binDir,
-    server,
-    pki,
-    kubeconfig,
-    processes: () => (apiServer === undefined ? [etcd] : [etcd, apiServer]),
-    kubeconfigFor(user, groups = []) {
-      const file = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, "_")}.kubeconfig`);
-      writeKubeconfig(file, { server, caFile: pki.caFile, client: pki.client(user, groups), user });
-      return file;
-    },
-    async restartApiServer() {
-      await apiServer?.stop();
-      await startApiServer();
-    },
-    async stop() {
-      // The API server first: stopped together, both wait out long shutdown timeouts.
-      await apiServer?.stop();
-      await etcd.stop();
-      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  try {
+    return { etcd, startApiServer, apiServer: await startApiServer(), server };
+  } catch (error) {
+    await etcd.stop(2_000);
+    // A member bootstrapped on the old peer port would refuse the next try's flags.
+    rmSync(join(dir, "etcd"), { recursive: true, force: true });
+    throw error;
+  }
 }
 
 function ready(server: string, pki: Pki, client: { certFile: string; keyFile: string }): Promise<boolean> {

@@ -20,7 +20,7 @@ export async function startRedisServer(options: { readonly dir: string; readonly
     { logFile: join(options.dir, "redis.log"), detached: options.detached === true },
   );
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor(() => ping(url), 10_000, () => `redis-server did not answer on ${url}; is Debian's redis-server installed (scripts/setup.sh)?\n${redis.tail()}`);
+  await waitFor(() => ping(url), 10_000, () => `redis-server did not answer on ${url}; is Debian's redis-server installed (scripts/setup.sh)?\n${redis.tail()}`, redis);
   return { url, port, process: redis };
 }
 

@@ -159,7 +159,7 @@ async function startEmulator(dir: string, world: { zones: readonly string[]; ove
   const emulator = startProcess("ecs-emulator", process.execPath, [join(REPO, "emulator/ecs/main.ts"), "--port", String(port), "--config", configFile], { logFile: join(dir, "ecs-emulator.log"), detached: true });
   started.push(emulator);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/_emulator/health`)).ok, 20_000, () => `the ECS emulator did not start:\n${emulator.tail()}`);
+  await waitFor(async () => (await fetch(`${url}/_emulator/health`)).ok, 20_000, () => `the ECS emulator did not start:\n${emulator.tail()}`, emulator);
   return { url, endpoint: `127.0.0.1:${port}`, accessKeyId, accessKeySecret };
 }
 
@@ -176,7 +176,7 @@ async function startWebhook(dir: string, env: Readonly<Record<string, string>>, 
   started.push(webhook);
   const url = `https://127.0.0.1:${port}`;
   const caFile = join(certDir, "ca.crt");
-  await waitFor(() => webhookReady(url, caFile), 30_000, () => `zoneferry's webhook did not become ready:\n${webhook.tail()}`);
+  await waitFor(() => webhookReady(url, caFile), 30_000, () => `zoneferry's webhook did not become ready:\n${webhook.tail()}`, webhook);
   return { url, caFile };
 }
 

@@ -18,9 +18,16 @@ npx --no-install tsc -p tsconfig.json --noEmit
 echo "[test] lint" >&2
 npx --no-install eslint --max-warnings 0 .
 
+# A run that cannot hang: every test and hook fails after ZF_TEST_TIMEOUT ms (a file that needs
+# longer says so in its own options), a file's process exits once its tests are done even if a
+# server it started is still alive (its after hooks have run), and the whole run is bounded well
+# inside CI's 90 minutes, so a hang costs minutes and still prints the summary of what ran.
+TEST_FLAGS=(--test-reporter=spec "--test-timeout=${ZF_TEST_TIMEOUT:-300000}" --test-force-exit)
+BOUND="${ZF_TEST_RUN_BOUND:-75m}"
+
 if [ $# -gt 0 ]; then
-  exec node --test --test-reporter=spec --test-concurrency=1 "$@"
+  exec timeout --signal=TERM --kill-after=30s "$BOUND" node --test "${TEST_FLAGS[@]}" --test-concurrency=1 "$@"
 fi
 # One run, one summary. Two files at a time: each file's servers (Redis, kube-apiserver) use
-# their own free ports and folders, and two cores carry two control planes.
-exec node --test --test-reporter=spec --test-concurrency=2 "test/**/*.test.ts"
+# their own claimed ports (sandbox/processes.ts) and folders, and two cores carry two control planes.
+exec timeout --signal=TERM --kill-after=30s "$BOUND" node --test "${TEST_FLAGS[@]}" --test-concurrency=2 "test/**/*.test.ts"

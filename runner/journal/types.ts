@@ -3,9 +3,10 @@
  * charts/zoneferry/crds/zonemigrations.zoneferry.io.yaml). It extends, never contradicts, the partial type the
  * webhook reads in core/zone-migration.ts: a ZoneMigrationResource is assignable to a ZoneMigration.
  */
-import type { V1ObjectMeta } from "@kubernetes/client-node";
+import type { V1ObjectMeta, V1OwnerReference, V1PersistentVolumeClaimSpec } from "@kubernetes/client-node";
 import type { MigrationStatus } from "../../core/annotations.ts";
 import type { Strategy } from "../../core/migration-request.ts";
+import type { DurableCheckpoint } from "../saga/checkpoint.ts";
 
 /** The request fields besides the target zones, every default applied (core/migration-request.ts). */
 export interface JournalRequest {
@@ -51,6 +52,15 @@ export interface ZoneMigrationSpec {
   originalWhenScaled?: string;
 }
 
+/** A live PVC as its re-creation keeps it (runner/claims.ts `shapeOf`). */
+export interface ClaimShape {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: V1OwnerReference[];
+  spec: V1PersistentVolumeClaimSpec;
+}
+
 /** Progress of one moved volume; each id is recorded before a later step relies on it. */
 export interface VolumeProgress {
   claim: string;
@@ -61,6 +71,15 @@ export interface VolumeProgress {
   newDisk?: string;
   newPersistentVolume?: string;
   zone?: string;
+  /** The PVC as it was before the move, journaled by protect before rebind first deletes it. */
+  originalClaim?: ClaimShape;
+  /**
+   * RFC 3339: when a pod was first seen running on the new disk. From then on the new disk may
+   * hold writes the source lacks, and no rollback deletes it (docs/data-safety.md, invariant c).
+   */
+  servedAt?: string;
+  /** A snapshot a rollback took of a new disk it kept (the app had written to it). */
+  keptSnapshot?: string;
   /** Free text owned by the steps (e.g. "snapshotted", "rebound"); not an enum until they settle. */
   state?: string;
 }
@@ -93,6 +112,8 @@ export interface ZoneMigrationStatus {
   volumes?: VolumeProgress[];
   conditions?: JournalCondition[];
   healthBaseline?: PodHealth[];
+  /** The saga's durable progress: where a run resumes when the queue lost its job (runner/saga/checkpoint.ts). */
+  checkpoint?: DurableCheckpoint;
   /** RFC 3339. */
   startedAt?: string;
   /** RFC 3339. */

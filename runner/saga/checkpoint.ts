@@ -28,7 +28,29 @@ export interface SagaCheckpoint {
   /** When the step now running first asked to wait, epoch ms. */
   readonly waitingSince?: number | undefined;
   readonly failure?: { readonly step: string; readonly message: string };
+  /** What compensations kept on purpose, for the result's message (a disk a pod wrote to). */
+  readonly kept?: readonly string[];
   readonly result?: SagaResult;
+}
+
+/**
+ * What of a checkpoint must survive the queue's loss (it goes to the journal): where the saga is,
+ * what is registered and undone, why it failed, its result. Retry and re-check counters restart
+ * harmlessly (a new retry budget, quick first re-checks), so they live in the job only, and a
+ * re-check writes nothing to the API server.
+ */
+export type DurableCheckpoint = Omit<SagaCheckpoint, "retries" | "waits" | "waitingSince">;
+
+export function durable(checkpoint: SagaCheckpoint): DurableCheckpoint {
+  // As it reads back from JSON (no undefined members), so a stored copy compares equal.
+  const copy = JSON.parse(JSON.stringify(checkpoint)) as Record<string, unknown>;
+  for (const counter of ["retries", "waits", "waitingSince"]) copy[counter] = undefined;
+  return JSON.parse(JSON.stringify(copy)) as DurableCheckpoint;
+}
+
+/** A checkpoint resumed from its durable part: counters restart. */
+export function resumed(saved: DurableCheckpoint): SagaCheckpoint {
+  return { ...saved, retries: 0 };
 }
 
 export const INITIAL_CHECKPOINT: SagaCheckpoint = { phase: "forward", next: 0, registered: [], compensated: [], compensationFailures: [], retries: 0 };
@@ -68,8 +90,9 @@ export function nextCompensation(checkpoint: SagaCheckpoint, deferred: ReadonlyS
   return pending.find((step) => !deferred.has(step)) ?? pending[0];
 }
 
-export function compensated(checkpoint: SagaCheckpoint, step: string): SagaCheckpoint {
-  return { ...checkpoint, retries: 0, waits: 0, waitingSince: undefined, compensated: [...checkpoint.compensated, step] };
+export function compensated(checkpoint: SagaCheckpoint, step: string, kept?: string): SagaCheckpoint {
+  const withKept = kept === undefined ? {} : { kept: [...(checkpoint.kept ?? []), kept] };
+  return { ...checkpoint, retries: 0, waits: 0, waitingSince: undefined, compensated: [...checkpoint.compensated, step], ...withKept };
 }
 
 export function compensationFailed(checkpoint: SagaCheckpoint, step: string, message: string): SagaCheckpoint {
@@ -89,7 +112,8 @@ export function unfinished(checkpoint: SagaCheckpoint, step: string, message: st
 export function outcomeOf(checkpoint: SagaCheckpoint): SagaResult {
   if (checkpoint.failure === undefined) return { status: "Succeeded", message: "all steps done" };
   const cause = `step ${checkpoint.failure.step} failed: ${checkpoint.failure.message}`;
-  if (checkpoint.compensationFailures.length === 0) return { status: "Failed", message: `${cause}; rolled back` };
+  const kept = (checkpoint.kept ?? []).length === 0 ? "" : `; kept: ${(checkpoint.kept ?? []).join("; ")}`;
+  if (checkpoint.compensationFailures.length === 0) return { status: "Failed", message: `${cause}; rolled back${kept}` };
   const left = checkpoint.compensationFailures.map((failure) => `${failure.step} (${failure.message})`).join("; ");
-  return { status: "RollbackFailed", message: `${cause}; rollback could not undo: ${left}` };
+  return { status: "RollbackFailed", message: `${cause}; rollback could not undo: ${left}${kept}` };
 }

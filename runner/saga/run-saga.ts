@@ -7,19 +7,23 @@
  * compensation that cannot finish is recorded and the next still runs.
  */
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import { faultKind, retryAfterMs } from "../faults.ts";
+import { describeFault, faultKind, retryAfterMs } from "../faults.ts";
+import { isDeepStrictEqual } from "node:util";
 import {
   INITIAL_CHECKPOINT,
   beginRollback,
   compensated,
   compensationFailed,
+  durable,
   finished,
   nextCompensation,
   outcomeOf,
+  resumed,
   retried,
   stepSucceeded,
   unfinished,
   waited,
+  type DurableCheckpoint,
   type SagaCheckpoint,
   type SagaResult,
 } from "./checkpoint.ts";
@@ -29,7 +33,27 @@ export interface SagaData {
   readonly saga?: SagaCheckpoint;
 }
 
+/**
+ * Where the saga's durable checkpoint lives besides the job (the ZoneMigration journal): the job
+ * carries the work, the store the truth, so a queue that lost its data resumes where it was.
+ */
+export interface CheckpointStore {
+  /** The stored checkpoint, or undefined when there is none yet (or it belongs to an earlier run). */
+  load(): Promise<DurableCheckpoint | undefined>;
+  /** Stores it; called before the job's data is updated, so the store is never behind the job. */
+  save(checkpoint: DurableCheckpoint): Promise<void>;
+}
+
 export interface SagaOptions<C> {
+  /**
+   * Checked before the checkpoint is saved; what it throws (a lost Lease) leaves the saga at
+   * once, neither counted as a fault nor saved: this worker is no longer the one to act.
+   */
+  readonly fence?: { check(): void };
+  /** Errors that mean "stop, it is not yours": rethrown as they are, never retried or rolled back. */
+  readonly isFenced?: (error: unknown) => boolean;
+  /** The checkpoint's durable home; without one, the job's data is the only record. */
+  readonly store?: CheckpointStore;
   /** The steps, in order. */
   readonly steps: readonly Step<C>[];
   /** Transient faults one step may meet before it counts as permanent. @defaultValue 8 */
@@ -88,6 +112,7 @@ class SagaRunner<C, D extends SagaData> {
   readonly #steps: readonly Step<C>[];
   readonly #options: SagaOptions<C>;
   #checkpoint: SagaCheckpoint;
+  #stored: DurableCheckpoint | undefined;
   readonly #deferred: ReadonlySet<string>;
 
   constructor(job: Job<D>, token: string | undefined, options: SagaOptions<C>) {
@@ -100,6 +125,10 @@ class SagaRunner<C, D extends SagaData> {
   }
 
   async run(context: C): Promise<SagaResult> {
+    const stored = await this.#options.store?.load();
+    // The job's copy also holds the counters; it is used while it agrees with the store.
+    if (stored !== undefined && !isDeepStrictEqual(durable(this.#checkpoint), stored)) this.#checkpoint = resumed(stored);
+    this.#stored = stored;
     for (;;) {
       const checkpoint = this.#checkpoint;
       if (checkpoint.phase === "finished") return this.#conclude(checkpoint.result ?? outcomeOf(checkpoint));
@@ -136,7 +165,7 @@ class SagaRunner<C, D extends SagaData> {
     const undo = step.compensate.bind(step);
     const outcome = await this.#attempt(() => undo(context), (message) => compensationFailed(this.#checkpoint, name, message));
     if (outcome === undefined) return;
-    await this.#afterOutcome(outcome, compensated(this.#checkpoint, name));
+    await this.#afterOutcome(outcome, compensated(this.#checkpoint, name, outcome.kind === "done" ? outcome.kept : undefined));
   }
 
   /** Reports a step's start: on its first run in this process (re-checks of a step run here). */
@@ -155,7 +184,8 @@ class SagaRunner<C, D extends SagaData> {
     try {
       return await action();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      if (this.#options.isFenced?.(error) === true) throw error;
+      const message = describeFault(error);
       const exhausted = this.#checkpoint.retries >= (this.#options.maxRetries ?? 8);
       if (faultKind(error) === "transient" && !exhausted) {
         const next = retried(this.#checkpoint);
@@ -190,7 +220,14 @@ class SagaRunner<C, D extends SagaData> {
     await this.#save(finished(this.#checkpoint, outcomeOf(this.#checkpoint)));
   }
 
+  /** The store first (only when a durable field changed: a re-check writes nothing there), then the job. */
   async #save(checkpoint: SagaCheckpoint): Promise<void> {
+    this.#options.fence?.check();
+    const lasting = durable(checkpoint);
+    if (this.#options.store !== undefined && !isDeepStrictEqual(lasting, this.#stored)) {
+      await this.#options.store.save(lasting);
+      this.#stored = lasting;
+    }
     this.#checkpoint = checkpoint;
     await this.#job.updateData({ ...this.#job.data, saga: checkpoint });
   }

@@ -6,12 +6,18 @@
  */
 
 export type StepOutcome =
-  | { readonly kind: "done" }
+  /** `kept`: a compensation left something on purpose (it holds data); the result names it. */
+  | { readonly kind: "done"; readonly kept?: string }
   | { readonly kind: "wait"; readonly delayMs: number; readonly reason: string }
   /** The saga has nothing more to do (e.g. no disk to move): it ends Succeeded with this message. */
   | { readonly kind: "complete"; readonly message: string };
 
 export const done: StepOutcome = { kind: "done" };
+
+/** A compensation is done, and left `what` in place on purpose: the result's message names it. */
+export function doneKeeping(what: string | undefined): StepOutcome {
+  return what === undefined ? done : { kind: "done", kept: what };
+}
 
 export function complete(message: string): StepOutcome {
   return { kind: "complete", message };

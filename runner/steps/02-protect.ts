@@ -1,20 +1,33 @@
 /**
  * Protect: no later step may delete data. Every source PV's reclaim policy becomes Retain and the
  * StatefulSet's whenScaled retention Retain; the originals are journaled first and restored at the
- * end or on rollback.
+ * end or on rollback, only on PVs Bound to their claims (runner/reclaim-policies.ts).
  */
-import { movingVolumes, journalNameOf, readJournal, readStatefulSet, recordVolume, type MigrationContext } from "../context.ts";
-import { orUndefined, patchPersistentVolume, patchStatefulSet } from "../kube-patch.ts";
+import { readClaim } from "../bindings.ts";
+import { shapeOf } from "../claims.ts";
+import { movingVolumes, journalNameOf, readJournal, readStatefulSet, recordVolumes, type MigrationContext } from "../context.ts";
+import type { VolumeProgress } from "../journal/types.ts";
+import { PermanentMigrationError } from "../faults.ts";
+import { patchPersistentVolume, patchStatefulSet } from "../kube-patch.ts";
+import { restorePolicies } from "../reclaim-policies.ts";
 import { done, type Step, type StepOutcome } from "../saga/step.ts";
 
 export const protect: Step<MigrationContext> = {
   name: "protect",
   async run(context): Promise<StepOutcome> {
-    for (const volume of await movingVolumes(context)) {
+    const volumes = await movingVolumes(context);
+    // What is to be restored goes to the journal (one write) before anything changes.
+    const originals = new Map<string, Partial<VolumeProgress>>();
+    for (const volume of volumes) {
+      if (volume.originalReclaimPolicy !== undefined && volume.originalClaim !== undefined) continue;
+      const [pv, claim] = await Promise.all([context.core.readPersistentVolume({ name: volume.sourcePersistentVolume! }), readClaim(context, volume.claim)]);
+      if (claim === undefined) throw new PermanentMigrationError(`PVC ${volume.claim} is gone`);
+      originals.set(volume.claim, { originalReclaimPolicy: volume.originalReclaimPolicy ?? pv.spec?.persistentVolumeReclaimPolicy ?? "Delete", originalClaim: volume.originalClaim ?? shapeOf(claim) });
+    }
+    await recordVolumes(context, originals);
+    for (const volume of volumes) {
       const pv = await context.core.readPersistentVolume({ name: volume.sourcePersistentVolume! });
-      const policy = pv.spec?.persistentVolumeReclaimPolicy ?? "Delete";
-      if (volume.originalReclaimPolicy === undefined) await recordVolume(context, volume.claim, { originalReclaimPolicy: policy });
-      if (policy !== "Retain") await patchPersistentVolume(context, volume.sourcePersistentVolume!, { spec: { persistentVolumeReclaimPolicy: "Retain" } });
+      if (pv.spec?.persistentVolumeReclaimPolicy !== "Retain") await patchPersistentVolume(context, volume.sourcePersistentVolume!, { spec: { persistentVolumeReclaimPolicy: "Retain" } });
     }
     const sts = await readStatefulSet(context);
     const whenScaled = sts.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled ?? "Retain";
@@ -24,24 +37,9 @@ export const protect: Step<MigrationContext> = {
     return done;
   },
   async compensate(context): Promise<StepOutcome> {
-    await restorePolicies(context, (volume) => volume.sourcePersistentVolume);
+    const kept = await restorePolicies(context, (volume) => volume.sourcePersistentVolume);
+    // Not a silent success: a PV left on Retain is the rollback's unfinished business.
+    if (kept.length > 0) throw new PermanentMigrationError(kept.join("; "));
     return done;
   },
 };
-
-/** Puts the journaled reclaim policies back on the PVs `pvOf` names, and whenScaled on the StatefulSet. */
-export async function restorePolicies(context: MigrationContext, pvOf: (volume: { sourcePersistentVolume?: string; newPersistentVolume?: string }) => string | undefined): Promise<void> {
-  for (const volume of await movingVolumes(context)) {
-    const name = pvOf(volume);
-    if (name === undefined || volume.originalReclaimPolicy === undefined) continue;
-    const pv = await orUndefined(context.core.readPersistentVolume({ name }));
-    if (pv !== undefined && pv.spec?.persistentVolumeReclaimPolicy !== volume.originalReclaimPolicy) {
-      await patchPersistentVolume(context, name, { spec: { persistentVolumeReclaimPolicy: volume.originalReclaimPolicy } });
-    }
-  }
-  const original = (await readJournal(context)).spec.originalWhenScaled;
-  const sts = await readStatefulSet(context);
-  if (original !== undefined && (sts.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled ?? "Retain") !== original) {
-    await patchStatefulSet(context, { spec: { persistentVolumeClaimRetentionPolicy: { whenScaled: original } } });
-  }
-}

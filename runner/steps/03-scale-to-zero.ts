@@ -3,6 +3,8 @@
  * a snapshot consistent and a PVC free to be rebound.
  */
 import { movingVolumes, readJournal, type MigrationContext } from "../context.ts";
+import { claimBoundTo } from "../bindings.ts";
+import { PermanentMigrationError } from "../faults.ts";
 import { podsOf, scaleTo } from "../replicas.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 
@@ -21,8 +23,18 @@ export const scaleToZero: Step<MigrationContext> = {
     return done;
   },
   async compensate(context): Promise<StepOutcome> {
-    const original = (await readJournal(context)).spec.originalReplicas;
-    if (original !== undefined) await scaleTo(context, original);
+    const journal = await readJournal(context);
+    const original = journal.spec.originalReplicas;
+    if (original === undefined) return done;
+    // A claim that is gone, or bound to neither of its disks, would be re-created empty by the
+    // StatefulSet controller: the app stays down rather than start on an empty disk.
+    const adrift = [];
+    for (const volume of journal.status?.volumes ?? []) {
+      const onSource = await claimBoundTo(context, volume.claim, volume.sourcePersistentVolume);
+      if (!onSource && !(await claimBoundTo(context, volume.claim, volume.newPersistentVolume))) adrift.push(volume.claim);
+    }
+    if (adrift.length > 0) throw new PermanentMigrationError(`the StatefulSet is left at 0 replicas: PVC(s) ${adrift.join(", ")} not Bound to a disk holding their data, and scaling up would give them empty disks`);
+    await scaleTo(context, original);
     return done;
   },
 };

@@ -4,9 +4,9 @@
  * created again under the same name, bound to the new PV. Rollback reverses it: the new PVC and
  * PV go, the old PV is freed for its claim, and the PVC is created again on the old PV.
  */
-import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
+import { readClaim } from "../bindings.ts";
 import { movingVolumes, readStatefulSet, recordVolumes, type MigrationContext } from "../context.ts";
-import { claimFor, persistentVolumeFor } from "../claims.ts";
+import { claimFrom, persistentVolumeFor } from "../claims.ts";
 import { orUndefined, patchPersistentVolume } from "../kube-patch.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import type { VolumeProgress } from "../journal/types.ts";
@@ -16,19 +16,16 @@ const POLL_MS = 500;
 /** Volumes rebound at once: each is a handful of API calls, and 64 in turn would add seconds of downtime. */
 const PARALLEL = 16;
 
-async function readClaim(context: MigrationContext, name: string): Promise<V1PersistentVolumeClaim | undefined> {
-  return orUndefined(context.core.readNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, name }));
-}
-
 /** Moves one claim onto `target` PV; answers what is left to wait for, or undefined when bound. */
-async function bindClaimTo(context: MigrationContext, claim: string, target: string): Promise<string | undefined> {
+async function bindClaimTo(context: MigrationContext, volume: VolumeProgress, target: string): Promise<string | undefined> {
+  const claim = volume.claim;
   const current = await readClaim(context, claim);
   if (current?.spec?.volumeName === target) return current.status?.phase === "Bound" ? undefined : `PVC ${claim} to bind`;
   if (current !== undefined) {
     if (current.metadata?.deletionTimestamp === undefined) await context.core.deleteNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, name: claim });
     return `old PVC ${claim} to go`;
   }
-  await context.core.createNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, body: claimFor(await readStatefulSet(context), claim, target) });
+  await context.core.createNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, body: claimFrom(volume.originalClaim, await readStatefulSet(context), claim, target) });
   return `PVC ${claim} to bind`;
 }
 
@@ -58,11 +55,15 @@ function waitOrDone(waits: readonly (string | undefined)[]): StepOutcome {
 
 export const rebind: Step<MigrationContext> = {
   name: "rebind",
+  // It fails for good with old PVCs already deleted (a quota or a policy refusing the create):
+  // its undo must run then too, or the claims would stay without a disk and the source PVs
+  // Released, where nothing may give them their Delete policy back.
+  compensateOnFailure: true,
   async run(context): Promise<StepOutcome> {
     const changes = new Map<string, Partial<VolumeProgress>>();
     const waits = await mapLimit(await movingVolumes(context), PARALLEL, async (volume) => {
       const created = await ensureNewVolume(context, volume);
-      const waiting = await bindClaimTo(context, volume.claim, volume.newDisk!);
+      const waiting = await bindClaimTo(context, volume, volume.newDisk!);
       const change = { ...created, ...(waiting === undefined && volume.state !== "rebound" ? { state: "rebound" } : {}) };
       if (Object.keys(change).length > 0) changes.set(volume.claim, change);
       return waiting;
@@ -74,7 +75,7 @@ export const rebind: Step<MigrationContext> = {
   async compensate(context): Promise<StepOutcome> {
     const waits = await mapLimit(await movingVolumes(context), PARALLEL, async (volume) => {
       await freeForClaim(context, volume.sourcePersistentVolume!, volume.claim);
-      const waiting = await bindClaimTo(context, volume.claim, volume.sourcePersistentVolume!);
+      const waiting = await bindClaimTo(context, volume, volume.sourcePersistentVolume!);
       if (waiting !== undefined) return waiting;
       if (volume.newDisk !== undefined && (await orUndefined(context.core.readPersistentVolume({ name: volume.newDisk }))) !== undefined) {
         await context.core.deletePersistentVolume({ name: volume.newDisk });

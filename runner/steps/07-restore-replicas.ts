@@ -10,14 +10,14 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { formatDuration } from "../../core/duration.ts";
 import { ZONE_KEY } from "../../core/disk-volumes.ts";
-import { journalNameOf, readJournal, type MigrationContext } from "../context.ts";
+import { journalNameOf, readJournal, recordVolumes, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError } from "../faults.ts";
 import type { ZoneMigrationResource } from "../journal/types.ts";
-import { healthOf, healthProblems, isReady } from "../pod-health.ts";
+import { claimsOf, hasRun, healthOf, healthProblems, isReady } from "../pod-health.ts";
 import { podsOf, scaleTo } from "../replicas.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, waitStartedAt } from "../waits.ts";
-import { awaitNewDisks } from "./05-create-disks.ts";
+import { awaitNewDisks } from "../new-disks.ts";
 
 const RESTORING = "ReplicasRestoring";
 const HEALTH = "HealthChecking";
@@ -54,6 +54,17 @@ async function secondCheck(context: MigrationContext, pods: readonly V1Pod[], du
   return done;
 }
 
+/**
+ * Journals, for each moved claim a pod has run on, when that was first seen: from then on its new
+ * disk may hold writes its source lacks, and no rollback deletes it (runner/new-disks.ts).
+ */
+async function recordServed(context: MigrationContext, journal: ZoneMigrationResource, pods: readonly V1Pod[]): Promise<void> {
+  const used = new Set(pods.filter(hasRun).flatMap(claimsOf));
+  const now = new Date(context.now()).toISOString();
+  const changes = new Map((journal.status?.volumes ?? []).filter((volume) => volume.servedAt === undefined && used.has(volume.claim)).map((volume) => [volume.claim, { servedAt: now }]));
+  await recordVolumes(context, changes);
+}
+
 /** Whether this step already scaled up (the disks were Available then; a pod may hold one now). */
 async function scaledUpBefore(context: MigrationContext): Promise<boolean> {
   return (await readJournal(context)).status?.conditions?.some((condition) => condition.type === RESTORING) === true;
@@ -78,6 +89,7 @@ export const restoreReplicas: Step<MigrationContext> = {
     await scaleTo(context, replicas);
     const planned = new Map((journal.spec.plan?.ordinals ?? []).map((ordinal) => [`${context.job.statefulSet}-${ordinal.ordinal}`, ordinal.zone]));
     const pods = await podsOf(context);
+    await recordServed(context, journal, pods);
     const misplaced = await misplacedPods(context, pods, planned);
     const healthMs = journal.spec.request?.healthDurationMs ?? 0;
     if (pods.length === replicas && misplaced.length === 0) return healthMs > 0 ? secondCheck(context, pods, healthMs) : done;
@@ -91,6 +103,8 @@ export const restoreReplicas: Step<MigrationContext> = {
     return waitAndRecheck(journal.spec.request?.checkIntervalMs ?? 60_000, `waiting for ${pending}`);
   },
   async compensate(context): Promise<StepOutcome> {
+    // What ran on the new disks is journaled before the pods go: the last chance to see it.
+    await recordServed(context, await readJournal(context), await podsOf(context));
     await scaleTo(context, 0);
     const pods = await podsOf(context);
     return pods.length === 0 ? done : waitAndRecheck(1_000, `waiting for ${pods.length} pod(s) to go`);

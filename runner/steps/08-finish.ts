@@ -3,9 +3,11 @@
  * fails here, the migration is not rolled back (the result says what is left to do by hand).
  * Reclaim and retention policies return to what they were (on the new PVs too); unless
  * retain-source is true, the source PVs and disks are deleted: the only irreversible step, and
- * the last. ECS refuses to delete a disk while a snapshot of it still uploads (instant access
+ * the last, and only for a volume whose claim is Bound to its new PV and whose snapshot is
+ * accomplished (a snapshot that failed after instant access is no copy). ECS refuses to delete a disk while a snapshot of it still uploads (instant access
  * makes a snapshot usable long before), so that is waited for first, within the cloud wait bound.
  */
+import type { SnapshotRecord } from "../../core/disk-cloud.ts";
 import type { VolumeProgress } from "../journal/types.ts";
 import { movingVolumes, readJournal, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError, faultKind } from "../faults.ts";
@@ -13,7 +15,8 @@ import { orUndefined } from "../kube-patch.ts";
 import { mapLimit } from "../parallel.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, failIfOverdue } from "../waits.ts";
-import { restorePolicies } from "./02-protect.ts";
+import { claimBoundTo } from "../bindings.ts";
+import { restorePolicies } from "../reclaim-policies.ts";
 
 const UPLOADING = "SnapshotsUploading";
 const PARALLEL = 16;
@@ -34,21 +37,45 @@ async function deleteSource(context: MigrationContext, volume: VolumeProgress): 
   return undefined;
 }
 
+/**
+ * The volumes whose source may go: the claim is Bound to its new PV and the snapshot is complete
+ * (accomplished), so two other copies hold the data. The others are named, and their sources kept.
+ */
+async function verified(context: MigrationContext, volumes: readonly VolumeProgress[], snapshots: readonly SnapshotRecord[]): Promise<{ ready: VolumeProgress[]; kept: string[] }> {
+  const ready: VolumeProgress[] = [];
+  const kept: string[] = [];
+  for (const volume of volumes) {
+    const snapshot = snapshots.find((found) => found.snapshotId === volume.snapshot);
+    if (!(await claimBoundTo(context, volume.claim, volume.newPersistentVolume))) kept.push(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} kept: the PVC is not Bound to its new PV ${volume.newPersistentVolume ?? "?"}`);
+    else if (snapshot?.status !== "accomplished") kept.push(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} kept: its snapshot ${volume.snapshot ?? "?"} is ${snapshot?.status ?? "gone"}, not accomplished`);
+    else ready.push(volume);
+  }
+  return { ready, kept };
+}
+
 export const finish: Step<MigrationContext> = {
   name: "finish",
   pastPointOfNoReturn: true,
   async run(context): Promise<StepOutcome> {
-    await restorePolicies(context, (volume) => volume.newPersistentVolume);
-    if ((await readJournal(context)).spec.request?.retainSource === true) return done;
+    const onRetain = await restorePolicies(context, (volume) => volume.newPersistentVolume);
+    if ((await readJournal(context)).spec.request?.retainSource === true) return leftOrDone(onRetain);
     const volumes = await movingVolumes(context);
-    const uploading = (await context.cloud.describeSnapshots(volumes.map((volume) => volume.snapshot!))).filter((found) => found.status === "progressing");
+    const snapshots = await context.cloud.describeSnapshots(volumes.map((volume) => volume.snapshot!));
+    const uploading = snapshots.filter((found) => found.status === "progressing");
     if (uploading.length > 0) {
       const waiting = await beginWait(context, UPLOADING, "waiting for snapshots to finish uploading before the source disks are deleted");
       const sources = uploading.map((found) => found.sourceDiskId).join(", ");
       failIfOverdue(context, waiting, { type: UPLOADING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `source disk(s) ${sources} and their PVs kept: their snapshots were still uploading; delete them by hand once ECS lets you` });
       return waitAndRecheck(5_000, `waiting for ${uploading.length} snapshot(s) to finish uploading before the source disks are deleted`);
     }
-    const waits = (await mapLimit(volumes, PARALLEL, (volume) => deleteSource(context, volume))).filter((wait) => wait !== undefined);
-    return waits.length === 0 ? done : waitAndRecheck(1_000, `waiting for ${waits.join(", ")}`);
+    const { ready, kept } = await verified(context, volumes, snapshots);
+    const waits = (await mapLimit(ready, PARALLEL, (volume) => deleteSource(context, volume))).filter((wait) => wait !== undefined);
+    return waits.length === 0 ? leftOrDone([...onRetain, ...kept]) : waitAndRecheck(1_000, `waiting for ${waits.join(", ")}`);
   },
 };
+
+/** Finish never rolls back: what it left is its permanent fault, which ends Succeeded naming it. */
+function leftOrDone(left: readonly string[]): StepOutcome {
+  if (left.length > 0) throw new PermanentMigrationError(left.join("; "));
+  return done;
+}

@@ -336,16 +336,103 @@ ${claimTemplates}`);
     assert.equal((await inventory()).disks.length, disksBefore, "the slow disk was deleted once it could be");
   });
 
-  it("checks the replicas again after health-duration and rolls back when one was replaced meanwhile", async () => {
+  it("checks the replicas again after health-duration, rolls back when one was replaced meanwhile, and keeps the new disk the app wrote to", async () => {
     await statefulSet("shaky", 1, { zones: ["cn-shanghai-m"] });
     const source = await diskOf("data-shaky-0");
     await kubectl("-n", NS, "annotate", "statefulset", "shaky", "zoneferry.io/check-interval=1s", "zoneferry.io/health-duration=8s", "zoneferry.io/target-zones=cn-shanghai-b");
     const journal = async (): Promise<string> => kubectl("-n", NS, "get", "zonemigrations", "-o", "jsonpath={.items[?(@.spec.statefulSet==\"shaky\")].status.conditions[*].type}");
     await waitFor(async () => (await journal()).includes("HealthChecking"), 60_000, () => "the second check never began");
+    // The app serves on its new disk and writes to it; then its pod is replaced.
+    const moved = await diskOf("data-shaky-0");
+    await emulator(`/disks/${moved}/content`, { method: "PUT", body: "shaky-0 rows 1..100, and 101 written after the move" });
     await kubectl("-n", NS, "delete", "pod", "shaky-0", "--wait=false");
     assert.equal(await ended("shaky"), "Failed");
-    assert.match(await annotation("shaky", "message"), /^step restore-replicas failed: replicas not healthy after health-duration \(8s\): shaky-0 was replaced by a new pod; rolled back$/);
-    await assertRolledBack("shaky", "cn-shanghai-m", source);
+    const message = await annotation("shaky", "message");
+    assert.match(message, /^step restore-replicas failed: replicas not healthy after health-duration \(8s\): shaky-0 was replaced by a new pod; rolled back; kept: new disk d-\w+ in cn-shanghai-b of PVC data-shaky-0 \(the app ran on it after the move; the PVC is back on d-\w+\), snapshot s-\w+$/);
+    // The app is back on its original disk, as before the move...
+    await waitFor(async () => (await readyReplicas("shaky")) === 1, 60_000, () => "shaky not Ready again");
+    assert.equal(await zoneOfPod("shaky-0"), "cn-shanghai-m");
+    assert.equal(await diskOf("data-shaky-0"), source);
+    assert.equal(await contentOf("data-shaky-0"), "shaky-0 rows 1..100");
+    // ...and what it wrote after the move survives on the kept disk and in a snapshot of it.
+    const world = await inventory();
+    assert.ok(message.includes(moved), "the message names the kept disk");
+    assert.equal(world.disks.find((disk) => disk.diskId === moved)?.status, "Available", "the new disk is kept");
+    assert.equal(await (await emulator(`/disks/${moved}/content`)).text(), "shaky-0 rows 1..100, and 101 written after the move");
+    assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === moved).length, 1, "one snapshot of the kept disk");
+  });
+
+  it("loses no disk when the API server refuses for good to create the rebound PVC: both copies kept, each named, the app not started on an empty disk", async () => {
+    await statefulSet("refused", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-refused-0");
+    // A Kubernetes-native fault: a ValidatingAdmissionPolicy refuses to create this claim.
+    const policy = join(dir, "refuse-pvc.yaml");
+    writeFileSync(policy, `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: refuse-pvc}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [persistentvolumeclaims]}]
+  validations:
+  - expression: "!object.metadata.name.startsWith('data-refused-')"
+    message: PVC creation refused by policy
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: refuse-pvc}
+spec: {policyName: refuse-pvc, validationActions: [Deny]}
+`);
+    await kubectl("apply", "-f", policy);
+    try {
+      await waitFor(async () => {
+        const probe = join(dir, "probe-pvc.yaml");
+        writeFileSync(probe, `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data-refused-probe, namespace: ${NS}}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}, storageClassName: none}\n`);
+        return kubectl("apply", "--dry-run=server", "-f", probe).then(() => false, (error: unknown) => /refused by policy/.test(String((error as { stderr?: string }).stderr)));
+      }, 30_000, () => "the policy never took effect");
+      assert.equal(await migrate("refused", { "target-zones": "cn-shanghai-g" }), "RollbackFailed");
+    } finally {
+      await kubectl("delete", "-f", policy, "--ignore-not-found");
+    }
+    // The refusal happened, and the journal's message says what is left and where.
+    const message = await kubectl("-n", NS, "get", "zonemigrations", "-o", "jsonpath={.items[?(@.spec.statefulSet==\"refused\")].status.message}");
+    assert.match(message, /^step rebind failed: HTTP 422: persistentvolumeclaims "data-refused-0" is forbidden: ValidatingAdmissionPolicy 'refuse-pvc' .*PVC creation refused by policy; rollback could not undo: rebind \(HTTP 422: /);
+    assert.match(message, new RegExp(`PV ${source} of PVC data-refused-0 kept on Retain`));
+    assert.match(message, /the StatefulSet is left at 0 replicas: PVC\(s\) data-refused-0 not Bound to a disk holding their data/);
+    assert.match(message, /kept: new disk d-\w+ in cn-shanghai-g of PVC data-refused-0 \(the PVC is not Bound to its source PV/);
+    assert.doesNotMatch(message, /only copies of the snapshots/);
+    // No copy of the claim's data was deleted: the source disk and the new one both hold it.
+    const world = await inventory();
+    assert.equal(world.disks.find((disk) => disk.diskId === source)?.status, "Available", "the source disk is kept");
+    assert.equal(await (await emulator(`/disks/${source}/content`)).text(), "refused-0 rows 1..100");
+    const copies = ((await (await emulator("/inventory")).json()) as { disks: { diskId: string; tags?: Record<string, string> }[] }).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-refused-0`);
+    assert.equal(copies.length, 1, "the new disk is kept");
+    assert.equal(await (await emulator(`/disks/${copies[0]!.diskId}/content`)).text(), "refused-0 rows 1..100");
+    assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Retain", "the source PV cannot take its disk with it");
+    assert.equal(await kubectl("-n", NS, "get", "statefulset", "refused", "-o", "jsonpath={.spec.replicas}"), "0", "no pod started on an empty disk");
+  });
+
+  it("resumes at the health check, without scaling the moved app down again, when Redis loses its data during health-duration", async () => {
+    await statefulSet("amnesia", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-amnesia-0");
+    await kubectl("-n", NS, "annotate", "statefulset", "amnesia", "zoneferry.io/check-interval=1s", "zoneferry.io/health-duration=12s", "zoneferry.io/target-zones=cn-shanghai-g");
+    const conditions = async (): Promise<string> => kubectl("-n", NS, "get", "zonemigrations", "-o", "jsonpath={.items[?(@.spec.statefulSet==\"amnesia\")].status.conditions[*].type}");
+    await waitFor(async () => (await conditions()).includes("HealthChecking"), 60_000, () => "the second check never began");
+    const pod = await kubectl("-n", NS, "get", "pod", "amnesia-0", "-o", "jsonpath={.metadata.uid}");
+    const redis = new Redis(env["REDIS_URL"]!);
+    try {
+      await redis.flushall();
+      assert.equal(await redis.dbsize(), 0, "Redis lost every job");
+    } finally {
+      redis.disconnect();
+    }
+    assert.equal(await ended("amnesia"), "Succeeded");
+    assert.equal(await kubectl("-n", NS, "get", "pod", "amnesia-0", "-o", "jsonpath={.metadata.uid}"), pod, "the healthy moved pod was never scaled down again");
+    assert.equal(await zoneOfPod("amnesia-0"), "cn-shanghai-g");
+    assert.equal(await contentOf("data-amnesia-0"), "amnesia-0 rows 1..100");
+    const world = await inventory();
+    assert.equal(world.disks.some((disk) => disk.diskId === source), false, "the source disk went only at finish");
+    assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
   });
 
   it("moves the app when its replicas stay healthy through health-duration", async () => {

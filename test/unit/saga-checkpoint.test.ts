@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UnrecoverableError } from "bullmq";
 import { NotFoundCloudError, TransientCloudError } from "../../core/cloud-errors.ts";
-import { faultKind } from "../../runner/faults.ts";
-import { INITIAL_CHECKPOINT, beginRollback, compensated, compensationFailed, nextCompensation, outcomeOf, stepSucceeded } from "../../runner/saga/checkpoint.ts";
+import { describeFault, faultKind } from "../../runner/faults.ts";
+import { INITIAL_CHECKPOINT, beginRollback, compensated, compensationFailed, durable, nextCompensation, outcomeOf, resumed, retried, stepSucceeded, waited } from "../../runner/saga/checkpoint.ts";
 import { recheckDelay, retryDelay } from "../../runner/saga/run-saga.ts";
 
 describe("the saga's checkpoint", () => {
@@ -82,5 +82,39 @@ describe("retrying transient faults", () => {
     assert.equal(faultKind(Object.assign(new Error("forbidden"), { code: 403 })), "permanent");
     assert.equal(faultKind(Object.assign(new Error("reset"), { code: "ECONNRESET" })), "transient");
     assert.equal(faultKind(new TypeError("undefined is not a function")), "permanent");
+  });
+});
+
+describe("the checkpoint's durable part, kept in the journal", () => {
+  it("leaves out the retry and re-check counters, so a re-check writes nothing to the journal", () => {
+    const waiting = waited(retried(stepSucceeded(INITIAL_CHECKPOINT, "precheck", false)), 1_000);
+    assert.deepEqual(durable(waiting), durable(stepSucceeded(INITIAL_CHECKPOINT, "precheck", false)));
+    assert.equal("retries" in durable(waiting), false);
+  });
+
+  it("resumes with a fresh retry budget at the step it recorded", () => {
+    const rolling = beginRollback(stepSucceeded(INITIAL_CHECKPOINT, "protect", true), "snapshot", "refused");
+    const again = resumed(durable(rolling));
+    assert.equal(again.phase, "compensating");
+    assert.equal(again.retries, 0);
+    assert.equal(nextCompensation(again), "protect");
+  });
+
+  it("names in the result what a compensation kept on purpose", () => {
+    const rolling = beginRollback(stepSucceeded(INITIAL_CHECKPOINT, "create-disks", true), "restore-replicas", "not healthy");
+    const result = outcomeOf(compensated(rolling, "create-disks", "new disk d-1 of PVC data-db-0 (the app ran on it after the move), snapshot s-1"));
+    assert.equal(result.status, "Failed");
+    assert.equal(result.message, "step restore-replicas failed: not healthy; rolled back; kept: new disk d-1 of PVC data-db-0 (the app ran on it after the move), snapshot s-1");
+  });
+});
+
+describe("a fault's one-line description", () => {
+  it("gives an API server refusal as its HTTP code and Status message, without the client's headers", () => {
+    const refusal = Object.assign(new Error("HTTP-Code: 422\nMessage: Unknown API Status Code!\nBody: ...\nHeaders: {...}"), {
+      code: 422,
+      body: JSON.stringify({ kind: "Status", message: "persistentvolumeclaims \"data-db-0\" is forbidden: PVC creation refused by policy", code: 422 }),
+    });
+    assert.equal(describeFault(refusal), "HTTP 422: persistentvolumeclaims \"data-db-0\" is forbidden: PVC creation refused by policy");
+    assert.equal(describeFault(new Error("no stock")), "no stock");
   });
 });
