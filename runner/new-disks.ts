@@ -86,7 +86,7 @@ export async function deleteNewDisks(context: MigrationContext): Promise<StepOut
   const volumes = journal.status?.volumes ?? [];
   const ids = volumes.flatMap((volume) => (volume.newDisk === undefined ? [] : [volume.newDisk]));
   // By tag too: a disk ECS made just before a crash may never have reached the journal.
-  const tagged = (await context.cloud.findDisksByTags(runTags(context, journal))).filter((disk) => disk.tags["zoneferry.io/kept"] === undefined);
+  const tagged = await context.cloud.findDisksByTags(runTags(context, journal));
   const existing = [...tagged, ...(await context.cloud.describeDisks(ids.filter((id) => !tagged.some((disk) => disk.diskId === id))))];
   const sources = new Set((await context.cloud.describeDisks(volumes.flatMap((volume) => (volume.sourceDisk === undefined ? [] : [volume.sourceDisk])))).map((disk) => disk.diskId));
   const verdicts = await Promise.all(existing.map((disk) => judge(context, disk, volumes.find((volume) => volume.claim === claimOfTags(context, disk.tags) || volume.newDisk === disk.diskId), sources)));

@@ -10,6 +10,18 @@ import { movingVolumes, readJournal, readStatefulSet, type MigrationContext } fr
 import { patchPersistentVolume, patchStatefulSet } from "./kube-patch.ts";
 
 /**
+ * The PV keeps its disk whatever happens to it next: its policy is checked, and set to Retain,
+ * right before the runner lets go of it (deletes its claim, or the PV itself). Protect set it long
+ * before, but a user or a GitOps tool may have given it Delete back since, and a Released or
+ * deleted PV with Delete takes its disk with it.
+ */
+export async function ensureRetained(context: MigrationContext, name: string | undefined): Promise<void> {
+  if (name === undefined || name === "") return;
+  const pv = await readVolume(context, name);
+  if (pv !== undefined && pv.spec?.persistentVolumeReclaimPolicy !== "Retain") await patchPersistentVolume(context, name, { spec: { persistentVolumeReclaimPolicy: "Retain" } });
+}
+
+/**
  * Restores the journaled reclaim policies on the PVs `pvOf` names, and whenScaled on the
  * StatefulSet; answers the PVs left on Retain because they are not Bound to their claim.
  */

@@ -21,9 +21,10 @@ npx --no-install eslint --max-warnings 0 .
 # A run that cannot hang: every test and hook fails after ZF_TEST_TIMEOUT ms (a file that needs
 # longer says so in its own options), a file's process exits once its tests are done even if a
 # server it started is still alive (its after hooks have run), and the whole run is bounded well
-# inside CI's 90 minutes, so a hang costs minutes and still prints the summary of what ran.
+# inside CI's 90 minutes (a fresh machine spends about 15 of them building the control plane and
+# helm first), so a hang costs minutes and still prints the summary of what ran.
 TEST_FLAGS=(--test-reporter=spec "--test-timeout=${ZF_TEST_TIMEOUT:-300000}" --test-force-exit)
-BOUND="${ZF_TEST_RUN_BOUND:-75m}"
+BOUND="${ZF_TEST_RUN_BOUND:-60m}"
 
 if [ $# -gt 0 ]; then
   exec timeout --signal=TERM --kill-after=30s "$BOUND" node --test "${TEST_FLAGS[@]}" --test-concurrency=1 "$@"

@@ -41,11 +41,11 @@ export interface SagaCheckpoint {
  */
 export type DurableCheckpoint = Omit<SagaCheckpoint, "retries" | "waits" | "waitingSince">;
 
+const COUNTERS: ReadonlySet<string> = new Set(["retries", "waits", "waitingSince"]);
+
 export function durable(checkpoint: SagaCheckpoint): DurableCheckpoint {
   // As it reads back from JSON (no undefined members), so a stored copy compares equal.
-  const copy = JSON.parse(JSON.stringify(checkpoint)) as Record<string, unknown>;
-  for (const counter of ["retries", "waits", "waitingSince"]) copy[counter] = undefined;
-  return JSON.parse(JSON.stringify(copy)) as DurableCheckpoint;
+  return JSON.parse(JSON.stringify(checkpoint, (key, value: unknown) => (COUNTERS.has(key) ? undefined : value))) as DurableCheckpoint;
 }
 
 /** A checkpoint resumed from its durable part: counters restart. */

@@ -21,8 +21,10 @@ export const protect: Step<MigrationContext> = {
     for (const volume of volumes) {
       if (volume.originalReclaimPolicy !== undefined && volume.originalClaim !== undefined) continue;
       const [pv, claim] = await Promise.all([context.core.readPersistentVolume({ name: volume.sourcePersistentVolume! }), readClaim(context, volume.claim)]);
-      if (claim === undefined) throw new PermanentMigrationError(`PVC ${volume.claim} is gone`);
-      originals.set(volume.claim, { originalReclaimPolicy: volume.originalReclaimPolicy ?? pv.spec?.persistentVolumeReclaimPolicy ?? "Delete", originalClaim: volume.originalClaim ?? shapeOf(claim) });
+      // A claim already gone (a journal from before shapes were kept, resumed past rebind) is
+      // re-created from the template, as before.
+      const shape = volume.originalClaim ?? (claim === undefined ? undefined : shapeOf(claim));
+      originals.set(volume.claim, { originalReclaimPolicy: volume.originalReclaimPolicy ?? pv.spec?.persistentVolumeReclaimPolicy ?? "Delete", ...(shape === undefined ? {} : { originalClaim: shape }) });
     }
     await recordVolumes(context, originals);
     for (const volume of volumes) {

@@ -5,6 +5,7 @@
  * PV go, the old PV is freed for its claim, and the PVC is created again on the old PV.
  */
 import { readClaim } from "../bindings.ts";
+import { ensureRetained } from "../reclaim-policies.ts";
 import { movingVolumes, readStatefulSet, recordVolumes, type MigrationContext } from "../context.ts";
 import { claimFrom, persistentVolumeFor } from "../claims.ts";
 import { orUndefined, patchPersistentVolume } from "../kube-patch.ts";
@@ -22,7 +23,11 @@ async function bindClaimTo(context: MigrationContext, volume: VolumeProgress, ta
   const current = await readClaim(context, claim);
   if (current?.spec?.volumeName === target) return current.status?.phase === "Bound" ? undefined : `PVC ${claim} to bind`;
   if (current !== undefined) {
-    if (current.metadata?.deletionTimestamp === undefined) await context.core.deleteNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, name: claim });
+    if (current.metadata?.deletionTimestamp === undefined) {
+      // The PV it leaves keeps its disk, whoever gave it Delete back since protect.
+      await ensureRetained(context, current.spec?.volumeName);
+      await context.core.deleteNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, name: claim });
+    }
     return `old PVC ${claim} to go`;
   }
   await context.core.createNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, body: claimFrom(volume.originalClaim, await readStatefulSet(context), claim, target) });
@@ -78,6 +83,9 @@ export const rebind: Step<MigrationContext> = {
       const waiting = await bindClaimTo(context, volume, volume.sourcePersistentVolume!);
       if (waiting !== undefined) return waiting;
       if (volume.newDisk !== undefined && (await orUndefined(context.core.readPersistentVolume({ name: volume.newDisk }))) !== undefined) {
+        // Deleting a PV with Delete deletes its disk too (the provisioner's finalizer); the new
+        // disk may be one a pod wrote to, which no rollback deletes.
+        await ensureRetained(context, volume.newDisk);
         await context.core.deletePersistentVolume({ name: volume.newDisk });
       }
       return undefined;

@@ -21,7 +21,7 @@ const NS = "moves";
 const ZONES = ["cn-shanghai-b", "cn-shanghai-g", "cn-shanghai-m"];
 
 interface Inventory {
-  disks: { diskId: string; zoneId: string; status: string }[];
+  disks: { diskId: string; zoneId: string; status: string; tags?: Record<string, string> }[];
   snapshots: { snapshotId: string; sourceDiskId: string; retentionDays?: number }[];
 }
 
@@ -32,6 +32,13 @@ describe("moving StatefulSets between zones on the sandbox", () => {
   const kubectl = async (...args: string[]): Promise<string> => (await run(env["KUBECTL"]!, args, { env: { ...process.env, KUBECONFIG: env["KUBECONFIG"]! } })).stdout;
   const emulator = async (path: string, init?: RequestInit): Promise<Response> => fetch(`${env["ECS_EMULATOR_URL"]!}/_emulator${path}`, init);
   const inventory = async (): Promise<Inventory> => (await (await emulator("/inventory")).json()) as Inventory;
+  /** The disks zoneferry made for a claim (tagged with it), in the emulator's inventory. */
+  const newDisksOf = async (claim: string): Promise<Inventory["disks"]> => (await inventory()).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.${claim}`);
+  /** Waits until the migration of `name` has begun health-duration's second check. */
+  const untilHealthCheck = async (name: string): Promise<void> => {
+    const conditions = async (): Promise<string> => kubectl("-n", NS, "get", "zonemigrations", "-o", `jsonpath={.items[?(@.spec.statefulSet=="${name}")].status.conditions[*].type}`);
+    await waitFor(async () => (await conditions()).includes("HealthChecking"), 60_000, () => `the second check of ${name} never began`);
+  };
   const diskOf = async (claim: string): Promise<string> => kubectl("-n", NS, "get", "pvc", claim, "-o", "jsonpath={.spec.volumeName}");
   const contentOf = async (claim: string): Promise<string> => (await emulator(`/disks/${await diskOf(claim)}/content`)).text();
   const zoneOfPod = async (pod: string): Promise<string> => {
@@ -113,8 +120,7 @@ ${claimTemplates}`);
     assert.equal(await diskOf(`data-${name}-0`), source, "the PVC is bound to its original PV again");
     assert.equal(await contentOf(`data-${name}-0`), `${name}-0 rows 1..100`);
     assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete", "the policy protect changed is restored");
-    const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[] };
-    assert.deepEqual(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-${name}-0`), [], "no new disk left");
+    assert.deepEqual(await newDisksOf(`data-${name}-0`), [], "no new disk left");
     const claims = (await kubectl("get", "pv", "-o", "jsonpath={.items[*].spec.claimRef.name}")).split(" ");
     assert.equal(claims.filter((claim) => claim === `data-${name}-0`).length, 1, "no new PV left for the claim");
   }
@@ -263,8 +269,7 @@ ${claimTemplates}`);
     assert.equal(await diskOf("data-stuck-0"), source, "the PVC is bound to its original PV again");
     assert.equal(await zoneOfPod("stuck-0"), "cn-shanghai-m");
     assert.equal(await contentOf("data-stuck-0"), "stuck-0 rows 1..100");
-    const leftover = ((await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[] }).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-stuck-0`);
-    assert.deepEqual(leftover, [], "the new disk was deleted");
+    assert.deepEqual(await newDisksOf("data-stuck-0"), [], "the new disk was deleted");
   });
 
   it("moves both volumes of each ordinal to the same zone when the StatefulSet has two volumeClaimTemplates", async () => {
@@ -340,8 +345,7 @@ ${claimTemplates}`);
     await statefulSet("shaky", 1, { zones: ["cn-shanghai-m"] });
     const source = await diskOf("data-shaky-0");
     await kubectl("-n", NS, "annotate", "statefulset", "shaky", "zoneferry.io/check-interval=1s", "zoneferry.io/health-duration=8s", "zoneferry.io/target-zones=cn-shanghai-b");
-    const journal = async (): Promise<string> => kubectl("-n", NS, "get", "zonemigrations", "-o", "jsonpath={.items[?(@.spec.statefulSet==\"shaky\")].status.conditions[*].type}");
-    await waitFor(async () => (await journal()).includes("HealthChecking"), 60_000, () => "the second check never began");
+    await untilHealthCheck("shaky");
     // The app serves on its new disk and writes to it; then its pod is replaced.
     const moved = await diskOf("data-shaky-0");
     await emulator(`/disks/${moved}/content`, { method: "PUT", body: "shaky-0 rows 1..100, and 101 written after the move" });
@@ -405,19 +409,39 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
     const world = await inventory();
     assert.equal(world.disks.find((disk) => disk.diskId === source)?.status, "Available", "the source disk is kept");
     assert.equal(await (await emulator(`/disks/${source}/content`)).text(), "refused-0 rows 1..100");
-    const copies = ((await (await emulator("/inventory")).json()) as { disks: { diskId: string; tags?: Record<string, string> }[] }).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-refused-0`);
+    const copies = await newDisksOf("data-refused-0");
     assert.equal(copies.length, 1, "the new disk is kept");
     assert.equal(await (await emulator(`/disks/${copies[0]!.diskId}/content`)).text(), "refused-0 rows 1..100");
     assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Retain", "the source PV cannot take its disk with it");
     assert.equal(await kubectl("-n", NS, "get", "statefulset", "refused", "-o", "jsonpath={.spec.replicas}"), "0", "no pod started on an empty disk");
   });
 
+  it("keeps the source disk when something gave its PV the Delete policy back during the migration", async () => {
+    await statefulSet("reverted", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-reverted-0");
+    await fault({ action: "CreateSnapshot", delayMs: 2_000, times: 1 });
+    try {
+      await kubectl("-n", NS, "annotate", "statefulset", "reverted", "zoneferry.io/check-interval=1s", "zoneferry.io/retain-source=true", "zoneferry.io/target-zones=cn-shanghai-g");
+      await waitFor(async () => (await annotation("reverted", "step")) === "snapshot", 30_000, () => "the migration never reached snapshot");
+      // A user (or a GitOps tool that owns the PV) undoes protect's Retain while the snapshot runs.
+      await kubectl("patch", "pv", source, "-p", "{\"spec\":{\"persistentVolumeReclaimPolicy\":\"Delete\"}}");
+      assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete");
+      assert.equal(await ended("reverted"), "Succeeded");
+    } finally {
+      await emulator("/faults", { method: "DELETE" });
+    }
+    assert.equal(await contentOf("data-reverted-0"), "reverted-0 rows 1..100");
+    // Rebind set Retain again before it let go of the claim: the provisioner did not take the disk.
+    assert.equal((await inventory()).disks.find((disk) => disk.diskId === source)?.status, "Available", "the source disk is kept, as retain-source asked");
+    assert.equal(await (await emulator(`/disks/${source}/content`)).text(), "reverted-0 rows 1..100");
+    assert.equal(await kubectl("get", "pv", source, "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Retain");
+  });
+
   it("resumes at the health check, without scaling the moved app down again, when Redis loses its data during health-duration", async () => {
     await statefulSet("amnesia", 1, { zones: ["cn-shanghai-b"] });
     const source = await diskOf("data-amnesia-0");
     await kubectl("-n", NS, "annotate", "statefulset", "amnesia", "zoneferry.io/check-interval=1s", "zoneferry.io/health-duration=12s", "zoneferry.io/target-zones=cn-shanghai-g");
-    const conditions = async (): Promise<string> => kubectl("-n", NS, "get", "zonemigrations", "-o", "jsonpath={.items[?(@.spec.statefulSet==\"amnesia\")].status.conditions[*].type}");
-    await waitFor(async () => (await conditions()).includes("HealthChecking"), 60_000, () => "the second check never began");
+    await untilHealthCheck("amnesia");
     const pod = await kubectl("-n", NS, "get", "pod", "amnesia-0", "-o", "jsonpath={.metadata.uid}");
     const redis = new Redis(env["REDIS_URL"]!);
     try {
@@ -502,6 +526,8 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
     "create-disks": { action: "CreateDisk", delayMs: 2_000, times: 1 },
     rebind: undefined,
     "restore-replicas": undefined,
+    // Killed while it deletes a source disk, the point of no return.
+    finish: { action: "DeleteDisk", delayMs: 2_000, times: 1 },
   };
   for (const [index, [step, hold]] of Object.entries(holds).entries()) {
     it(`finishes correctly, with one snapshot and one new disk, when the runner is killed inside ${step} and restarted`, async () => {
@@ -522,11 +548,29 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
       }
       assert.equal(await zoneOfPod(`${name}-0`), "cn-shanghai-g");
       assert.equal(await contentOf(`data-${name}-0`), `${name}-0 rows 1..100`);
-      const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[]; snapshots: { sourceDiskId: string }[] };
-      assert.equal(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-${name}-0`).length, 1, "one new disk");
+      const world = await inventory();
+      assert.equal((await newDisksOf(`data-${name}-0`)).length, 1, "one new disk");
       assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
     });
   }
+
+  it("finishes the rollback correctly when the runner is killed while the rollback waits to delete a new disk", async () => {
+    await statefulSet("undone", 1, { zones: ["cn-shanghai-b"] });
+    const source = await diskOf("data-undone-0");
+    // 50 minutes of cloud time: 30 s in the sandbox, past its 20 s RUNNER_CLOUD_WAIT_TIMEOUT.
+    await emulator("/zones/cn-shanghai-g", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ diskCreateDelayMs: 3_000_000 }) });
+    try {
+      await kubectl("-n", NS, "annotate", "statefulset", "undone", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
+      await waitFor(async () => (await annotation("undone", "status")) === "RollingBack" && (await annotation("undone", "step")) === "create-disks", 90_000, () => "the rollback never reached the new disks' undo");
+      await killRunner();
+      await startRunner();
+      assert.equal(await ended("undone"), "Failed");
+    } finally {
+      await emulator("/zones/cn-shanghai-g", { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ diskCreateDelayMs: 0 }) });
+    }
+    assert.match(await annotation("undone", "message"), /^step restore-replicas failed: new disk\(s\) d-\w+ \(Creating in cn-shanghai-g\) not Available after 20s; rolled back$/);
+    await assertRolledBack("undone", "cn-shanghai-b", source);
+  });
 
   it("resumes from its journal when the runner is killed and Redis loses its data mid-migration", async () => {
     await statefulSet("phoenix", 1, { zones: ["cn-shanghai-b"] });
@@ -549,8 +593,8 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
     }
     assert.equal(await zoneOfPod("phoenix-0"), "cn-shanghai-g");
     assert.equal(await contentOf("data-phoenix-0"), "phoenix-0 rows 1..100");
-    const world = (await (await emulator("/inventory")).json()) as { disks: { tags?: Record<string, string> }[]; snapshots: { sourceDiskId: string }[] };
-    assert.equal(world.disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.data-phoenix-0`).length, 1, "one new disk");
+    const world = await inventory();
+    assert.equal((await newDisksOf("data-phoenix-0")).length, 1, "one new disk");
     assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
   });
 });

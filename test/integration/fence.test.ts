@@ -80,7 +80,8 @@ describe("the migration Lease that fences every side effect to one worker", () =
     await lease.acquire();
     lease.close("BullMQ lost the job's lock");
     const core = fenced(kubeconfig.makeApiClient(CoreV1Api), lease);
-    assert.ok((await core.listNamespacedConfigMap({ namespace: NAMESPACE })).items.length >= 0);
+    const names = (await core.listNamespacedConfigMap({ namespace: NAMESPACE })).items.map((map) => map.metadata?.name);
+    assert.ok(names.includes("written-while-held"), "the read went through and saw what was written");
     await assert.rejects(core.deleteNamespacedConfigMap({ namespace: NAMESPACE, name: "written-while-held" }), /BullMQ lost the job's lock/);
     await lease.release();
   });
