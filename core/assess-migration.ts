@@ -4,6 +4,7 @@
  * view, the runner's precheck on a fresh view of the live cluster.
  */
 import type { V1StatefulSet } from "@kubernetes/client-node";
+import { MAX_DISK_TAGS, OWN_TAG_COUNT, excessTags } from "./carried-attributes.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { DiskFacts, DiskLookup } from "./disk-cloud.ts";
 import { ESSD_FAMILY, resolveClaims, type DiskVolume, type OtherVolume, type UnboundClaim } from "./disk-volumes.ts";
@@ -19,6 +20,9 @@ export interface Assessment {
   /** Disk volumes of the current replicas, with zone and category completed from ECS. */
   readonly disks: readonly DiskVolume[];
 }
+
+/** Regional ESSD: replicated across the region's zones, so there is no zone to move it out of. */
+export const REGIONAL_CATEGORY = "cloud_regional_disk_auto";
 
 /** Zone used in the plan for a disk whose zone neither the PV nor ECS could tell. */
 export const UNKNOWN_ZONE = "unknown-zone";
@@ -44,8 +48,14 @@ export async function assessMigration(
   const plan = planPlacement(ordinalsOf(disks), request.targetZones);
 
   if (unbound.length > 0) denials.push(unboundDenial(unbound));
-  const wrongCategory = disks.filter((disk) => disk.category !== undefined && !ESSD_FAMILY.has(disk.category));
+  const regional = disks.filter((disk) => disk.category === REGIONAL_CATEGORY);
+  if (regional.length > 0) denials.push(regionalDenial(regional));
+  const wrongCategory = disks.filter((disk) => disk.category !== undefined && disk.category !== REGIONAL_CATEGORY && !ESSD_FAMILY.has(disk.category));
   if (wrongCategory.length > 0) denials.push(categoryDenial(wrongCategory));
+  const movingClaims = new Set(plan.moves.map((move) => move.claim));
+  const carried = carryChecks(disks.filter((disk) => movingClaims.has(disk.claim)), completed.facts);
+  denials.push(...carried.denials);
+  warnings.push(...carried.warnings);
   denials.push(...zoneDenials(request, view, sts));
   const offered = await offerChecks(plan, disks, cloud);
   denials.push(...offered.denials);
@@ -55,18 +65,24 @@ export async function assessMigration(
   return { denials, warnings, plan, disks };
 }
 
+/**
+ * Every disk is described in ECS: the PV may tell zone and category, but only ECS knows the
+ * attributes the new disk must carry (tags, multi-attach, ...). The PV's zone and category win
+ * where it has them.
+ */
 async function completeFromCloud(
   disks: readonly DiskVolume[],
   cloud: DiskLookup,
-): Promise<{ disks: DiskVolume[]; warnings: string[] }> {
+): Promise<{ disks: DiskVolume[]; facts: ReadonlyMap<string, DiskFacts>; warnings: string[] }> {
+  if (disks.length === 0) return { disks: [], facts: new Map(), warnings: [] };
   const unknown = disks.filter((disk) => disk.category === undefined || disk.zone === undefined);
-  if (unknown.length === 0) return { disks: [...disks], warnings: [] };
-  const answer = await cloud.describeDisks(unknown.map((disk) => disk.diskId));
+  const answer = await cloud.describeDisks(disks.map((disk) => disk.diskId));
   if (!answer.ok) {
-    const names = unknown.map((disk) => disk.claim).join(", ");
+    const gaps = unknown.length === 0 ? "" : `category or zone of ${unknown.map((disk) => disk.claim).join(", ")} unchecked, `;
     return {
       disks: [...disks],
-      warnings: [`ECS unreachable (${answer.reason}): category or zone of ${names} unchecked; the runner prechecks again`],
+      facts: new Map(),
+      warnings: [`ECS unreachable (${answer.reason}): ${gaps}whether the new disks can carry each disk's attributes unchecked; the runner prechecks again`],
     };
   }
   const facts: ReadonlyMap<string, DiskFacts> = answer.value;
@@ -77,8 +93,36 @@ async function completeFromCloud(
       const fact = facts.get(disk.diskId);
       return fact === undefined ? disk : { ...disk, zone: disk.zone ?? fact.zoneId, category: disk.category ?? fact.category };
     }),
+    facts,
     warnings,
   };
+}
+
+/**
+ * What a new disk could not carry: a multi-attach disk other instances use too (zoneferry stops
+ * only this StatefulSet's pods, and the new disk would leave the others behind), and more tags
+ * than ECS puts on one disk once zoneferry's own are added. An automatic snapshot policy is not
+ * carried (CreateDisk cannot apply one): a warning, the data is safe either way.
+ */
+function carryChecks(disks: readonly DiskVolume[], facts: ReadonlyMap<string, DiskFacts>): { denials: string[]; warnings: string[] } {
+  const denials: string[] = [];
+  const warnings: string[] = [];
+  for (const disk of disks) {
+    const fact = facts.get(disk.diskId);
+    if (fact === undefined) continue;
+    const named = `disk ${disk.diskId} of PVC ${disk.claim}`;
+    if (fact.multiAttach && fact.mountedInstances > 1) {
+      denials.push(`${named} is multi-attach and attached to ${fact.mountedInstances} instances; a move would take it away from the instances that are not this StatefulSet's, so detach it from them first`);
+    }
+    const excess = excessTags(fact.tags);
+    if (excess > 0) {
+      denials.push(`${named} has more tags than its new disk can take (ECS allows ${MAX_DISK_TAGS} per disk, zoneferry adds ${OWN_TAG_COUNT}); remove ${excess} of its tags and apply again`);
+    }
+    if (fact.autoSnapshotPolicyId !== undefined) {
+      warnings.push(`${named} has automatic snapshot policy ${fact.autoSnapshotPolicyId}, which ECS cannot set on a new disk: apply it to the new disk after the move`);
+    }
+  }
+  return { denials, warnings };
 }
 
 function ordinalsOf(disks: readonly DiskVolume[]): { ordinal: number; volumes: { claim: string; zone: string }[] }[] {
@@ -94,6 +138,11 @@ function ordinalsOf(disks: readonly DiskVolume[]): { ordinal: number; volumes: {
 function unboundDenial(unbound: readonly UnboundClaim[]): string {
   const list = unbound.map((claim) => `PVC ${claim.claim} ${claim.reason}`).join(", ");
   return `${list}; every PVC of the current replicas must be Bound before its disk can move, so wait for the StatefulSet to be fully up and apply again`;
+}
+
+function regionalDenial(disks: readonly DiskVolume[]): string {
+  const list = disks.map((disk) => `PVC ${disk.claim} is on regional ESSD disk ${disk.diskId} (${REGIONAL_CATEGORY})`).join(", ");
+  return `${list}; a regional ESSD serves every zone of its region, so there is nothing to move: schedule the pods into the target zones instead (node affinity or a nodeSelector on topology.kubernetes.io/zone)`;
 }
 
 function categoryDenial(disks: readonly DiskVolume[]): string {

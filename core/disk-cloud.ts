@@ -4,21 +4,42 @@
  * conformance suite. Every method throws only `CloudError`s (see cloud-errors.ts).
  */
 
-/** What ECS says about one disk; the part admission needs. */
+/** What ECS says about one disk; the part admission needs to judge whether a new disk can carry it. */
 export interface DiskFacts {
   readonly diskId: string;
   readonly zoneId: string;
   readonly category: string;
+  /** The disk's own tags (ACK's CSI tags, cost allocation, users'): copied to the new disk. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Multi-attach ("Enabled"): the disk may be shared by several instances. */
+  readonly multiAttach: boolean;
+  /** Instances it is attached to now (MountInstanceNum): more than one only for a multi-attach disk. */
+  readonly mountedInstances: number;
+  /** Applied automatic snapshot policy; CreateDisk cannot set one, so a new disk starts without it. */
+  readonly autoSnapshotPolicyId: string | undefined;
+}
+
+/** What a new disk is created with besides its shape and tags, so it is the source's equal. */
+export interface DiskAttributes {
+  readonly encrypted: boolean;
+  /** The KMS key of an encrypted disk; undefined when not encrypted. */
+  readonly kmsKeyId: string | undefined;
+  /** cloud_auto only: IOPS provisioned above the baseline; undefined for other categories. */
+  readonly provisionedIops: number | undefined;
+  /** cloud_auto only: performance burst. */
+  readonly burstingEnabled: boolean;
+  readonly multiAttach: boolean;
+  /** undefined: the account's default resource group. */
+  readonly resourceGroupId: string | undefined;
 }
 
 export type DiskStatus = "Creating" | "Available" | "In_use" | "Attaching" | "Detaching" | "ReIniting";
 
-export interface DiskRecord extends DiskFacts {
+export interface DiskRecord extends DiskFacts, DiskAttributes {
   readonly status: DiskStatus;
   readonly sizeGiB: number;
   /** PL0..PL3 for ESSD, undefined for categories without levels. */
   readonly performanceLevel: string | undefined;
-  readonly tags: Readonly<Record<string, string>>;
   readonly sourceSnapshotId: string | undefined;
   readonly instanceId: string | undefined;
 }
@@ -58,6 +79,8 @@ export interface CreateDiskInput {
   readonly name?: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly clientToken: string;
+  /** Left out: ECS's defaults (not encrypted, unless the snapshot is; no provisioned IOPS; single attach; default group). */
+  readonly attributes?: Partial<DiskAttributes>;
 }
 
 export interface DiskCloud {

@@ -5,6 +5,7 @@
 import type {
   CreateDiskInput,
   CreateSnapshotInput,
+  DiskAttributes,
   DiskCloud,
   DiskRecord,
   DiskStatus,
@@ -60,6 +61,7 @@ export class EcsDiskCloud implements DiskCloud {
       ...(input.performanceLevel === undefined ? {} : { performanceLevel: input.performanceLevel }),
       ...(input.snapshotId === undefined ? {} : { snapshotId: input.snapshotId }),
       ...(input.name === undefined ? {} : { diskName: input.name }),
+      ...attributeParams(input.attributes ?? {}),
     });
     const response = await this.#call("CreateDisk", () => this.#client.createDisk(request));
     return response.body?.diskId ?? "";
@@ -165,6 +167,19 @@ function tagsOf(tags: readonly SdkTag[] | undefined): Record<string, string> {
 
 const orUndefined = (value: string | undefined): string | undefined => (value === undefined || value === "" ? undefined : value);
 
+/** CreateDisk's parameters for the attributes given; those left out keep ECS's defaults. */
+function attributeParams(attributes: Partial<DiskAttributes>): Partial<InstanceType<typeof EcsModels.CreateDiskRequest>> {
+  const { encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId } = attributes;
+  return {
+    ...(encrypted === undefined ? {} : { encrypted }),
+    ...(kmsKeyId === undefined ? {} : { KMSKeyId: kmsKeyId }),
+    ...(provisionedIops === undefined ? {} : { provisionedIops }),
+    ...(burstingEnabled === undefined ? {} : { burstingEnabled }),
+    ...(multiAttach === undefined ? {} : { multiAttach: multiAttach ? "Enabled" : "Disabled" }),
+    ...(resourceGroupId === undefined ? {} : { resourceGroupId }),
+  };
+}
+
 function toDisk(disk: SdkDisk): DiskRecord {
   return {
     diskId: disk.diskId ?? "",
@@ -176,6 +191,15 @@ function toDisk(disk: SdkDisk): DiskRecord {
     tags: tagsOf(disk.tags?.tag),
     sourceSnapshotId: orUndefined(disk.sourceSnapshotId),
     instanceId: orUndefined(disk.instanceId),
+    multiAttach: disk.multiAttach === "Enabled",
+    mountedInstances: disk.mountInstanceNum ?? (orUndefined(disk.instanceId) === undefined ? 0 : 1),
+    autoSnapshotPolicyId: orUndefined(disk.autoSnapshotPolicyId),
+    encrypted: disk.encrypted === true,
+    kmsKeyId: disk.encrypted === true ? orUndefined(disk.KMSKeyId) : undefined,
+    // ECS sends ProvisionedIops only for AutoPL disks; 0 there means none provisioned.
+    provisionedIops: disk.category === "cloud_auto" ? (disk.provisionedIops ?? 0) : undefined,
+    burstingEnabled: disk.burstingEnabled === true,
+    resourceGroupId: orUndefined(disk.resourceGroupId),
   };
 }
 

@@ -97,3 +97,23 @@ export function iopsOf(category: string, sizeGiB: number, performanceLevel: stri
   const model = (performanceLevel === undefined ? undefined : PL_IOPS[performanceLevel]) ?? CATEGORY_IOPS[category] ?? { perGiB: 0, max: 0 };
   return Math.min(1_800 + model.perGiB * sizeGiB, model.max);
 }
+
+/** The one category with provisioned IOPS and bursting (ESSD AutoPL). */
+export const AUTO_PL_CATEGORY = "cloud_auto";
+
+/** Categories a disk can be made multi-attach in (ESSD Entry cannot). */
+const MULTI_ATTACH: ReadonlySet<string> = new Set(["cloud_essd", "cloud_auto", "cloud_regional_disk_auto"]);
+
+export function takesMultiAttach(category: string): boolean {
+  return MULTI_ATTACH.has(category);
+}
+
+/**
+ * The IOPS an AutoPL disk may provision (SDK CreateDisk `ProvisionedIops`): none up to 3 GiB,
+ * then 0..min(1,000 × GiB − baseline, 50,000), baseline = max(min(1,800 + 50 × GiB, 50,000), 3,000).
+ */
+export function provisionedIopsMax(sizeGiB: number): number {
+  if (sizeGiB <= 3) return 0;
+  const baseline = Math.max(Math.min(1_800 + 50 * sizeGiB, 50_000), 3_000);
+  return Math.max(0, Math.min(1_000 * sizeGiB - baseline, 50_000));
+}

@@ -124,7 +124,9 @@ function timeProblems(value: Json): string[] {
     const model = transitions[name];
     if (!isObject(model) || !isNonNegative(model.baseMs) || !isNonNegative(model.perGiBMs)) problems.push(`transitions.${name} must be { baseMs, perGiBMs }, milliseconds ≥ 0`);
   }
-  const initializing = transitions.diskInitializing;
-  if (!isObject(initializing) || !isNonNegative(initializing.baseMs)) problems.push("transitions.diskInitializing must be { baseMs }, milliseconds ≥ 0");
+  for (const name of ["diskInitializing", "attach", "detach"]) {
+    const model = transitions[name];
+    if (!isObject(model) || !isNonNegative(model.baseMs)) problems.push(`transitions.${name} must be { baseMs }, milliseconds ≥ 0`);
+  }
   return problems;
 }

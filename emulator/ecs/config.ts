@@ -36,6 +36,10 @@ export interface TransitionsConfig {
   readonly diskCreate: DurationModel;
   /** How long after its creation a disk made from a snapshot refuses DeleteDisk (IncorrectDiskStatus.Initializing). */
   readonly diskInitializing: { readonly baseMs: number };
+  /** How long a disk shows Attaching after an attach before it is In_use. */
+  readonly attach: { readonly baseMs: number };
+  /** How long a disk shows Detaching after a detach before it is Available. */
+  readonly detach: { readonly baseMs: number };
 }
 
 /** What CreateDisk does with a Size below the snapshot's size. */
@@ -84,6 +88,8 @@ export type EmulatorConfigOverrides = Partial<Omit<EmulatorConfig, "transitions"
     readonly instantAccess?: Partial<DurationModel>;
     readonly diskCreate?: Partial<DurationModel>;
     readonly diskInitializing?: { readonly baseMs?: number };
+    readonly attach?: { readonly baseMs?: number };
+    readonly detach?: { readonly baseMs?: number };
   };
   readonly quotas?: Partial<EmulatorConfig["quotas"]>;
 };
@@ -100,6 +106,10 @@ const DEFAULT_TRANSITIONS: TransitionsConfig = {
   instantAccess: { baseMs: 0, perGiBMs: 0 },
   diskCreate: { baseMs: 5_000, perGiBMs: 20 },
   diskInitializing: { baseMs: 60_000 },
+  // ECS takes seconds to attach or detach; 0 by default keeps the control API's attach and detach
+  // immediate for the sandbox and tests that do not look at these windows.
+  attach: { baseMs: 0 },
+  detach: { baseMs: 0 },
 };
 
 const DEFAULTS: EmulatorConfig = {
@@ -126,6 +136,8 @@ export function defaultEmulatorConfig(overrides: EmulatorConfigOverrides = {}): 
       instantAccess: { ...DEFAULT_TRANSITIONS.instantAccess, ...transitions.instantAccess },
       diskCreate: { ...DEFAULT_TRANSITIONS.diskCreate, ...transitions.diskCreate },
       diskInitializing: { ...DEFAULT_TRANSITIONS.diskInitializing, ...transitions.diskInitializing },
+      attach: { ...DEFAULT_TRANSITIONS.attach, ...transitions.attach },
+      detach: { ...DEFAULT_TRANSITIONS.detach, ...transitions.detach },
     },
     quotas: { ...DEFAULTS.quotas, ...overrides.quotas },
   };

@@ -86,7 +86,7 @@ async function answerCall(runtime: EmulatorRuntime, request: IncomingMessage, ur
   if (fault.hang) return HANG;
   if (fault.error !== undefined) throw fault.error;
   runtime.sweep();
-  return execute(runtime, spec, call, caller.accessKeyId);
+  return execute(runtime, spec, call, { accessKeyId: caller.accessKeyId, snapshotFailsAfterMs: fault.snapshotFailsAfterMs });
 }
 
 function route(call: IncomingCall, action: string): ActionSpec {
@@ -99,9 +99,18 @@ function route(call: IncomingCall, action: string): ActionSpec {
   return ACTIONS[action];
 }
 
-function execute(runtime: EmulatorRuntime, spec: ActionSpec, call: IncomingCall, accessKeyId: string): ActionResult {
+/** `accessKeyId`: who calls (tokens are per key); `snapshotFailsAfterMs`: what a firing snapshot-failure fault asks. */
+function execute(runtime: EmulatorRuntime, spec: ActionSpec, call: IncomingCall, { accessKeyId, snapshotFailsAfterMs }: { accessKeyId: string; snapshotFailsAfterMs: number | undefined }): ActionResult {
   const params = new Params(call.params);
-  const context = { world: runtime.world, params, clock: runtime.clock, config: runtime.config, now: runtime.clock.now(), accessKeyId };
+  const context = {
+    world: runtime.world,
+    params,
+    clock: runtime.clock,
+    config: runtime.config,
+    now: runtime.clock.now(),
+    accessKeyId,
+    ...(snapshotFailsAfterMs === undefined ? {} : { snapshotFailsAfterMs }),
+  };
   const token = spec.idempotent ? params.optional("ClientToken") : undefined;
   if (token === undefined) return spec.handle(context);
   checkClientToken(token);

@@ -3,6 +3,9 @@
  * down or hang. A rule matches an action (or "*"); it lets the first `after` matching calls through,
  * then fires on the next `times` ones (all, if unset), each with `probability`. A firing rule adds
  * its delay, and answers its error code (with ECS's status for it) or leaves the call hanging.
+ * A CreateSnapshot rule with `failSnapshotAfterMs` lets the call succeed instead, and the snapshot
+ * it makes turns failed that long (cloud time, scaled by timeScale) after it became usable: an
+ * instant-access snapshot a disk may already have been made from, failing afterwards.
  */
 import { randomUUID } from "node:crypto";
 import { EcsError, messageOf, statusOf } from "./errors.ts";
@@ -19,6 +22,8 @@ export interface FaultSpec {
   readonly retryAfterMs?: number;
   readonly delayMs?: number;
   readonly hang?: boolean;
+  /** CreateSnapshot only: the snapshot made fails this long (cloud ms) after it became usable. */
+  readonly failSnapshotAfterMs?: number;
 }
 
 export interface Fault extends FaultSpec {
@@ -34,6 +39,8 @@ export interface FaultOutcome {
   readonly delayMs: number;
   readonly hang: boolean;
   readonly error: EcsError | undefined;
+  /** The snapshot the call makes fails this long after it is usable; undefined: it does not. */
+  readonly snapshotFailsAfterMs: number | undefined;
 }
 
 /** A fault rule the control API cannot accept; the message says why. */
@@ -76,13 +83,15 @@ export class FaultRegistry {
     let delayMs = 0;
     let hang = false;
     let error: EcsError | undefined;
+    let snapshotFailsAfterMs: number | undefined;
     for (const fault of this.#faults.filter((candidate) => candidate.action === "*" || candidate.action === action)) {
       if (!fires(fault, random)) continue;
       delayMs += fault.delayMs ?? 0;
       hang ||= fault.hang === true;
       error ??= errorOf(fault);
+      snapshotFailsAfterMs ??= fault.failSnapshotAfterMs;
     }
-    return { delayMs, hang, error };
+    return { delayMs, hang, error, snapshotFailsAfterMs };
   }
 }
 
@@ -114,6 +123,7 @@ const OPTIONAL_FIELDS: Readonly<Record<string, { readonly valid: (value: unknown
   retryAfterMs: { valid: isMs, expected: "must be milliseconds ≥ 0" },
   delayMs: { valid: isMs, expected: "must be milliseconds ≥ 0" },
   hang: { valid: (value) => typeof value === "boolean", expected: "must be true or false" },
+  failSnapshotAfterMs: { valid: isMs, expected: "must be milliseconds ≥ 0" },
 };
 
 function checkSpec(spec: unknown): FaultSpec {
@@ -125,7 +135,10 @@ function checkSpec(spec: unknown): FaultSpec {
     const value = fields[field];
     if (value !== undefined && !rule.valid(value)) problems.push(`${field} ${rule.expected}`);
   }
-  if (fields.code === undefined && fields.delayMs === undefined && fields.hang !== true) problems.push("a fault needs a code, a delayMs or hang: true");
+  if (fields.code === undefined && fields.delayMs === undefined && fields.hang !== true && fields.failSnapshotAfterMs === undefined) {
+    problems.push("a fault needs a code, a delayMs, hang: true or failSnapshotAfterMs");
+  }
+  if (fields.failSnapshotAfterMs !== undefined && fields.action !== "CreateSnapshot") problems.push('failSnapshotAfterMs needs action "CreateSnapshot"');
   if (problems.length > 0) throw new FaultSpecError(problems.join("; "));
   return fields as unknown as FaultSpec;
 }

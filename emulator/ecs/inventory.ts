@@ -6,9 +6,10 @@
 import { DEFAULT_PERFORMANCE_LEVEL, PERFORMANCE_LEVELS, isKnownCategory, takesPerformanceLevel } from "./categories.ts";
 import { isoSeconds } from "./clock.ts";
 import { checkDiskSize } from "./actions/create-disk.ts";
+import { resolveAttributes, type ResolvedAttributes } from "./actions/disk-attributes.ts";
 import { EcsError } from "./errors.ts";
 import { resourceId } from "./ids.ts";
-import { diskStatus, snapshotState } from "./lifecycle.ts";
+import { diskAttributes, diskStatus, snapshotState } from "./lifecycle.ts";
 import type { EmulatorRuntime } from "./runtime.ts";
 import type { DiskRecord, SnapshotRecord, Tag } from "./world.ts";
 
@@ -36,6 +37,8 @@ export function compactDisk(runtime: EmulatorRuntime, disk: DiskRecord): Record<
     performanceLevel: disk.performanceLevel,
     size: disk.size,
     tags: tagMap(disk.tags),
+    encrypted: disk.encrypted,
+    ...diskAttributes(disk),
     sourceSnapshotId: disk.sourceSnapshotId,
     instanceId: disk.instanceId,
     everAttached: disk.everAttached,
@@ -55,6 +58,7 @@ export function compactSnapshot(runtime: EmulatorRuntime, snapshot: SnapshotReco
     status: state.status,
     progress: state.progress,
     available: state.available,
+    encrypted: snapshot.encrypted ?? false,
     retentionDays: snapshot.retentionDays,
     expiresAt: snapshot.expiresAt === null ? null : isoSeconds(snapshot.expiresAt),
     tags: tagMap(snapshot.tags),
@@ -108,6 +112,37 @@ function seedShape(runtime: EmulatorRuntime, body: Json): { zoneId: string; cate
   return { zoneId, category, performanceLevel, size };
 }
 
+const optionalBoolean = (body: Json, name: string): boolean | undefined => {
+  const value = body[name];
+  if (value !== undefined && typeof value !== "boolean") throw new ControlError(400, `${name} must be true or false`);
+  return value;
+};
+
+/** The attributes of a planted disk, under CreateDisk's rules (and the ECS names in camelCase). */
+function seedAttributes(body: Json, category: string, size: number): ResolvedAttributes & { autoSnapshotPolicyId?: string } {
+  const provisionedIops = body.provisionedIops;
+  if (provisionedIops !== undefined && (typeof provisionedIops !== "number" || !Number.isInteger(provisionedIops))) throw new ControlError(400, "provisionedIops must be an integer");
+  const autoSnapshotPolicyId = text(body, "autoSnapshotPolicyId");
+  try {
+    const attributes = resolveAttributes(
+      {
+        encrypted: optionalBoolean(body, "encrypted"),
+        kmsKeyId: text(body, "kmsKeyId"),
+        provisionedIops,
+        burstingEnabled: optionalBoolean(body, "burstingEnabled"),
+        multiAttach: text(body, "multiAttach"),
+        resourceGroupId: text(body, "resourceGroupId"),
+      },
+      category,
+      size,
+    );
+    return { ...attributes, ...(autoSnapshotPolicyId === undefined ? {} : { autoSnapshotPolicyId }) };
+  } catch (error) {
+    if (error instanceof EcsError) throw new ControlError(400, error.message);
+    throw error;
+  }
+}
+
 /** Plants a disk as it would be after a while in the cloud: Available, or In_use by an instance. */
 export function seedDisk(runtime: EmulatorRuntime, body: Json): DiskRecord {
   const { world, clock, config } = runtime;
@@ -129,7 +164,7 @@ export function seedDisk(runtime: EmulatorRuntime, body: Json): DiskRecord {
     description: "",
     tags: seedTags(body.tags),
     sourceSnapshotId: "",
-    encrypted: false,
+    ...seedAttributes(body, shape.category, shape.size),
     createdAt: now,
     readyAt: now,
     initializedUntil: now,
@@ -149,7 +184,7 @@ export function diskOrFail(runtime: EmulatorRuntime, diskId: string): DiskRecord
   return disk;
 }
 
-/** Attaches an Available disk to an instance (the node a pod runs on), marking it attached once. */
+/** Attaches an Available disk to an instance (the node a pod runs on), marking it attached once; it is Attaching for `transitions.attach`. */
 export function attachDisk(runtime: EmulatorRuntime, diskId: string, instanceId: unknown): DiskRecord {
   const disk = diskOrFail(runtime, diskId);
   const status = diskStatus(disk, runtime.clock.now());
@@ -157,17 +192,20 @@ export function attachDisk(runtime: EmulatorRuntime, diskId: string, instanceId:
   if (instanceId !== undefined && (typeof instanceId !== "string" || instanceId === "")) throw new ControlError(400, "instanceId must be a non-empty string");
   disk.instanceId = instanceId ?? resourceId("i", runtime.config.regionId);
   disk.attachedAt = runtime.clock.now();
+  disk.attachingUntil = disk.attachedAt + runtime.clock.scaled(runtime.config.transitions.attach.baseMs);
   disk.everAttached = true;
   runtime.world.touch();
   return disk;
 }
 
+/** Detaches an In_use disk; it is Detaching for `transitions.detach`, then Available. */
 export function detachDisk(runtime: EmulatorRuntime, diskId: string): DiskRecord {
   const disk = diskOrFail(runtime, diskId);
   const status = diskStatus(disk, runtime.clock.now());
   if (status !== "In_use") throw new ControlError(409, `disk ${diskId} is ${status}; only an In_use disk can be detached`);
   disk.instanceId = "";
   disk.detachedAt = runtime.clock.now();
+  disk.detachingUntil = disk.detachedAt + runtime.clock.scaled(runtime.config.transitions.detach.baseMs);
   runtime.world.touch();
   return disk;
 }

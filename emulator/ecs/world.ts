@@ -25,6 +25,21 @@ export interface DiskRecord {
   /** "" unless made from a snapshot. */
   readonly sourceSnapshotId: string;
   readonly encrypted: boolean;
+  /*
+   * The attributes below are optional so worlds persisted before they were modelled still load;
+   * read them through lifecycle.ts's diskAttributes, which fills in ECS's defaults.
+   */
+  /** The KMS key an encrypted disk uses; "" when not encrypted. */
+  readonly kmsKeyId?: string;
+  /** cloud_auto only: IOPS bought on top of the baseline. */
+  readonly provisionedIops?: number;
+  /** cloud_auto only: performance burst. */
+  readonly burstingEnabled?: boolean;
+  readonly multiAttach?: "Enabled" | "Disabled";
+  /** "" for the account's default resource group. */
+  readonly resourceGroupId?: string;
+  /** Applied with ApplyAutoSnapshotPolicy on ECS (not modelled); planted through the control API. */
+  readonly autoSnapshotPolicyId?: string;
   readonly createdAt: number;
   /** The disk is Creating until this moment. */
   readonly readyAt: number;
@@ -34,6 +49,9 @@ export interface DiskRecord {
   instanceId: string;
   attachedAt: number | null;
   detachedAt: number | null;
+  /** The disk shows Attaching until this moment after an attach, Detaching until it after a detach. */
+  attachingUntil?: number;
+  detachingUntil?: number;
   /** ECS refuses to snapshot a disk never attached to an instance (its content is still the initial one). */
   everAttached: boolean;
 }
@@ -53,6 +71,11 @@ export interface SnapshotRecord {
   /** When an instant-access snapshot becomes usable; absent in worlds saved before it was modelled. */
   readonly availableAt?: number;
   readonly accomplishedAt: number;
+  /** A snapshot of an encrypted disk is encrypted with the disk's key (absent: not encrypted). */
+  readonly encrypted?: boolean;
+  readonly kmsKeyId?: string;
+  /** An injected fault: the snapshot turns failed at this moment (set only with that fault). */
+  readonly failsAt?: number;
   /** null: never released automatically. */
   readonly retentionDays: number | null;
   readonly expiresAt: number | null;

@@ -94,7 +94,28 @@ describe("DiskCloud conformance: the ECS SDK adapter against the ECS emulator", 
       const diskId = await cloud.createDisk({ zoneId: B, category: "cloud_essd", performanceLevel: "PL1", sizeGiB: 40, tags: { "zoneferry.io/pvc": "data-db-0" }, clientToken: "disk-life-1" });
       assert.match(diskId, /^d-/);
       const ready = await eventually(() => disk(diskId), (found) => found?.status === "Available", "the disk is Available");
-      assert.deepEqual({ ...ready, diskId: "" }, { diskId: "", zoneId: B, category: "cloud_essd", status: "Available", sizeGiB: 40, performanceLevel: "PL1", tags: { "zoneferry.io/pvc": "data-db-0" }, sourceSnapshotId: undefined, instanceId: undefined });
+      assert.deepEqual({ ...ready, diskId: "" }, {
+        diskId: "", zoneId: B, category: "cloud_essd", status: "Available", sizeGiB: 40, performanceLevel: "PL1", tags: { "zoneferry.io/pvc": "data-db-0" }, sourceSnapshotId: undefined, instanceId: undefined,
+        multiAttach: false, mountedInstances: 0, autoSnapshotPolicyId: undefined, encrypted: false, kmsKeyId: undefined, provisionedIops: undefined, burstingEnabled: false, resourceGroupId: undefined,
+      });
+    });
+
+    it("creates a disk with the attributes asked (encryption and key, provisioned IOPS, bursting, multi-attach, resource group) and reads them back", async () => {
+      const attributes = { encrypted: true, kmsKeyId: "key-orders", provisionedIops: 20_000, burstingEnabled: true, multiAttach: true, resourceGroupId: "rg-shop" };
+      const diskId = await cloud.createDisk({ zoneId: B, category: "cloud_auto", sizeGiB: 100, tags: {}, clientToken: "disk-attributes-1", attributes });
+      const ready = await eventually(() => disk(diskId), (found) => found?.status === "Available", "the disk is Available");
+      const { encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId } = ready!;
+      assert.deepEqual({ encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId }, attributes);
+    });
+
+    it("makes a disk from an encrypted disk's snapshot encrypted with the source's key, unasked", async () => {
+      const seeded = await control.seedDisk({ zoneId: M, category: "cloud_essd", size: 40, status: "In_use", encrypted: true, kmsKeyId: "key-source", autoSnapshotPolicyId: "sp-daily" });
+      const source = seeded.DiskId ?? seeded.diskId!;
+      assert.deepEqual([(await disk(source))?.autoSnapshotPolicyId, (await disk(source))?.mountedInstances], ["sp-daily", 1]);
+      const snapshotId = await cloud.createSnapshot({ diskId: source, tags: {}, clientToken: "snap-encrypted-1" });
+      const copy = await cloud.createDisk({ zoneId: G, category: "cloud_essd", sizeGiB: 40, snapshotId, tags: {}, clientToken: "disk-encrypted-1" });
+      const made = await disk(copy);
+      assert.deepEqual([made?.encrypted, made?.kmsKeyId], [true, "key-source"]);
     });
 
     it("snapshots an attached ESSD disk and the snapshot is usable at once", async () => {

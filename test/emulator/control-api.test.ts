@@ -34,7 +34,9 @@ describe("ECS emulator: control API (/_emulator/)", () => {
       const disk = await world.control.ok<CompactDisk>("POST", "/disks", { zoneId: ZONE_M, category: "cloud_essd", size: 500, performanceLevel: "PL2", status: "In_use", diskId: "d-seeded1", tags: { app: "db" }, content: "rows 1-100", instanceId: "i-node3" });
       assert.deepEqual(
         { ...disk, createdAt: undefined, diskName: undefined },
-        { diskId: "d-seeded1", diskName: undefined, zoneId: ZONE_M, status: "In_use", category: "cloud_essd", performanceLevel: "PL2", size: 500, tags: { app: "db" }, sourceSnapshotId: "", instanceId: "i-node3", everAttached: true, hasContent: true, createdAt: undefined },
+        { diskId: "d-seeded1", diskName: undefined, zoneId: ZONE_M, status: "In_use", category: "cloud_essd", performanceLevel: "PL2", size: 500, tags: { app: "db" },
+          encrypted: false, kmsKeyId: "", provisionedIops: 0, burstingEnabled: false, multiAttach: "Disabled", resourceGroupId: "", autoSnapshotPolicyId: "",
+          sourceSnapshotId: "", instanceId: "i-node3", everAttached: true, hasContent: true, createdAt: undefined },
       );
       assert.equal(await world.control.content("d-seeded1"), "rows 1-100");
       const [described] = (await world.ecs.describeDisks(new Ecs.DescribeDisksRequest({ regionId: REGION, diskIds: '["d-seeded1"]' }))).body?.disks?.disk ?? [];

@@ -68,6 +68,30 @@ describe("ECS emulator: disks", () => {
       assert.notEqual(detached.detachedTime, "");
     });
 
+    it("shows a disk Attaching, then In_use, and Detaching, then Available, for the configured attach and detach times", async () => {
+      // Attach 5 s and detach 10 s of cloud time: 50 ms and 100 ms here.
+      const slow = await startTestEmulator({ timeScale: 0.01, transitions: { attach: { baseMs: 5_000 }, detach: { baseMs: 10_000 } } });
+      try {
+        const diskId = await slow.control.seedDisk({ attachedOnce: true });
+        await slow.control.ok("POST", `/disks/${diskId}/attach`, { instanceId: "i-node1" });
+        const [attaching] = await describeDisk(slow.ecs, diskId);
+        assert.equal(attaching?.status, "Attaching");
+        assert.equal(attaching.instanceId, "i-node1");
+        await rejectsWithCode(slow.ecs.createSnapshot(new Ecs.CreateSnapshotRequest({ diskId })), "IncorrectDiskStatus", 403);
+        assert.equal((await slow.control.call("POST", `/disks/${diskId}/detach`)).status, 409, "an Attaching disk cannot be detached yet");
+        await eventually(() => describeDisk(slow.ecs, diskId), (disks) => disks[0]?.status === "In_use", "the disk is In_use");
+        await slow.control.ok("POST", `/disks/${diskId}/detach`);
+        assert.equal((await describeDisk(slow.ecs, diskId))[0]?.status, "Detaching");
+        await rejectsWithCode(slow.ecs.deleteDisk(new Ecs.DeleteDiskRequest({ diskId })), "IncorrectDiskStatus", 403);
+        assert.equal((await slow.control.call("POST", `/disks/${diskId}/attach`, {})).status, 409, "a Detaching disk cannot be attached yet");
+        const filtered = await slow.ecs.describeDisks(new Ecs.DescribeDisksRequest({ regionId: REGION, status: "Detaching" }));
+        assert.deepEqual(filtered.body?.disks?.disk?.map((disk) => disk.diskId), [diskId]);
+        await eventually(() => describeDisk(slow.ecs, diskId), (disks) => disks[0]?.status === "Available", "the disk is Available");
+      } finally {
+        await slow.close();
+      }
+    });
+
     it("deletes an Available disk, and ignores the delete of a disk that does not exist", async () => {
       const diskId = await world.control.seedDisk({});
       await world.ecs.deleteDisk(new Ecs.DeleteDiskRequest({ diskId }));
@@ -147,6 +171,60 @@ describe("ECS emulator: disks", () => {
         const answer = await world.ecs.createDisk(diskRequest({ performanceLevel, size }));
         assert.match(answer.body?.diskId ?? "", /^d-/);
       }
+    });
+  });
+
+  describe("attributes: encryption, AutoPL performance, multi-attach, resource group", () => {
+    it("creates an encrypted AutoPL disk with provisioned IOPS, bursting, multi-attach and a resource group, and DescribeDisks reports them", async () => {
+      const diskId = (await world.ecs.createDisk(diskRequest({
+        diskCategory: "cloud_auto",
+        size: 100,
+        encrypted: true,
+        KMSKeyId: "key-orders",
+        provisionedIops: 20_000,
+        burstingEnabled: true,
+        multiAttach: "Enabled",
+        resourceGroupId: "rg-shop",
+      }))).body?.diskId ?? "";
+      const [disk] = await describeDisk(world.ecs, diskId);
+      assert.deepEqual(
+        { encrypted: disk?.encrypted, key: disk?.KMSKeyId, iops: disk?.provisionedIops, bursting: disk?.burstingEnabled, multiAttach: disk?.multiAttach, group: disk?.resourceGroupId },
+        { encrypted: true, key: "key-orders", iops: 20_000, bursting: true, multiAttach: "Enabled", group: "rg-shop" },
+      );
+      assert.equal(disk?.IOPS, 1_800 + 50 * 100 + 20_000, "the baseline plus what is provisioned");
+    });
+
+    it("reports an unencrypted, single-attach disk in the default resource group when nothing is asked", async () => {
+      const [disk] = await describeDisk(world.ecs, (await world.ecs.createDisk(diskRequest())).body?.diskId ?? "");
+      assert.deepEqual([disk?.encrypted, disk?.KMSKeyId, disk?.burstingEnabled, disk?.multiAttach, disk?.resourceGroupId], [false, "", false, "Disabled", ""]);
+    });
+
+    it("encrypts with the region's service key when Encrypted comes without a KMSKeyId", async () => {
+      const [disk] = await describeDisk(world.ecs, (await world.ecs.createDisk(diskRequest({ encrypted: true }))).body?.diskId ?? "");
+      assert.equal(disk?.encrypted, true);
+      assert.match(disk.KMSKeyId ?? "", /^[0-9a-f-]{36}$/);
+    });
+
+    const refusals: Array<[string, DiskInput]> = [
+      ["provisioned IOPS on a cloud_essd disk", { provisionedIops: 1_000 }],
+      ["bursting on a cloud_essd disk", { burstingEnabled: true }],
+      ["more provisioned IOPS than a small AutoPL disk allows", { diskCategory: "cloud_auto", size: 10, provisionedIops: 10_000 }],
+      ["a multi-attach ESSD Entry disk", { diskCategory: "cloud_essd_entry", multiAttach: "Enabled" }],
+      ["a MultiAttach value that is neither Enabled nor Disabled", { multiAttach: "yes" }],
+    ];
+    for (const [what, input] of refusals) {
+      it(`answers InvalidParameter (400) for ${what}`, async () => {
+        await rejectsWithCode(world.ecs.createDisk(diskRequest(input)), "InvalidParameter", 400);
+      });
+    }
+
+    it("plants a disk with attributes through the control API, refusing those CreateDisk would refuse", async () => {
+      const diskId = await world.control.seedDisk({ category: "cloud_auto", encrypted: true, kmsKeyId: "key-1", provisionedIops: 5_000, burstingEnabled: true, resourceGroupId: "rg-1", autoSnapshotPolicyId: "sp-daily" });
+      const [disk] = await describeDisk(world.ecs, diskId);
+      assert.deepEqual([disk?.encrypted, disk?.KMSKeyId, disk?.provisionedIops, disk?.burstingEnabled, disk?.resourceGroupId, disk?.autoSnapshotPolicyId], [true, "key-1", 5_000, true, "rg-1", "sp-daily"]);
+      const refused = await world.control.call("POST", "/disks", { zoneId: ZONE_B, category: "cloud_essd", size: 40, provisionedIops: 5_000 });
+      assert.equal(refused.status, 400);
+      assert.match(refused.text, /ProvisionedIops/);
     });
   });
 

@@ -114,12 +114,44 @@ describe("ECS emulator: injected faults, latency and flow control", () => {
     assert.deepEqual(await world.control.ok("GET", "/faults"), []);
   });
 
+  it("makes a snapshot fail after instant access: usable at first, then failed, no longer usable and no longer progressing", async () => {
+    // A 40 GiB snapshot takes 70 s of cloud time (700 ms here); it fails 30 s (300 ms) after it was usable.
+    const slow = await startTestEmulator({ timeScale: 0.01 });
+    try {
+      await slow.control.inject({ action: "CreateSnapshot", failSnapshotAfterMs: 30_000, times: 1 });
+      const snapshotOf = async (diskId: string) => (await slow.ecs.createSnapshot(new Ecs.CreateSnapshotRequest({ diskId }))).body?.snapshotId ?? "";
+      const read = async (snapshotId: string) => (await slow.ecs.describeSnapshots(new Ecs.DescribeSnapshotsRequest({ regionId: REGION, snapshotIds: JSON.stringify([snapshotId]) }))).body?.snapshots?.snapshot?.[0];
+      const diskId = await slow.control.seedDisk({ status: "In_use" });
+      const snapshotId = await snapshotOf(diskId);
+      const fresh = await read(snapshotId);
+      assert.deepEqual([fresh?.status, fresh?.available], ["progressing", true]);
+      await slow.control.ok("POST", "/clock", { advanceMs: 350 });
+      const failed = await read(snapshotId);
+      assert.deepEqual([failed?.status, failed?.available, failed?.remainTime], ["failed", false, 0]);
+      assert.ok(Number.parseInt(failed?.progress ?? "", 10) < 100, "its progress stops where it failed");
+      await rejectsWithCode(slow.ecs.createDisk(new Ecs.CreateDiskRequest({ regionId: REGION, zoneId: "cn-shanghai-m", diskCategory: "cloud_essd", snapshotId })), "InvalidSnapshotId.NotReady", 403);
+      await slow.control.ok("POST", `/disks/${diskId}/detach`);
+      await slow.ecs.deleteDisk(new Ecs.DeleteDiskRequest({ diskId }));
+      const second = await snapshotOf(await slow.control.seedDisk({ status: "In_use" }));
+      await slow.control.ok("POST", "/clock", { advanceMs: 1_000 });
+      assert.equal((await read(second))?.status, "accomplished", "the fault fired once");
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("refuses a snapshot failure fault on another action than CreateSnapshot", async () => {
+    const answer = await world.control.call("POST", "/faults", { action: "CreateDisk", failSnapshotAfterMs: 10 });
+    assert.equal(answer.status, 400);
+    assert.match(answer.text, /failSnapshotAfterMs needs action \\"CreateSnapshot\\"/);
+  });
+
   it("refuses a fault it cannot apply, saying why", async () => {
     const answer = await world.control.call("POST", "/faults", { action: "CreateDisk", times: 0, colour: "red" });
     assert.equal(answer.status, 400);
     assert.match(answer.text, /unknown field \\"colour\\"/);
     assert.match(answer.text, /times must be a positive integer/);
-    assert.match(answer.text, /a fault needs a code, a delayMs or hang: true/);
+    assert.match(answer.text, /a fault needs a code, a delayMs, hang: true or failSnapshotAfterMs/);
   });
 
   describe("configured latency and flow control", () => {

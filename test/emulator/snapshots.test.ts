@@ -92,6 +92,18 @@ describe("ECS emulator: snapshots", () => {
     assert.equal((await one(ecs, snapshotId))?.usage, "disk");
   });
 
+  it("records an encrypted disk's encryption and key on its snapshot, and a disk made from it is encrypted with that key even when not asked", async () => {
+    const diskId = await world.control.seedDisk({ status: "In_use", encrypted: true, kmsKeyId: "key-orders" });
+    const snapshotId = await snapshot(diskId);
+    const made = await one(ecs, snapshotId);
+    assert.deepEqual([made?.encrypted, made?.KMSKeyId], [true, "key-orders"]);
+    const copy = (await ecs.createDisk(new Ecs.CreateDiskRequest({ regionId: REGION, zoneId: ZONE_M, diskCategory: "cloud_essd", snapshotId, encrypted: false }))).body?.diskId ?? "";
+    const [disk] = (await ecs.describeDisks(new Ecs.DescribeDisksRequest({ regionId: REGION, diskIds: JSON.stringify([copy]) }))).body?.disks?.disk ?? [];
+    assert.deepEqual([disk?.encrypted, disk?.KMSKeyId], [true, "key-orders"]);
+    const plain = await snapshot(await world.control.seedDisk({ status: "In_use" }));
+    assert.deepEqual([(await one(ecs, plain))?.encrypted, (await one(ecs, plain))?.KMSKeyId], [false, ""]);
+  });
+
   it("gives a disk made from a snapshot the snapshot's size when Size is smaller or left out, as the SDK 7.x documents", async () => {
     const diskId = await world.control.seedDisk({ size: 100, status: "In_use" });
     const snapshotId = await snapshot(diskId);

@@ -78,6 +78,15 @@ describe("the webhook asking the ECS emulator through the SDK adapter", () => {
     assert.match(answer.status!.message, /is on cloud_ssd disk/);
   });
 
+  it("reads a disk's tags from ECS and denies one with more than its new disk can take with zoneferry's own", async () => {
+    const tags = Object.fromEntries(Array.from({ length: 18 }, (_, index) => [`cost-center-${index}`, "shop"]));
+    const seeded = await control.seedDisk({ zoneId: M, category: "cloud_essd", size: 40, status: "In_use", attachedOnce: true, tags });
+    const diskId = seeded.DiskId ?? seeded.diskId!;
+    const answer = await admit("cn-shanghai-b", { diskIds: [diskId] });
+    assert.equal(answer.allowed, false);
+    assert.match(answer.status!.message, new RegExp(`disk ${diskId} of PVC data-db-0 has more tags than its new disk can take \\(ECS allows 20 per disk, zoneferry adds 3\\); remove 1 of its tags`));
+  });
+
   it("admits with an 'ECS unreachable' warning when ECS does not answer within the deadline", async () => {
     await control.inject({ action: "DescribeAvailableResource", delayMs: 3_000, times: 1 });
     const started = Date.now();

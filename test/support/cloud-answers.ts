@@ -5,8 +5,15 @@
  */
 import type { DiskFacts, DiskLookup } from "../../core/disk-cloud.ts";
 
+/** What ECS says about a disk: its zone and category, and attributes an ordinary disk has unless given. */
+export type DiskAnswer = Pick<DiskFacts, "zoneId" | "category"> & Partial<Omit<DiskFacts, "diskId">>;
+
+export function diskFacts(diskId: string, answer: DiskAnswer): DiskFacts {
+  return { diskId, tags: {}, multiAttach: false, mountedInstances: 1, autoSnapshotPolicyId: undefined, ...answer };
+}
+
 export interface CloudAnswers {
-  readonly disks?: Readonly<Record<string, Omit<DiskFacts, "diskId">>>;
+  readonly disks?: Readonly<Record<string, DiskAnswer>>;
   /** Categories on sale per zone; a zone left out offers the whole ESSD family. */
   readonly zones?: Readonly<Record<string, readonly string[]>>;
 }
@@ -19,7 +26,7 @@ export function cloudAnswering(answers: CloudAnswers = {}): DiskLookup & { reado
       calls.push(`DescribeDisks ${diskIds.join(",")}`);
       const facts = diskIds.flatMap((diskId) => {
         const known = answers.disks?.[diskId];
-        return known === undefined ? [] : [[diskId, { diskId, ...known }] as const];
+        return known === undefined ? [] : [[diskId, diskFacts(diskId, known)] as const];
       });
       return Promise.resolve({ ok: true, value: new Map(facts) });
     },

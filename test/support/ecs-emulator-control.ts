@@ -10,6 +10,13 @@ export interface SeedDisk {
   tags?: Record<string, string>;
   content?: string;
   attachedOnce?: boolean;
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  provisionedIops?: number;
+  burstingEnabled?: boolean;
+  multiAttach?: "Enabled" | "Disabled";
+  resourceGroupId?: string;
+  autoSnapshotPolicyId?: string;
 }
 
 export interface Fault {
@@ -23,6 +30,7 @@ export interface Fault {
   retryAfterMs?: number;
   delayMs?: number;
   hang?: boolean;
+  failSnapshotAfterMs?: number;
 }
 
 export interface LoggedRequest {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { DiskFacts } from "../../core/disk-cloud.ts";
 import { cachedDiskLookup, type DiskCatalog } from "../../webhook/cached-disk-lookup.ts";
+import { diskFacts } from "../support/cloud-answers.ts";
 
 /**
  * A scripted DiskCloud: answers from a table, counts calls, and can hang until aborted. It stands
@@ -19,7 +20,7 @@ function scriptedCloud(options: { hang?: boolean; fail?: string } = {}) {
   const cloud = {
     describeDisks: (ids, signal) => {
       calls.disks.push([...ids]);
-      return answer<readonly DiskFacts[]>(ids.filter((id) => id !== "d-gone").map((diskId) => ({ diskId, zoneId: "cn-shanghai-m", category: "cloud_essd" })), signal);
+      return answer<readonly DiskFacts[]>(ids.filter((id) => id !== "d-gone").map((diskId) => diskFacts(diskId, { zoneId: "cn-shanghai-m", category: "cloud_essd" })), signal);
     },
     availableDiskCategories: (zone, signal) => {
       calls.zones.push(zone);

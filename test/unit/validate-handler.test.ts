@@ -135,10 +135,11 @@ describe("denying a request that cannot be carried out", () => {
       pv.metadata!.labels = { "csi.alibabacloud.com/disktype": "cloud_essd.PL1" };
       pv.spec!.csi!.volumeAttributes = {};
     }
-    const cloud = cloudAnswering();
+    // ECS says otherwise: the label is what the driver wrote, and it wins.
+    const cloud = cloudAnswering({ disks: { "d-data-db-0": { zoneId: M, category: "cloud_ssd" }, "d-data-db-1": { zoneId: M, category: "cloud_ssd" } } });
     const decision = await judge(request, cluster, cloud);
     assert.equal(decision.verdict.allowed, true);
-    assert.deepEqual(cloud.calls.filter((call) => call.startsWith("DescribeDisks")), [], "the label was proof enough");
+    assert.deepEqual(cloud.calls.filter((call) => call.startsWith("DescribeDisks")), ["DescribeDisks d-data-db-0,d-data-db-1"], "ECS is still asked what the new disks must carry");
   });
 
   it("asks ECS for the category when the PV does not carry it, and denies an efficiency disk", async () => {
@@ -177,6 +178,39 @@ describe("denying a request that cannot be carried out", () => {
     assert.match(denial(await judge(request, { ...cluster, persistentVolumeClaims: claims })), /PVC data-db-1 does not exist/);
   });
 
+  it("denies moving a regional ESSD disk, which serves every zone, and says to schedule the pods instead", async () => {
+    const old = statefulSet({ replicas: 1 });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; });
+    const message = denial(await judge(request, clusterWithDisks(old, [M], { category: "cloud_regional_disk_auto" })));
+    assert.match(message, /PVC data-db-0 is on regional ESSD disk d-data-db-0 \(cloud_regional_disk_auto\); a regional ESSD serves every zone of its region, so there is nothing to move: schedule the pods into the target zones instead/);
+    assert.doesNotMatch(message, /only ESSD-family disks/);
+  });
+
+  it("denies moving a multi-attach disk other instances use too, naming the disk, the PVC and the instance count", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const cloud = cloudAnswering({ disks: { "d-data-db-1": { zoneId: M, category: "cloud_essd", multiAttach: true, mountedInstances: 3 } } });
+    const message = denial(await judge(request, cluster, cloud));
+    assert.match(message, /disk d-data-db-1 of PVC data-db-1 is multi-attach and attached to 3 instances; a move would take it away from the instances that are not this StatefulSet's, so detach it from them first/);
+    assert.doesNotMatch(message, /data-db-0/);
+  });
+
+  it("admits a multi-attach disk only this StatefulSet's pod uses: the new disk is multi-attach too", async () => {
+    const { request, cluster } = moveRequest([M], G);
+    const cloud = cloudAnswering({ disks: { "d-data-db-0": { zoneId: M, category: "cloud_essd", multiAttach: true, mountedInstances: 1 } } });
+    assert.equal((await judge(request, cluster, cloud)).verdict.allowed, true);
+  });
+
+  it("denies a disk with more tags than its new disk can take with zoneferry's own, saying how many to remove", async () => {
+    const { request, cluster } = moveRequest([M], G);
+    const tags = Object.fromEntries(Array.from({ length: 19 }, (_, index) => [`cost-${index}`, "x"]));
+    // ECS's own and a previous run's tags are not copied, so they do not count.
+    const cloud = cloudAnswering({ disks: { "d-data-db-0": { zoneId: M, category: "cloud_essd", tags: { ...tags, "acs:rm:rgId": "rg-1", "zoneferry.io/run": "abc" } } } });
+    const message = denial(await judge(request, cluster, cloud));
+    assert.match(message, /disk d-data-db-0 of PVC data-db-0 has more tags than its new disk can take \(ECS allows 20 per disk, zoneferry adds 3\); remove 2 of its tags and apply again/);
+    const fits = cloudAnswering({ disks: { "d-data-db-0": { zoneId: M, category: "cloud_essd", tags: Object.fromEntries(Object.entries(tags).slice(0, 17)) } } });
+    assert.equal((await judge(request, cluster, fits)).verdict.allowed, true);
+  });
+
   it("reports every reason at once", async () => {
     const { request, cluster } = moveRequest([M, M], `${G},cn-shanghai-x`);
     const cloud = cloudAnswering({ zones: { [G]: ["cloud_ssd"] } });
@@ -208,12 +242,21 @@ describe("warning about what the move will not do", () => {
     assert.ok(decision.verdict.warnings?.some((warning) => warning.startsWith("persistentVolumeClaimRetentionPolicy.whenScaled is Delete: the runner sets it to Retain")));
   });
 
+  it("warns that an automatic snapshot policy is not carried to the new disk", async () => {
+    const { request, cluster } = moveRequest([M], G);
+    const cloud = cloudAnswering({ disks: { "d-data-db-0": { zoneId: M, category: "cloud_essd", autoSnapshotPolicyId: "sp-daily" } } });
+    const decision = await judge(request, cluster, cloud);
+    assert.equal(decision.verdict.allowed, true);
+    assert.ok(decision.verdict.warnings?.includes("disk d-data-db-0 of PVC data-db-0 has automatic snapshot policy sp-daily, which ECS cannot set on a new disk: apply it to the new disk after the move"));
+  });
+
   it("admits with an 'ECS unreachable' warning when no ECS answer is available", async () => {
     const { request, cluster } = moveRequest([M, M], G);
     const decision = await judge(request, cluster, NO_CLOUD);
     assert.equal(decision.verdict.allowed, true);
     assert.ok(decision.enqueue !== undefined);
     assert.ok(decision.verdict.warnings?.includes("ECS unreachable (no ECS endpoint is configured): could not check that cn-shanghai-g offers cloud_essd; the runner prechecks again"));
+    assert.ok(decision.verdict.warnings?.includes("ECS unreachable (no ECS endpoint is configured): whether the new disks can carry each disk's attributes unchecked; the runner prechecks again"));
   });
 
   it("admits with an 'ECS unreachable' warning when a disk's category is unknown and ECS cannot say", async () => {

@@ -14,6 +14,8 @@ export interface ActionContext {
   /** The cloud's time for this call: every state the answer shows is read at this moment. */
   readonly now: number;
   readonly accessKeyId: string;
+  /** Set by a firing `failSnapshotAfterMs` fault: the snapshot this call makes fails that long (cloud ms) after it is usable. */
+  readonly snapshotFailsAfterMs?: number;
 }
 
 /** An answer body without its RequestId, PascalCase as ECS writes it. */

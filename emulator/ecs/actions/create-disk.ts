@@ -1,14 +1,16 @@
 /**
  * CreateDisk: a pay-as-you-go data disk in a zone, empty or from a snapshot. The disk is Creating
  * for the modelled time, then Available; one made from a snapshot takes the snapshot's content
- * and keeps initializing (refusing DeleteDisk) for a while after that.
+ * (and its encryption) and keeps initializing (refusing DeleteDisk) for a while after that.
+ * Encryption, AutoPL IOPS and bursting, multi-attach and resource group: disk-attributes.ts.
  */
 import { DEFAULT_PERFORMANCE_LEVEL, PERFORMANCE_LEVELS, isKnownCategory, performanceLevelSizes, sizeRange, takesPerformanceLevel } from "../categories.ts";
-import { ecsError, invalidParameter } from "../errors.ts";
+import { ecsError } from "../errors.ts";
 import { snapshotState } from "../lifecycle.ts";
 import { resourceId } from "../ids.ts";
 import type { DiskRecord, SnapshotRecord } from "../world.ts";
 import type { ActionContext, ActionResult, ActionSpec } from "./context.ts";
+import { readAttributeParams, resolveAttributes } from "./disk-attributes.ts";
 import { readDescription, readName } from "./names.ts";
 import { requireRegion, zoneOf } from "./region.ts";
 import { readTags } from "./tags.ts";
@@ -84,7 +86,7 @@ function handle(context: ActionContext): ActionResult {
   const diskName = readName(params, "DiskName", () => ecsError("InvalidDiskName.Malformed"));
   const description = readDescription(params);
   const tags = readTags(params);
-  const encrypted = params.boolean("Encrypted", () => invalidParameter("Encrypted")) ?? false;
+  const attributes = resolveAttributes(readAttributeParams(params), category, size, snapshot);
   if (world.disks.size >= config.quotas.disks) throw ecsError("QuotaExceed.PostPaidDisk");
 
   const diskId = resourceId("d", config.regionId);
@@ -99,7 +101,7 @@ function handle(context: ActionContext): ActionResult {
     size,
     tags,
     sourceSnapshotId: snapshot?.snapshotId ?? "",
-    encrypted,
+    ...attributes,
     createdAt: now,
     readyAt: now + clock.durationOf(config.transitions.diskCreate, size) + clock.scaled(zoneDelay(context, zoneId)),
     initializedUntil: snapshot === undefined ? now : now + clock.scaled(config.transitions.diskInitializing.baseMs),

@@ -2,7 +2,9 @@
  * CreateSnapshot: a snapshot of an In_use disk, or of an Available one that was attached at least
  * once. It holds the disk's content as of now and progresses for the modelled time; ESSD-family
  * snapshots are usable at once (instant access), others only when accomplished. With RetentionDays
- * (1..65536) it is released when the period, scaled by timeScale, ends.
+ * (1..65536) it is released when the period, scaled by timeScale, ends. It is encrypted with
+ * its disk's key when the disk is. Under the `failSnapshotAfterMs` fault it turns failed that long
+ * after it became usable.
  */
 import { hasInstantAccess } from "../categories.ts";
 import { ecsError, invalidParameter } from "../errors.ts";
@@ -18,7 +20,8 @@ const MAX_RETENTION_DAYS = 65_536;
 
 function checkDisk(context: ActionContext, disk: DiskRecord): void {
   const status = diskStatus(disk, context.now);
-  if (status === "Creating") throw ecsError("IncorrectDiskStatus");
+  // ECS snapshots In_use and Available disks only: not while they are made, attached or detached.
+  if (status !== "In_use" && status !== "Available") throw ecsError("IncorrectDiskStatus");
   if (status === "Available" && !disk.everAttached) throw ecsError("IncorrectDiskStatus.NeverAttached");
   // Instant-access disks take snapshots side by side; others one at a time.
   if (!hasInstantAccess(disk.category) && progressingSnapshotsOf(context.world, disk.diskId, context.now).length > 0) {
@@ -41,6 +44,7 @@ function handle(context: ActionContext): ActionResult {
   if (world.snapshots.size >= config.quotas.snapshots) throw ecsError("QuotaExceed.Snapshot");
 
   const snapshotId = resourceId("s", config.regionId);
+  const availableAt = now + clock.durationOf(config.transitions.instantAccess, disk.size);
   world.addSnapshot({
     snapshotId,
     seq: world.nextSeq(),
@@ -52,8 +56,11 @@ function handle(context: ActionContext): ActionResult {
     sourceZoneId: disk.zoneId,
     instantAccess: hasInstantAccess(disk.category),
     createdAt: now,
-    availableAt: now + clock.durationOf(config.transitions.instantAccess, disk.size),
+    availableAt,
     accomplishedAt: now + clock.durationOf(config.transitions.snapshot, disk.size),
+    encrypted: disk.encrypted,
+    kmsKeyId: disk.encrypted ? (disk.kmsKeyId ?? "") : "",
+    ...(context.snapshotFailsAfterMs === undefined ? {} : { failsAt: availableAt + clock.scaled(context.snapshotFailsAfterMs) }),
     retentionDays: retentionDays ?? null,
     expiresAt: retentionDays === undefined ? null : now + clock.scaled(retentionDays * DAY_MS),
     tags,

@@ -1,5 +1,5 @@
 /**
- * DeleteDisk: releases an Available disk. A disk still Creating, In_use, initializing from its
+ * DeleteDisk: releases an Available disk. A disk still Creating, Attaching, In_use, Detaching, initializing from its
  * snapshot, or with a snapshot in progress is refused with ECS's code for each. An unknown id is
  * answered 200 with nothing done: the SDK's documentation says "If the disk with the specified ID
  * does not exist, the request is ignored", and that is what the emulator does. Manual snapshots of
@@ -15,8 +15,9 @@ function handle(context: ActionContext): ActionResult {
   const disk = world.disks.get(diskId);
   if (disk === undefined) return {};
   const status = diskStatus(disk, now);
-  if (status === "Creating") throw ecsError("IncorrectDiskStatus");
   if (status === "In_use") throw ecsError("DiskStillAttached");
+  // Still being made, attached or detached.
+  if (status !== "Available") throw ecsError("IncorrectDiskStatus");
   if (isInitializing(disk, now)) throw ecsError("IncorrectDiskStatus.Initializing");
   if (progressingSnapshotsOf(world, diskId, now).length > 0) throw ecsError("DiskCreatingSnapshot");
   world.removeDisk(diskId);

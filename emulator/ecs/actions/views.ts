@@ -5,7 +5,7 @@
  */
 import { iopsOf } from "../categories.ts";
 import { isoSeconds } from "../clock.ts";
-import { diskStatus, snapshotState } from "../lifecycle.ts";
+import { diskAttributes, diskStatus, snapshotState } from "../lifecycle.ts";
 import type { DiskRecord, SnapshotRecord } from "../world.ts";
 import { tagsView } from "./tags.ts";
 
@@ -13,8 +13,10 @@ const time = (epochMs: number | null): string => (epochMs === null ? "" : isoSec
 
 export function diskView(disk: DiskRecord, regionId: string, now: number): Record<string, unknown> {
   const status = diskStatus(disk, now);
-  const inUse = status === "In_use";
-  const iops = iopsOf(disk.category, disk.size, disk.performanceLevel === "" ? undefined : disk.performanceLevel);
+  // ECS names the instance from the start of an attach.
+  const inUse = status === "In_use" || status === "Attaching";
+  const attributes = diskAttributes(disk);
+  const iops = iopsOf(disk.category, disk.size, disk.performanceLevel === "" ? undefined : disk.performanceLevel) + attributes.provisionedIops;
   return {
     DiskId: disk.diskId,
     DiskName: disk.diskName,
@@ -31,7 +33,7 @@ export function diskView(disk: DiskRecord, regionId: string, now: number): Recor
     SourceSnapshotId: disk.sourceSnapshotId,
     Portable: true,
     Encrypted: disk.encrypted,
-    KMSKeyId: "",
+    KMSKeyId: attributes.kmsKeyId,
     DiskChargeType: "PostPaid",
     CreationTime: time(disk.createdAt),
     AttachedTime: time(disk.attachedAt),
@@ -41,18 +43,20 @@ export function diskView(disk: DiskRecord, regionId: string, now: number): Recor
     DeleteWithInstance: false,
     EnableAutoSnapshot: true,
     EnableAutomatedSnapshotPolicy: false,
-    AutoSnapshotPolicyId: "",
-    BurstingEnabled: false,
+    AutoSnapshotPolicyId: attributes.autoSnapshotPolicyId,
+    BurstingEnabled: attributes.burstingEnabled,
+    // The SDK's model has the field for every disk; ECS sends it for AutoPL disks.
+    ...(disk.category === "cloud_auto" ? { ProvisionedIops: attributes.provisionedIops } : {}),
     IOPS: iops,
     IOPSRead: Math.floor(iops / 2),
     IOPSWrite: Math.floor(iops / 2),
-    MultiAttach: "Disabled",
+    MultiAttach: attributes.multiAttach,
     MountInstanceNum: inUse ? 1 : 0,
     MountInstances: { MountInstance: inUse ? [{ InstanceId: disk.instanceId, Device: "/dev/xvdb", AttachedTime: time(disk.attachedAt) }] : [] },
     Attachments: { Attachment: inUse ? [{ InstanceId: disk.instanceId, Device: "/dev/xvdb", AttachedTime: time(disk.attachedAt) }] : [] },
     OperationLocks: { OperationLock: [] },
     Tags: tagsView(disk.tags),
-    ResourceGroupId: "",
+    ResourceGroupId: attributes.resourceGroupId,
     SerialNumber: disk.diskId.slice(2),
     StorageSetId: "",
     ProductCode: "",
@@ -84,8 +88,8 @@ export function snapshotView(snapshot: SnapshotRecord, regionId: string, now: nu
     SourceRegionId: "",
     SourceSnapshotId: "",
     RegionId: regionId,
-    Encrypted: false,
-    KMSKeyId: "",
+    Encrypted: snapshot.encrypted ?? false,
+    KMSKeyId: snapshot.kmsKeyId ?? "",
     CreationTime: time(snapshot.createdAt),
     LastModifiedTime: time(state.status === "accomplished" ? snapshot.accomplishedAt : snapshot.createdAt),
     ...(snapshot.retentionDays === null ? {} : { RetentionDays: snapshot.retentionDays }),
