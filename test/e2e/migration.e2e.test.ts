@@ -13,6 +13,9 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
+import type { DiskRecord } from "../../core/disk-cloud.ts";
+import { EcsDiskCloud } from "../../core/ecs/ecs-disk-cloud.ts";
+import { createEcsClient } from "../../core/ecs/ecs-sdk.ts";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
 
 const run = promisify(execFile);
@@ -596,5 +599,73 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
     const world = await inventory();
     assert.equal((await newDisksOf("data-phoenix-0")).length, 1, "one new disk");
     assert.equal(world.snapshots.filter((snapshot) => snapshot.sourceDiskId === source).length, 1, "one snapshot");
+  });
+
+  it("carries the source disk's encryption, KMS key, provisioned IOPS, bursting, multi-attach, resource group and tags to the new disk", async () => {
+    // A statically provisioned AutoPL disk (its PV written by hand, as ACK documents), so it can have every attribute.
+    const csiTags = { "k8s.aliyun.com": "true", createdby: "alibabacloud-csi-plugin", "ack.aliyun.com": "c-sandbox", "cost-center": "shop-42" };
+    const seeded = await emulator("/disks", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        zoneId: "cn-shanghai-b", category: "cloud_auto", size: 40, attachedOnce: true, content: "attrs-0 rows 1..100",
+        encrypted: true, kmsKeyId: "key-orders", provisionedIops: 10_000, burstingEnabled: true, multiAttach: "Enabled", resourceGroupId: "rg-shop",
+        tags: { ...csiTags, "csi.alibabacloud.com/volume-name": "pvc-static", "acs:rm:rgId": "rg-shop" },
+      }),
+    });
+    const source = ((await seeded.json()) as { diskId: string }).diskId;
+    const file = join(dir, "attrs.yaml");
+    writeFileSync(file, `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: ${source}, labels: {csi.alibabacloud.com/disktype: cloud_auto}}
+spec:
+  capacity: {storage: 40Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: ""
+  claimRef: {namespace: ${NS}, name: data-attrs-0}
+  csi: {driver: diskplugin.csi.alibabacloud.com, volumeHandle: ${source}, fsType: ext4, volumeAttributes: {type: cloud_auto}}
+  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: topology.diskplugin.csi.alibabacloud.com/zone, operator: In, values: [cn-shanghai-b]}]}]}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-attrs-0, namespace: ${NS}}
+spec: {accessModes: [ReadWriteOnce], storageClassName: "", volumeName: ${source}, resources: {requests: {storage: 40Gi}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: attrs, namespace: ${NS}}
+spec:
+  replicas: 1
+  serviceName: attrs
+  selector: {matchLabels: {app: attrs}}
+  template:
+    metadata: {labels: {app: attrs}}
+    spec:
+      containers: [{name: main, image: nginx:1.27}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], storageClassName: "", resources: {requests: {storage: 40Gi}}}
+`);
+    await kubectl("apply", "-f", file);
+    await waitFor(async () => (await readyReplicas("attrs")) === 1, 60_000, () => "attrs not Ready");
+    assert.equal(await migrate("attrs", { "target-zones": "cn-shanghai-g" }), "Succeeded");
+    assert.equal(await zoneOfPod("attrs-0"), "cn-shanghai-g");
+    assert.equal(await contentOf("data-attrs-0"), "attrs-0 rows 1..100");
+    const cloud = new EcsDiskCloud(createEcsClient({
+      regionId: env["ECS_REGION_ID"]!, endpoint: env["ECS_ENDPOINT"]!, protocol: "http", connectTimeoutMs: 5_000, readTimeoutMs: 5_000,
+      accessKey: { id: env["ALIBABA_CLOUD_ACCESS_KEY_ID"]!, secret: env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]! },
+    }), env["ECS_REGION_ID"]!);
+    const [made] = await cloud.describeDisks([await diskOf("data-attrs-0")]);
+    assert.ok(made !== undefined && made.diskId !== source, "the claim is on a new disk");
+    const attributes = ({ category, sizeGiB, encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId }: DiskRecord) =>
+      ({ category, sizeGiB, encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId });
+    assert.deepEqual(attributes(made), { category: "cloud_auto", sizeGiB: 40, encrypted: true, kmsKeyId: "key-orders", provisionedIops: 10_000, burstingEnabled: true, multiAttach: true, resourceGroupId: "rg-shop" });
+    assert.equal(made.zoneId, "cn-shanghai-g");
+    // The source's own tags, without ECS's reserved one and the CSI tag naming the old PV; zoneferry's on top.
+    const { "zoneferry.io/migration-id": migrationId, "zoneferry.io/run": run, "zoneferry.io/pvc": claim, ...carried } = made.tags;
+    assert.deepEqual(carried, csiTags);
+    assert.equal(claim, `${NS}.data-attrs-0`);
+    assert.match(`${migrationId ?? ""} ${run ?? ""}`, /^[0-9a-f]{12} [0-9a-f]{12}$/);
   });
 });
