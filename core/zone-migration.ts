@@ -1,28 +1,38 @@
 /**
  * The ZoneMigration custom resource (group zoneferry.io), the durable journal of a migration
- * (contract §3). Only the fields the webhook reads are typed here; the runner owns the full shape.
+ * (contract §3). The fields the webhook reads are declared here, once; the runner's full type
+ * (runner/journal/types.ts) extends these, so the two cannot drift apart.
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import { ACTIVE_STATUSES } from "./annotations.ts";
+import { ACTIVE_STATUSES, type MigrationStatus } from "./annotations.ts";
 
 export const ZONE_MIGRATION_GROUP = "zoneferry.io";
 export const ZONE_MIGRATION_VERSION = "v1alpha1";
 export const ZONE_MIGRATION_PLURAL = "zonemigrations";
 
+/** Which StatefulSet moves where: the part of the spec admission knows (the runner adds the plan). */
+export interface ZoneMigrationTarget {
+  statefulSet: string;
+  migrationId: string;
+  targetZones: string[];
+}
+
+/** Where a migration is, for a human and for the guard: the part of the status the webhook reads. */
+export interface ZoneMigrationProgress {
+  phase?: MigrationStatus;
+  /** The step now running, or the last one. */
+  step?: string;
+  /** One line for a human: what happened, or why it failed. */
+  message?: string;
+}
+
+/** A ZoneMigration as the webhook reads it: any field may be missing (a journal being written). */
 export interface ZoneMigration {
   apiVersion?: string;
   kind?: string;
   metadata?: V1ObjectMeta;
-  spec?: {
-    statefulSet?: string;
-    migrationId?: string;
-    targetZones?: string[];
-  };
-  status?: {
-    phase?: string;
-    step?: string;
-    message?: string;
-  };
+  spec?: Partial<ZoneMigrationTarget>;
+  status?: ZoneMigrationProgress;
 }
 
 /** The journal of a StatefulSet's migration that is still Pending, Running or RollingBack. */

@@ -1,11 +1,13 @@
 /**
  * The full shape of the ZoneMigration custom resource as the runner writes it (the CRD is
- * charts/zoneferry/crds/zonemigrations.zoneferry.io.yaml). It extends, never contradicts, the partial type the
- * webhook reads in core/zone-migration.ts: a ZoneMigrationResource is assignable to a ZoneMigration.
+ * charts/zoneferry/crds/zonemigrations.zoneferry.io.yaml; test/integration/zone-migration-schema.test.ts
+ * round-trips every field through it). It extends the fields the webhook reads, declared once in
+ * core/zone-migration.ts: a ZoneMigrationResource is a ZoneMigration.
  */
 import type { V1ObjectMeta, V1OwnerReference, V1PersistentVolumeClaimSpec } from "@kubernetes/client-node";
 import type { MigrationStatus } from "../../core/annotations.ts";
 import type { Strategy } from "../../core/migration-request.ts";
+import type { ZoneMigrationProgress, ZoneMigrationTarget } from "../../core/zone-migration.ts";
 import type { DurableCheckpoint } from "../saga/checkpoint.ts";
 
 /** The request fields besides the target zones, every default applied (core/migration-request.ts). */
@@ -41,10 +43,7 @@ export interface JournalPlan {
   ordinals: JournalOrdinalPlan[];
 }
 
-export interface ZoneMigrationSpec {
-  statefulSet: string;
-  migrationId: string;
-  targetZones: string[];
+export interface ZoneMigrationSpec extends ZoneMigrationTarget {
   request?: JournalRequest;
   plan?: JournalPlan;
   /** spec.replicas before the runner scaled to zero. */
@@ -60,6 +59,13 @@ export interface ClaimShape {
   ownerReferences?: V1OwnerReference[];
   spec: V1PersistentVolumeClaimSpec;
 }
+
+/**
+ * How far one volume has come, as the steps record it: precheck planned it, snapshot made its
+ * snapshot, create-disks its new disk, rebind the new disk's PV, then moved its claim onto it.
+ */
+export const VOLUME_STATES = ["planned", "snapshotted", "disk-created", "pv-created", "rebound"] as const;
+export type VolumeState = (typeof VOLUME_STATES)[number];
 
 /** Progress of one moved volume; each id is recorded before a later step relies on it. */
 export interface VolumeProgress {
@@ -80,8 +86,7 @@ export interface VolumeProgress {
   servedAt?: string;
   /** A snapshot a rollback took of a new disk it kept (the app had written to it). */
   keptSnapshot?: string;
-  /** Free text owned by the steps (e.g. "snapshotted", "rebound"); not an enum until they settle. */
-  state?: string;
+  state?: VolumeState;
 }
 
 /**
@@ -105,10 +110,7 @@ export interface PodHealth {
   restarts?: number;
 }
 
-export interface ZoneMigrationStatus {
-  phase?: MigrationStatus;
-  step?: string;
-  message?: string;
+export interface ZoneMigrationStatus extends ZoneMigrationProgress {
   volumes?: VolumeProgress[];
   conditions?: JournalCondition[];
   healthBaseline?: PodHealth[];

@@ -69,7 +69,7 @@ export const rebind: Step<MigrationContext> = {
     const waits = await mapLimit(await movingVolumes(context), PARALLEL, async (volume) => {
       const created = await ensureNewVolume(context, volume);
       const waiting = await bindClaimTo(context, volume, volume.newDisk!);
-      const change = { ...created, ...(waiting === undefined && volume.state !== "rebound" ? { state: "rebound" } : {}) };
+      const change: Partial<VolumeProgress> = { ...created, ...(waiting === undefined && volume.state !== "rebound" ? { state: "rebound" } : {}) };
       if (Object.keys(change).length > 0) changes.set(volume.claim, change);
       return waiting;
     });
@@ -82,11 +82,13 @@ export const rebind: Step<MigrationContext> = {
       await freeForClaim(context, volume.sourcePersistentVolume!, volume.claim);
       const waiting = await bindClaimTo(context, volume, volume.sourcePersistentVolume!);
       if (waiting !== undefined) return waiting;
-      if (volume.newDisk !== undefined && (await orUndefined(context.core.readPersistentVolume({ name: volume.newDisk }))) !== undefined) {
+      const newPv = volume.newDisk === undefined ? undefined : await orUndefined(context.core.readPersistentVolume({ name: volume.newDisk }));
+      if (newPv !== undefined) {
         // Deleting a PV with Delete deletes its disk too (the provisioner's finalizer); the new
         // disk may be one a pod wrote to, which no rollback deletes.
         await ensureRetained(context, volume.newDisk);
-        await context.core.deletePersistentVolume({ name: volume.newDisk });
+        // Deleted already (pv-protection holds it until the PV is Released): once is enough.
+        if (newPv.metadata?.deletionTimestamp === undefined) await context.core.deletePersistentVolume({ name: volume.newDisk! });
       }
       return undefined;
     });

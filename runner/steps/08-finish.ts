@@ -26,7 +26,8 @@ async function deleteSource(context: MigrationContext, volume: VolumeProgress): 
   const [disk] = await context.cloud.describeDisks([volume.sourceDisk!]);
   if (disk?.status === "In_use") return `source disk ${disk.diskId} to detach`;
   const pv = await orUndefined(context.core.readPersistentVolume({ name: volume.sourcePersistentVolume! }));
-  if (pv !== undefined) await context.core.deletePersistentVolume({ name: volume.sourcePersistentVolume! });
+  // Deleted already (pv-protection or the provisioner's finalizer may hold it a moment): once is enough.
+  if (pv !== undefined && pv.metadata?.deletionTimestamp === undefined) await context.core.deletePersistentVolume({ name: volume.sourcePersistentVolume! });
   if (disk === undefined) return undefined;
   try {
     await context.cloud.deleteDisk(disk.diskId);

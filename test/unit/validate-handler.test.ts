@@ -304,7 +304,7 @@ describe("the migration guard", () => {
 
   it("holds a StatefulSet whose ZoneMigration journal is still running, even without the status annotation", async () => {
     const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G } });
-    const journal = { metadata: { name: "db-abcdefabcdef", namespace: NAMESPACE }, spec: { statefulSet: "db", migrationId: "abcdefabcdef" }, status: { phase: "Running", step: "create-disks" } };
+    const journal = { metadata: { name: "db-abcdefabcdef", namespace: NAMESPACE }, spec: { statefulSet: "db", migrationId: "abcdefabcdef" }, status: { phase: "Running" as const, step: "create-disks" } };
     const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = B; });
     assert.match(denial(await judge(request, { ...clusterWithDisks(old, [M, M]), zoneMigrations: [journal] })), /held by zoneferry migration abcdefabcdef \(status Running, step create-disks\)/);
   });
