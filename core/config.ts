@@ -46,6 +46,11 @@ export interface Config {
     readonly cloudWaitTimeoutMs: number;
     /** How often journals and StatefulSets are compared with the queue. */
     readonly reconcileIntervalMs: number;
+    /**
+     * How long a migration's Lease lasts unrenewed: a successor waits at most this long after a
+     * runner dies mid-step. The job's BullMQ lock lasts two thirds of it (runner/worker.ts).
+     */
+    readonly leaseDurationMs: number;
   };
   readonly logLevel: LogLevel;
 }
@@ -94,6 +99,7 @@ export function loadConfig(env: Env, component: Component): Config {
       metricsPort: reader.integer("METRICS_PORT", 9090, { min: 1, max: 65_535, what: "a TCP port" }),
       cloudWaitTimeoutMs: reader.duration("RUNNER_CLOUD_WAIT_TIMEOUT", "30m", { min: 1_000, max: 86_400_000 }),
       reconcileIntervalMs: reader.duration("RUNNER_RECONCILE_INTERVAL", "30s", { min: 1_000, max: 3_600_000 }),
+      leaseDurationMs: reader.duration("RUNNER_LEASE_DURATION", "15s", { min: 3_000, max: 300_000 }),
     },
     logLevel: reader.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };

@@ -12,6 +12,9 @@ import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
 import { PermanentMigrationError } from "./faults.ts";
 import { OPEN_FENCE, type Fence } from "./fence.ts";
 import { fenced } from "./fenced.ts";
+import { memoized } from "./journal/memoized-journal.ts";
+import { currentStep } from "./saga/step-scope.ts";
+import type { WriteSeam } from "./write-seam.ts";
 
 /** The runner's configuration the steps need (core/config.ts `runner`). */
 export interface RunnerSettings {
@@ -33,20 +36,31 @@ export interface MigrationContext {
   readonly journal: MigrationJournal;
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * For a write made without a fenced client (the status annotations, Events): the write seam,
+   * then the fence. Fenced clients do both themselves.
+   */
+  readonly beforeWrite: (call: string) => Promise<void>;
 }
 
 /** The context of one run of a job: every write of its clients goes through `fence` (absent: never closed). */
-export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now" | "settings" | "fence"> & { now?: () => number; settings?: RunnerSettings; fence?: Fence }): MigrationContext {
+export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now" | "settings" | "fence" | "beforeWrite"> & { now?: () => number; settings?: RunnerSettings; fence?: Fence; seam?: WriteSeam }): MigrationContext {
+  const { seam, ...rest } = parts;
   const fence = parts.fence ?? OPEN_FENCE;
+  const before = seam === undefined ? undefined : (call: string): Promise<void> => seam({ migrationId: parts.job.migrationId, step: currentStep(), call });
   return {
-    ...parts,
+    ...rest,
     fence,
-    cloud: fenced(parts.cloud, fence),
-    journal: fenced(parts.journal, fence),
+    cloud: fenced(parts.cloud, fence, before),
+    journal: fenced(memoized(parts.journal), fence, before),
     settings: parts.settings ?? DEFAULT_RUNNER_SETTINGS,
-    apps: fenced(parts.kubeconfig.makeApiClient(AppsV1Api), fence),
-    core: fenced(parts.kubeconfig.makeApiClient(CoreV1Api), fence),
+    apps: fenced(parts.kubeconfig.makeApiClient(AppsV1Api), fence, before),
+    core: fenced(parts.kubeconfig.makeApiClient(CoreV1Api), fence, before),
     now: parts.now ?? Date.now,
+    beforeWrite: async (call) => {
+      await before?.(call);
+      fence.check();
+    },
   };
 }
 

@@ -7,7 +7,11 @@ import type { Fence } from "./fence.ts";
 
 const WRITES = /^(create|delete|patch|replace|update|ensure|remove)/;
 
-export function fenced<T extends object>(target: T, fence: Fence): T {
+/**
+ * `before`, when given, is awaited before each write and before the fence is checked: whatever it
+ * does (a test's failpoint pausing this process) the fence still decides whether the write goes.
+ */
+export function fenced<T extends object>(target: T, fence: Fence, before?: (call: string) => Promise<void>): T {
   return new Proxy(target, {
     get(object, property, receiver) {
       const value: unknown = Reflect.get(object, property, receiver);
@@ -15,14 +19,19 @@ export function fenced<T extends object>(target: T, fence: Fence): T {
       // Called on the object itself, never the proxy: a class's private fields reject any other receiver.
       const method = value as (...parameters: unknown[]) => unknown;
       if (typeof property !== "string" || !WRITES.test(property)) return method.bind(object);
-      // Every write is async: a closed fence answers as a rejected promise, as the write would.
-      return (...args: unknown[]): unknown => {
+      const write = (args: unknown[]): unknown => {
         try {
           fence.check();
         } catch (error) {
+          // Every write is async: a closed fence answers as a rejected promise, as the write would.
           return Promise.reject(error instanceof Error ? error : new Error(String(error)));
         }
         return method.apply(object, args);
+      };
+      if (before === undefined) return (...args: unknown[]): unknown => write(args);
+      return async (...args: unknown[]): Promise<unknown> => {
+        await before(property);
+        return write(args);
       };
     },
   });

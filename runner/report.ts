@@ -33,9 +33,10 @@ async function report(context: MigrationContext, { phase, step, message, reason,
   const sts = await orUndefined(readStatefulSet(context));
   if (sts === undefined) return;
   // These clients are made from the kubeconfig, not the fenced ones: check by hand.
-  context.fence.check();
+  await context.beforeWrite("writeStatefulSetStatus");
   await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step, message });
   const failed = warn === true || reason === "ZoneferryFailed" || reason === "ZoneferryRollbackFailed" || reason === "ZoneferryRollingBack";
+  await context.beforeWrite("recordEvent");
   await recordEvent(context.kubeconfig, sts, { reason, message, type: failed ? "Warning" : "Normal" });
 }
 

@@ -17,6 +17,7 @@ import { reportResult, reportStep } from "./report.ts";
 import { runSaga, type SagaData } from "./saga/run-saga.ts";
 import type { SagaResult } from "./saga/checkpoint.ts";
 import { RECREATE_STEPS } from "./steps/index.ts";
+import type { WriteSeam } from "./write-seam.ts";
 import { JobTimer, createRunnerMetrics, type RunnerMetrics } from "./metrics.ts";
 
 export interface MigrationWorkerOptions {
@@ -28,19 +29,28 @@ export interface MigrationWorkerOptions {
   readonly queueName?: string;
   readonly metrics?: RunnerMetrics;
   readonly settings?: RunnerSettings;
+  /** How long a migration's Lease lasts unrenewed (RUNNER_LEASE_DURATION). @defaultValue 15000 */
+  readonly leaseDurationMs?: number;
+  /** Called before each of a migration's writes: the sandbox's failpoints; production passes none. */
+  readonly seam?: WriteSeam;
 }
 
 /**
  * A step holds the job's lock only while it runs (seconds), so a short lock is safe, and it lets a
- * successor take over a killed runner's job within seconds rather than a minute. A job is retaken
- * after a stall up to 5 times: steps are idempotent, so a re-run is harmless.
+ * successor take over a killed runner's job within seconds rather than a minute. The lock lasts
+ * two thirds of the Lease (10 s of 15 s), stalls are looked for every third: a stalled job is
+ * handed on about when its Lease runs out. A job is retaken after a stall up to 5 times: steps are
+ * idempotent, so a re-run is harmless.
  */
-const LOCK = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 } as const;
+function lockFor(leaseMs: number): { lockDuration: number; stalledInterval: number; maxStalledCount: number } {
+  return { lockDuration: Math.round((leaseMs * 2) / 3), stalledInterval: Math.round(leaseMs / 3), maxStalledCount: 5 };
+}
 
 type MigrationJob = Job<MigrationJobData & SagaData>;
 
 export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const journal = new MigrationJournal(options.kubeconfig);
+  const leaseMs = options.leaseDurationMs ?? 15_000;
   const metrics = options.metrics ?? createRunnerMetrics();
   // What this process remembers of a migration across the job's runs (each re-check is a run).
   const remembered = new Map<string, { timer: JobTimer; entered: Set<string>; lastStep: string }>();
@@ -48,7 +58,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const leases = new Map<string, Set<MigrationLease>>();
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
     const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
-    const lease = new MigrationLease(options.kubeconfig, { namespace: job.data.namespace, name: leaseName(journalName(job.data.statefulSet, job.data.migrationId)), identity: `${WORKER_IDENTITY}/${token ?? "?"}` });
+    const lease = new MigrationLease(options.kubeconfig, { namespace: job.data.namespace, name: leaseName(journalName(job.data.statefulSet, job.data.migrationId)), identity: `${WORKER_IDENTITY}/${token ?? "?"}` }, { durationMs: leaseMs, marginMs: Math.round(leaseMs / 3) });
     const held = leases.get(job.id ?? "") ?? new Set<MigrationLease>();
     leases.set(job.id ?? "", held.add(lease));
     try {
@@ -56,14 +66,14 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
         if (error instanceof FencedError) throw error;
         // Nothing was done yet: a Lease that cannot be written now (the API server down) is tried again later.
         logger.error({ err: error }, "could not take the migration's Lease");
-        throw new LeaseHeldError("nobody (it could not be written)", 5_000);
+        throw new LeaseHeldError("nobody (it could not be written)", Math.round(leaseMs / 3));
       });
       return await runFenced(job, token, lease, logger);
     } catch (error) {
       if (!(error instanceof FencedError)) throw error;
       // Not ours (any more): hand the job back for later, if BullMQ still lets us, and act no more.
       logger.warn({ reason: error.message }, "fenced: this worker stops acting for the migration");
-      await job.moveToDelayed(Date.now() + (error instanceof LeaseHeldError ? error.retryInMs : 15_000), token).catch(() => undefined);
+      await job.moveToDelayed(Date.now() + (error instanceof LeaseHeldError ? error.retryInMs : leaseMs), token).catch(() => undefined);
       throw new DelayedError();
     } finally {
       await lease.release();
@@ -72,7 +82,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     }
   };
   const runFenced = async (job: MigrationJob, token: string | undefined, lease: MigrationLease, logger: Logger): Promise<SagaResult> => {
-    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS, fence: lease });
+    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS, fence: lease, ...(options.seam === undefined ? {} : { seam: options.seam }) });
     const memory = remembered.get(job.data.migrationId) ?? { timer: new JobTimer(metrics), entered: new Set<string>(), lastStep: "precheck" };
     remembered.set(job.data.migrationId, memory);
     return runSaga(job, token, context, {
@@ -99,7 +109,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const worker = new Worker<MigrationJobData & SagaData, SagaResult>(options.queueName ?? MIGRATION_QUEUE, process, {
     connection: bullConnection(redisTarget(options.redisUrl) ?? { kind: "url", url: options.redisUrl }),
     concurrency: options.concurrency,
-    ...LOCK,
+    ...lockFor(leaseMs),
   });
   worker.on("error", (error) => { options.logger.error({ err: error }, "worker error"); });
   worker.on("lockRenewalFailed", (ids) => {

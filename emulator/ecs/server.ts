@@ -50,6 +50,9 @@ export async function startEcsEmulator(options: EcsEmulatorOptions): Promise<Ecs
       else response.destroy();
     });
   });
+  // ECS's endpoints keep idle connections far longer than Node's 5 s default; so does the
+  // emulator, or a client paused a few seconds would meet resets no real cloud would send.
+  server.keepAliveTimeout = 65_000;
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

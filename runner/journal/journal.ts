@@ -106,11 +106,13 @@ export class MigrationJournal {
    * Applies `mutate` to a copy of the current status and writes it back with the resourceVersion
    * it was read at; on 409 Conflict it reads again and re-applies `mutate`, so a concurrent
    * writer's change is kept, not overwritten. `mutate` may run several times: keep it pure.
-   * A mutation that changes nothing writes nothing.
+   * A mutation that changes nothing writes nothing. `known`: the journal as last read or written
+   * (with its resourceVersion), tried first instead of a read.
    */
-  async updateStatus(namespace: string, name: string, mutate: (status: ZoneMigrationStatus) => void): Promise<ZoneMigrationResource> {
+  async updateStatus(namespace: string, name: string, mutate: (status: ZoneMigrationStatus) => void, known?: ZoneMigrationResource): Promise<ZoneMigrationResource> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.#get(namespace, name);
+      // `known`, the journal as this step run last saw it, saves the read; a conflict means it was stale.
+      const current = attempt === 1 && known !== undefined ? known : await this.#get(namespace, name);
       const status = structuredClone(current.status ?? {});
       mutate(status);
       if (isDeepStrictEqual(status, current.status ?? {})) return current;

@@ -28,6 +28,7 @@ import {
   type SagaResult,
 } from "./checkpoint.ts";
 import type { Step, StepOutcome } from "./step.ts";
+import { withinPart, withinStep } from "./step-scope.ts";
 
 export interface SagaData {
   readonly saga?: SagaCheckpoint;
@@ -143,6 +144,10 @@ class SagaRunner<C, D extends SagaData> {
       await this.#finish();
       return;
     }
+    await withinStep({ step: step.name, phase: "forward", part: "work" }, () => this.#runForward(step, context));
+  }
+
+  async #runForward(step: Step<C>, context: C): Promise<void> {
     await this.#entering(step.name, "forward");
     const cleanUp = step.compensateOnFailure === true && step.compensate !== undefined;
     const onPermanent = step.pastPointOfNoReturn === true
@@ -161,8 +166,12 @@ class SagaRunner<C, D extends SagaData> {
       await this.#finish();
       return;
     }
-    await this.#entering(name, "compensating");
     const undo = step.compensate.bind(step);
+    await withinStep({ step: name, phase: "compensating", part: "work" }, () => this.#runCompensation(name, undo, context));
+  }
+
+  async #runCompensation(name: string, undo: (context: C) => Promise<StepOutcome>, context: C): Promise<void> {
+    await this.#entering(name, "compensating");
     const outcome = await this.#attempt(() => undo(context), (message) => compensationFailed(this.#checkpoint, name, message));
     if (outcome === undefined) return;
     await this.#afterOutcome(outcome, compensated(this.#checkpoint, name, outcome.kind === "done" ? outcome.kept : undefined));
@@ -172,7 +181,7 @@ class SagaRunner<C, D extends SagaData> {
   async #entering(step: string, phase: "forward" | "compensating"): Promise<void> {
     const key = `${phase}/${step}`;
     if (this.#options.entered?.has(key) === true) return;
-    await this.#options.onStep?.(step, phase);
+    await withinPart("report", async () => this.#options.onStep?.(step, phase));
     this.#options.entered?.add(key);
   }
 
@@ -222,6 +231,10 @@ class SagaRunner<C, D extends SagaData> {
 
   /** The store first (only when a durable field changed: a re-check writes nothing there), then the job. */
   async #save(checkpoint: SagaCheckpoint): Promise<void> {
+    await withinPart("checkpoint", () => this.#saveNow(checkpoint));
+  }
+
+  async #saveNow(checkpoint: SagaCheckpoint): Promise<void> {
     this.#options.fence?.check();
     const lasting = durable(checkpoint);
     if (this.#options.store !== undefined && !isDeepStrictEqual(lasting, this.#stored)) {

@@ -4,116 +4,54 @@
  * a user would: where the pods run, what each PVC's disk holds, what is left in ECS.
  */
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
 import type { DiskRecord } from "../../core/disk-cloud.ts";
 import { EcsDiskCloud } from "../../core/ecs/ecs-disk-cloud.ts";
 import { createEcsClient } from "../../core/ecs/ecs-sdk.ts";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
+import { REPO, SandboxSession, type Inventory } from "../support/sandbox-session.ts";
 
-const run = promisify(execFile);
-const REPO = join(import.meta.dirname, "../..");
 const NS = "moves";
-const ZONES = ["cn-shanghai-b", "cn-shanghai-g", "cn-shanghai-m"];
-
-interface Inventory {
-  disks: { diskId: string; zoneId: string; status: string; tags?: Record<string, string> }[];
-  snapshots: { snapshotId: string; sourceDiskId: string; retentionDays?: number }[];
-}
 
 describe("moving StatefulSets between zones on the sandbox", () => {
-  const dir = mkdtempSync(join(tmpdir(), "zf-moves-"));
-  let env: Record<string, string> = {};
-
-  const kubectl = async (...args: string[]): Promise<string> => (await run(env["KUBECTL"]!, args, { env: { ...process.env, KUBECONFIG: env["KUBECONFIG"]! } })).stdout;
-  const emulator = async (path: string, init?: RequestInit): Promise<Response> => fetch(`${env["ECS_EMULATOR_URL"]!}/_emulator${path}`, init);
-  const inventory = async (): Promise<Inventory> => (await (await emulator("/inventory")).json()) as Inventory;
+  const sandbox = new SandboxSession("zf-moves-", NS);
+  const dir = sandbox.dir;
+  const kubectl = async (...args: string[]): Promise<string> => sandbox.kubectl(...args);
+  const emulator = async (path: string, init?: RequestInit): Promise<Response> => sandbox.emulator(path, init);
+  const inventory = async (): Promise<Inventory> => sandbox.inventory();
   /** The disks zoneferry made for a claim (tagged with it), in the emulator's inventory. */
-  const newDisksOf = async (claim: string): Promise<Inventory["disks"]> => (await inventory()).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${NS}.${claim}`);
+  const newDisksOf = async (claim: string): Promise<Inventory["disks"]> => sandbox.newDisksOf(claim);
   /** Waits until the migration of `name` has begun health-duration's second check. */
   const untilHealthCheck = async (name: string): Promise<void> => {
     const conditions = async (): Promise<string> => kubectl("-n", NS, "get", "zonemigrations", "-o", `jsonpath={.items[?(@.spec.statefulSet=="${name}")].status.conditions[*].type}`);
     await waitFor(async () => (await conditions()).includes("HealthChecking"), 60_000, () => `the second check of ${name} never began`);
   };
-  const diskOf = async (claim: string): Promise<string> => kubectl("-n", NS, "get", "pvc", claim, "-o", "jsonpath={.spec.volumeName}");
-  const contentOf = async (claim: string): Promise<string> => (await emulator(`/disks/${await diskOf(claim)}/content`)).text();
-  const zoneOfPod = async (pod: string): Promise<string> => {
-    const node = await kubectl("-n", NS, "get", "pod", pod, "-o", "jsonpath={.spec.nodeName}");
-    return kubectl("get", "node", node, "-o", "jsonpath={.metadata.labels.topology\\.kubernetes\\.io/zone}");
-  };
-  const annotation = async (name: string, key: string): Promise<string> => kubectl("-n", NS, "get", "statefulset", name, "-o", `jsonpath={.metadata.annotations.zoneferry\\.io/${key}}`);
-
-  /** A StatefulSet whose disks start in `zones`: the other zones' nodes are cordoned while it comes up. */
-  async function statefulSet(name: string, replicas: number, options: { zones?: string[]; templates?: string[]; whenScaled?: "Delete" } = {}): Promise<void> {
-    const elsewhere = ZONES.filter((zone) => options.zones !== undefined && !options.zones.includes(zone)).map((zone) => `node-${zone}-0`);
-    for (const node of elsewhere) await kubectl("cordon", node);
-    try {
-      await createStatefulSet(name, replicas, options.templates ?? ["data"], options.whenScaled);
-    } finally {
-      for (const node of elsewhere) await kubectl("uncordon", node);
-    }
-  }
-
-  async function createStatefulSet(name: string, replicas: number, templates: string[], whenScaled: "Delete" | undefined): Promise<void> {
-    const claimTemplates = templates.map((template) => `  - metadata: {name: ${template}}
-    spec: {accessModes: [ReadWriteOnce], storageClassName: alicloud-disk-essd, resources: {requests: {storage: 20Gi}}}
-`).join("");
-    const retention = whenScaled === undefined ? "" : `  persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: ${whenScaled}}\n`;
-    const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, `apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: ${name}, namespace: ${NS}}
-spec:
-  replicas: ${replicas}
-  serviceName: ${name}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers: [{name: main, image: nginx:1.27}]
-${retention}  volumeClaimTemplates:
-${claimTemplates}`);
-    await kubectl("apply", "-f", file);
-    await waitFor(async () => Number(await kubectl("-n", NS, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}")) === replicas, 60_000, () => `${name} not Ready`);
-    for (let ordinal = 0; ordinal < replicas; ordinal++) {
-      for (const template of templates) {
-        const body = template === "data" ? `${name}-${ordinal} rows 1..${100 + ordinal}` : `${template} of ${name}-${ordinal}`;
-        await emulator(`/disks/${await diskOf(`${template}-${name}-${ordinal}`)}/content`, { method: "PUT", body });
-      }
-    }
-  }
+  const diskOf = async (claim: string): Promise<string> => sandbox.diskOf(claim);
+  const contentOf = async (claim: string): Promise<string> => sandbox.contentOf(claim);
+  const zoneOfPod = async (pod: string): Promise<string> => sandbox.zoneOfPod(pod);
+  const annotation = async (name: string, key: string): Promise<string> => sandbox.annotation(name, key);
+  const statefulSet = async (name: string, replicas: number, options: { zones?: string[]; templates?: string[]; whenScaled?: "Delete" } = {}): Promise<void> => sandbox.statefulSet(name, replicas, options);
 
   /** Annotates as a GitOps apply would, and waits until the migration ends; answers its status. */
   async function migrate(name: string, annotations: Record<string, string>): Promise<string> {
     await kubectl("-n", NS, "annotate", "statefulset", name, "--overwrite", "zoneferry.io/check-interval=1s", "zoneferry.io/ready-timeout=1m", ...Object.entries(annotations).map(([key, value]) => `zoneferry.io/${key}=${value}`));
-    let status = "";
-    await waitFor(async () => {
-      status = await annotation(name, "status");
-      return ["Succeeded", "Failed", "RollbackFailed"].includes(status);
-    }, 90_000, () => `migration of ${name} did not end (status ${status})`);
-    return status;
+    return sandbox.ended(name, 90_000);
   }
 
   const fault = async (rule: Record<string, unknown>): Promise<void> => {
     await emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rule) });
   };
-  const readyReplicas = async (name: string): Promise<number> => Number(await kubectl("-n", NS, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}"));
+  const readyReplicas = async (name: string): Promise<number> => sandbox.readyReplicas(name);
 
   /** Waits until the migration of `name` ends; answers its status. */
   async function ended(name: string): Promise<string> {
-    let status = "";
-    await waitFor(async () => {
-      status = await annotation(name, "status");
-      return ["Succeeded", "Failed", "RollbackFailed"].includes(status);
-    }, 120_000, () => `the migration of ${name} did not end (status ${status})`);
-    return status;
+    return sandbox.ended(name);
   }
 
   /** What a user checks after a rollback: the app Ready in its zone, on its disk, with its content. */
@@ -134,7 +72,7 @@ ${claimTemplates}`);
    */
   async function watchStep(name: string, step: string): Promise<{ reached: Promise<void>; stop(): void }> {
     const kubeconfig = new KubeConfig();
-    kubeconfig.loadFromFile(env["KUBECONFIG"]!);
+    kubeconfig.loadFromFile(sandbox.env["KUBECONFIG"]!);
     let resolveReached: () => void = () => undefined;
     const reached = new Promise<void>((resolve) => { resolveReached = resolve; });
     const controller = await new Watch(kubeconfig).watch(`/apis/apps/v1/namespaces/${NS}/statefulsets`, { fieldSelector: `metadata.name=${name}` }, (_type, object: V1StatefulSet) => {
@@ -156,20 +94,15 @@ ${claimTemplates}`);
     }
   }
   async function startRunner(): Promise<void> {
-    replacement = spawn(process.execPath, [join(REPO, "runner/main.ts")], { env: { ...process.env, ...env, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(await freePort()) }, stdio: "ignore" });
+    replacement = spawn(process.execPath, [join(REPO, "runner/main.ts")], { env: { ...process.env, ...sandbox.env, KUBECONFIG: sandbox.env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(await freePort()) }, stdio: "ignore" });
   }
 
   before(async () => {
-    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "up", "--dir", dir], { timeout: 300_000 });
-    env = Object.fromEntries(readFileSync(join(dir, "env"), "utf8").trim().split("\n").map((line) => {
-      const [, key, value] = /^export ([A-Z_]+)='(.*)'$/.exec(line)!;
-      return [key!, value!];
-    }));
-    await kubectl("create", "namespace", NS);
+    await sandbox.up();
   });
   after(async () => {
     replacement?.kill("SIGTERM");
-    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "down", "--dir", dir]);
+    await sandbox.down();
   });
 
   it("moves 2 replicas to another zone: pods there, same PVC names, each disk's content kept, sources deleted, snapshots retained", async () => {
@@ -446,7 +379,7 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
     await kubectl("-n", NS, "annotate", "statefulset", "amnesia", "zoneferry.io/check-interval=1s", "zoneferry.io/health-duration=12s", "zoneferry.io/target-zones=cn-shanghai-g");
     await untilHealthCheck("amnesia");
     const pod = await kubectl("-n", NS, "get", "pod", "amnesia-0", "-o", "jsonpath={.metadata.uid}");
-    const redis = new Redis(env["REDIS_URL"]!);
+    const redis = new Redis(sandbox.env["REDIS_URL"]!);
     try {
       await redis.flushall();
       assert.equal(await redis.dbsize(), 0, "Redis lost every job");
@@ -515,7 +448,7 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
   });
 
   it("counts migrations by result and times the application's downtime in the runner's metrics", async () => {
-    const text = await (await fetch(env["RUNNER_METRICS_URL"]!)).text();
+    const text = await (await fetch(sandbox.env["RUNNER_METRICS_URL"]!)).text();
     assert.match(text, /zoneferry_migrations_total\{result="Succeeded"\} [1-9]/);
     assert.match(text, /zoneferry_application_downtime_seconds_count [1-9]/);
     assert.match(text, /zoneferry_step_duration_seconds_count\{step="snapshot",phase="forward"\} [1-9]/);
@@ -582,7 +515,7 @@ spec: {policyName: refuse-pvc, validationActions: [Deny]}
     await kubectl("-n", NS, "annotate", "statefulset", "phoenix", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
     await waitFor(async () => (await annotation("phoenix", "step")) === "create-disks", 30_000, () => "the migration never reached create-disks");
     await killRunner();
-    const redis = new Redis(env["REDIS_URL"]!);
+    const redis = new Redis(sandbox.env["REDIS_URL"]!);
     try {
       await redis.flushall();
     } finally {
@@ -653,9 +586,9 @@ spec:
     assert.equal(await zoneOfPod("attrs-0"), "cn-shanghai-g");
     assert.equal(await contentOf("data-attrs-0"), "attrs-0 rows 1..100");
     const cloud = new EcsDiskCloud(createEcsClient({
-      regionId: env["ECS_REGION_ID"]!, endpoint: env["ECS_ENDPOINT"]!, protocol: "http", connectTimeoutMs: 5_000, readTimeoutMs: 5_000,
-      accessKey: { id: env["ALIBABA_CLOUD_ACCESS_KEY_ID"]!, secret: env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]! },
-    }), env["ECS_REGION_ID"]!);
+      regionId: sandbox.env["ECS_REGION_ID"]!, endpoint: sandbox.env["ECS_ENDPOINT"]!, protocol: "http", connectTimeoutMs: 5_000, readTimeoutMs: 5_000,
+      accessKey: { id: sandbox.env["ALIBABA_CLOUD_ACCESS_KEY_ID"]!, secret: sandbox.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]! },
+    }), sandbox.env["ECS_REGION_ID"]!);
     const [made] = await cloud.describeDisks([await diskOf("data-attrs-0")]);
     assert.ok(made !== undefined && made.diskId !== source, "the claim is on a new disk");
     const attributes = ({ category, sizeGiB, encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId }: DiskRecord) =>

@@ -10,6 +10,8 @@ import { installZoneMigrationCrd } from "../../runner/journal/crd.ts";
 import { recordEvent } from "../../runner/journal/events.ts";
 import { setCondition } from "../../runner/journal/conditions.ts";
 import { MigrationJournal, journalName } from "../../runner/journal/journal.ts";
+import { memoized } from "../../runner/journal/memoized-journal.ts";
+import { withinStep } from "../../runner/saga/step-scope.ts";
 import { writeStatefulSetStatus } from "../../runner/journal/statefulset-status.ts";
 import type { JournalRequest, VolumeProgress } from "../../runner/journal/types.ts";
 import { controlPlaneBinaries, startControlPlane, type ControlPlane } from "../../sandbox/control-plane.ts";
@@ -210,5 +212,37 @@ describe("the ZoneMigration journal, on a real API server", () => {
     // The webhook's partial type reads the same objects.
     const asCore: ZoneMigration[] = active;
     assert.equal(activeZoneMigration(asCore, "cache")?.metadata?.name, "cache-elsewhere");
+  });
+
+  it("within one run of a step, reads the journal once and starts each status write from the last answer; a stale one costs a retry, not a write", async () => {
+    /** Counts the API server's GETs of one journal. */
+    class Counting extends KubeConfig {
+      gets = 0;
+      override async applySecurityAuthentication(context: Parameters<KubeConfig["applySecurityAuthentication"]>[0]): Promise<void> {
+        if (context.getHttpMethod() === "GET" && context.getUrl().includes("/zonemigrations/db-memo")) this.gets++;
+        await super.applySecurityAuthentication(context);
+      }
+    }
+    const counting = new Counting();
+    counting.loadFromString(kubeconfig.exportConfig());
+    const once = memoized(new MigrationJournal(counting));
+    await ensureFor(db, "memo");
+    await withinStep({ step: "protect", phase: "forward", part: "work" }, async () => {
+      await once.read(NAMESPACE, "db-memo");
+      await once.read(NAMESPACE, "db-memo");
+      await once.updateStatus(NAMESPACE, "db-memo", (status) => { status.message = "one"; });
+      await once.updateStatus(NAMESPACE, "db-memo", (status) => { status.message = "two"; });
+      assert.equal((await once.read(NAMESPACE, "db-memo"))?.status?.message, "two");
+    });
+    assert.equal(counting.gets, 1, "one read for two reads and two writes");
+    await withinStep({ step: "protect", phase: "forward", part: "work" }, async () => {
+      await once.read(NAMESPACE, "db-memo");
+      // Another writer after this run's read: the remembered resourceVersion is stale.
+      await journal.updateStatus(NAMESPACE, "db-memo", (status) => { status.step = "elsewhere"; });
+      await once.updateStatus(NAMESPACE, "db-memo", (status) => { status.message = "three"; });
+    });
+    assert.equal(counting.gets, 3, "a new run reads afresh; the conflict read again");
+    const final = await journal.read(NAMESPACE, "db-memo");
+    assert.deepEqual([final?.status?.message, final?.status?.step], ["three", "elsewhere"], "this write landed, and the other writer's change is kept");
   });
 });

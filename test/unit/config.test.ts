@@ -61,6 +61,8 @@ describe("configuration", () => {
     const defaults = loadConfig({ ECS_REGION_ID: "cn-shanghai" }, "runner");
     assert.equal(defaults.runner.cloudWaitTimeoutMs, 1_800_000);
     assert.equal(defaults.runner.reconcileIntervalMs, 30_000);
+    assert.equal(defaults.runner.leaseDurationMs, 15_000);
+    assert.match(problems({ ECS_REGION_ID: "cn-shanghai", RUNNER_LEASE_DURATION: "1s" }, "runner")[0]!, /^RUNNER_LEASE_DURATION="1s" is not a duration from 3s to 5m;/);
     const tuned = loadConfig({ ECS_REGION_ID: "cn-shanghai", RUNNER_CLOUD_WAIT_TIMEOUT: "2h", RUNNER_RECONCILE_INTERVAL: "5s" }, "runner");
     assert.equal(tuned.runner.cloudWaitTimeoutMs, 7_200_000);
     assert.equal(tuned.runner.reconcileIntervalMs, 5_000);

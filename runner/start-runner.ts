@@ -1,0 +1,57 @@
+/**
+ * The runner's parts, started from parsed configuration: the worker, the reconciler, the metrics
+ * server. runner/main.ts starts them for production; the sandbox's failpoint runner starts the
+ * same parts with a write seam, so what the crash tests kill is the runner that ships.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { Queue } from "bullmq";
+import { pino } from "pino";
+import { ConfigError, loadConfig } from "../core/config.ts";
+import { diskCloudFromConfig } from "../core/ecs/disk-cloud-from-config.ts";
+import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
+import { bullConnection, redisTarget } from "../core/redis-target.ts";
+import { MigrationJournal } from "./journal/journal.ts";
+import { createRunnerMetrics, serveMetrics } from "./metrics.ts";
+import { startReconciler } from "./reconciler.ts";
+import type { SagaData } from "./saga/run-saga.ts";
+import { startMigrationWorker } from "./worker.ts";
+import type { WriteSeam } from "./write-seam.ts";
+
+export interface RunningRunner {
+  /** Lets the current step end (waits stay delayed in Redis) and closes every connection. */
+  stop(): Promise<void>;
+}
+
+export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: WriteSeam } = {}): RunningRunner {
+  const config = loadConfig(env, "runner");
+  const logger = pino({ name: "zoneferry-runner", level: config.logLevel, base: { component: "runner" } });
+  const kubeconfig = new KubeConfig();
+  if (config.kubeconfig === undefined) kubeconfig.loadFromCluster();
+  else kubeconfig.loadFromFile(config.kubeconfig);
+  const cloud = diskCloudFromConfig(config);
+  if (cloud === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
+  const metrics = createRunnerMetrics();
+  const metricsServer = serveMetrics(metrics, config.runner.metricsPort, (error) => { logger.error({ err: error, port: config.runner.metricsPort }, "metrics server failed"); });
+  const worker = startMigrationWorker({
+    redisUrl: config.redisUrl,
+    kubeconfig,
+    cloud,
+    concurrency: config.runner.concurrency,
+    logger,
+    metrics,
+    settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs },
+    leaseDurationMs: config.runner.leaseDurationMs,
+    ...(extras.seam === undefined ? {} : { seam: extras.seam }),
+  });
+  const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: bullConnection(redisTarget(config.redisUrl) ?? { kind: "url", url: config.redisUrl }) });
+  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, intervalMs: config.runner.reconcileIntervalMs });
+  logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
+  return {
+    async stop() {
+      logger.info("shutting down: the current step ends, waits stay delayed in Redis");
+      reconciler.stop();
+      metricsServer.close();
+      await Promise.allSettled([worker.close(), queue.close()]);
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Failpoints for the crash tests, as etcd's gofail: before the Nth write of a chosen step (forward
+ * or compensating), the runner is killed (SIGKILL, no cleanup), Redis loses its data, the process
+ * freezes (a GC pause: timers, sockets and the Lease's renewals stop too), or the write fails for
+ * good (an API server refusing it). Which, is said in ZF_FAILPOINTS:
+ *
+ *   <step>/<forward|compensating>#<n>=<kill|flush|pause:<ms>|refuse>[,<more>]
+ *
+ * `#n` counts the step's writes in this process from 1, whatever part of the step makes them (its
+ * report, its work, its checkpoint); `refuse` counts only the work's writes, since a refused report
+ * or checkpoint is another story (the reporting path). ZF_FAILPOINT_LOG names a file that gets one
+ * JSON line per write seen and per failpoint fired: the tests' census of a run's writes and their
+ * proof that the fault happened where they asked.
+ */
+import { appendFileSync } from "node:fs";
+import { Redis } from "ioredis";
+import type { WriteAt, WriteSeam } from "../runner/write-seam.ts";
+
+export type FailpointAction = { readonly kind: "kill" | "flush" | "refuse" } | { readonly kind: "pause"; readonly ms: number };
+
+export interface Failpoint {
+  readonly step: string;
+  readonly phase: "forward" | "compensating";
+  readonly nth: number;
+  readonly action: FailpointAction;
+}
+
+/** One line of the log. */
+export interface SeenWrite {
+  readonly step: string | undefined;
+  readonly phase: string | undefined;
+  readonly part: string | undefined;
+  readonly call: string;
+  readonly migrationId: string;
+  /** The write's number within its step and phase in this process (from 1). */
+  readonly nth: number;
+  /** Set when a failpoint acted before this write. */
+  readonly fired?: string;
+}
+
+const SPEC = /^([a-z-]+)\/(forward|compensating)#(\d+)=(kill|flush|refuse|pause:(\d+))$/;
+
+export function parseFailpoints(text: string | undefined): Failpoint[] {
+  if (text === undefined || text.trim() === "") return [];
+  return text.split(",").map((entry) => {
+    const match = SPEC.exec(entry.trim());
+    if (match === null) throw new Error(`ZF_FAILPOINTS: "${entry}" is not <step>/<forward|compensating>#<n>=<kill|flush|refuse|pause:<ms>>`);
+    const [, step, phase, nth, action, ms] = match;
+    return {
+      step: step!,
+      phase: phase as Failpoint["phase"],
+      nth: Number(nth),
+      action: action!.startsWith("pause") ? { kind: "pause", ms: Number(ms) } : { kind: action as "kill" | "flush" | "refuse" },
+    };
+  });
+}
+
+/** A refusal as the API server words one: permanent (403), so the step fails for good. */
+export class RefusedByFailpoint extends Error {
+  readonly code = 403;
+  constructor(call: string) {
+    super(`refused by a failpoint: ${call}`);
+    this.name = "RefusedByFailpoint";
+  }
+}
+
+export function failpointSeam(env: NodeJS.ProcessEnv): WriteSeam {
+  const failpoints = parseFailpoints(env["ZF_FAILPOINTS"]);
+  const log = env["ZF_FAILPOINT_LOG"];
+  const counts = new Map<string, { all: number; work: number }>();
+  const fired = new Set<Failpoint>();
+  return async (at: WriteAt) => {
+    const key = `${at.step?.step ?? "-"}/${at.step?.phase ?? "-"}`;
+    const count = counts.get(key) ?? { all: 0, work: 0 };
+    counts.set(key, { all: count.all + 1, work: count.work + (at.step?.part === "work" ? 1 : 0) });
+    const seen = counts.get(key)!;
+    const due = failpoints.find((point) => !fired.has(point) && point.step === at.step?.step && point.phase === at.step.phase
+      && (point.action.kind === "refuse" ? at.step.part === "work" && seen.work === point.nth : seen.all === point.nth));
+    const line: SeenWrite = { step: at.step?.step, phase: at.step?.phase, part: at.step?.part, call: at.call, migrationId: at.migrationId, nth: seen.all, ...(due === undefined ? {} : { fired: describe(due) }) };
+    // Written before acting: a kill leaves no other trace of where it struck.
+    if (log !== undefined) appendFileSync(log, `${JSON.stringify(line)}\n`);
+    if (due === undefined) return;
+    fired.add(due);
+    await act(due.action, at, env);
+  };
+}
+
+function describe(point: Failpoint): string {
+  return `${point.step}/${point.phase}#${point.nth}=${point.action.kind === "pause" ? `pause:${point.action.ms}` : point.action.kind}`;
+}
+
+async function act(action: FailpointAction, at: WriteAt, env: NodeJS.ProcessEnv): Promise<void> {
+  switch (action.kind) {
+    case "kill":
+      process.kill(process.pid, "SIGKILL");
+      // SIGKILL is not delivered synchronously on every platform: never let the write through.
+      await new Promise<never>(() => undefined);
+      return;
+    case "flush": {
+      const redis = new Redis(env["REDIS_URL"] ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 3 });
+      try {
+        await redis.flushall();
+      } finally {
+        redis.disconnect();
+      }
+      return;
+    }
+    case "pause":
+      // Blocks the whole event loop, as a stop-the-world pause does: nothing renews the Lease meanwhile.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, action.ms);
+      return;
+    case "refuse":
+      throw new RefusedByFailpoint(at.call);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * A sandbox started through its CLI for one e2e file, and what a user would look at in it: where
+ * pods run, what each PVC's disk holds, what is left in ECS, what zoneferry's annotations say.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, waitFor } from "../../sandbox/processes.ts";
+
+const run = promisify(execFile);
+export const REPO = join(import.meta.dirname, "../..");
+export const ZONES = ["cn-shanghai-b", "cn-shanghai-g", "cn-shanghai-m"];
+export const ENDED = ["Succeeded", "Failed", "RollbackFailed"];
+
+export interface Inventory {
+  disks: { diskId: string; zoneId: string; status: string; tags?: Record<string, string> }[];
+  snapshots: { snapshotId: string; sourceDiskId: string; retentionDays?: number; tags?: Record<string, string> }[];
+}
+
+export class SandboxSession {
+  readonly dir: string;
+  readonly namespace: string;
+  env: Record<string, string> = {};
+
+  constructor(prefix: string, namespace: string) {
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
+    this.namespace = namespace;
+  }
+
+  async up(): Promise<void> {
+    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "up", "--dir", this.dir], { timeout: 300_000 });
+    this.env = Object.fromEntries(readFileSync(join(this.dir, "env"), "utf8").trim().split("\n").map((line) => {
+      const [, key, value] = /^export ([A-Z_]+)='(.*)'$/.exec(line)!;
+      return [key!, value!];
+    }));
+    await this.kubectl("create", "namespace", this.namespace);
+  }
+
+  async down(): Promise<void> {
+    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "down", "--dir", this.dir]);
+  }
+
+  async kubectl(...args: string[]): Promise<string> {
+    return (await run(this.env["KUBECTL"]!, args, { env: { ...process.env, KUBECONFIG: this.env["KUBECONFIG"]! } })).stdout;
+  }
+
+  async emulator(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.env["ECS_EMULATOR_URL"]!}/_emulator${path}`, init);
+  }
+
+  async inventory(): Promise<Inventory> {
+    return (await (await this.emulator("/inventory")).json()) as Inventory;
+  }
+
+  /** The disks zoneferry made for a claim (tagged with it). */
+  async newDisksOf(claim: string): Promise<Inventory["disks"]> {
+    return (await this.inventory()).disks.filter((disk) => disk.tags?.["zoneferry.io/pvc"] === `${this.namespace}.${claim}`);
+  }
+
+  async diskOf(claim: string): Promise<string> {
+    return this.kubectl("-n", this.namespace, "get", "pvc", claim, "-o", "jsonpath={.spec.volumeName}");
+  }
+
+  async contentOf(claim: string): Promise<string> {
+    return (await this.emulator(`/disks/${await this.diskOf(claim)}/content`)).text();
+  }
+
+  async zoneOfPod(pod: string): Promise<string> {
+    const node = await this.kubectl("-n", this.namespace, "get", "pod", pod, "-o", "jsonpath={.spec.nodeName}");
+    return this.kubectl("get", "node", node, "-o", "jsonpath={.metadata.labels.topology\\.kubernetes\\.io/zone}");
+  }
+
+  async annotation(name: string, key: string): Promise<string> {
+    return this.kubectl("-n", this.namespace, "get", "statefulset", name, "-o", `jsonpath={.metadata.annotations.zoneferry\\.io/${key}}`);
+  }
+
+  async readyReplicas(name: string): Promise<number> {
+    return Number(await this.kubectl("-n", this.namespace, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}"));
+  }
+
+  /** Waits until the migration of `name` ends; answers its status. */
+  async ended(name: string, withinMs = 120_000): Promise<string> {
+    let annotations: Record<string, string> = {};
+    await waitFor(async () => {
+      annotations = JSON.parse(await this.kubectl("-n", this.namespace, "get", "statefulset", name, "-o", "jsonpath={.metadata.annotations}") || "{}") as Record<string, string>;
+      return ENDED.includes(annotations["zoneferry.io/status"] ?? "");
+    }, withinMs, () => `the migration of ${name} did not end (status ${annotations["zoneferry.io/status"] ?? "none"}, step ${annotations["zoneferry.io/step"] ?? "none"})`);
+    return annotations["zoneferry.io/status"]!;
+  }
+
+  /**
+   * A StatefulSet of 20 GiB ESSD claims whose disks start in `zones` (the other zones' nodes are
+   * cordoned while it comes up), each disk holding `<name>-<ordinal> rows 1..<100 + ordinal>`.
+   */
+  async statefulSet(name: string, replicas: number, options: { zones?: string[]; templates?: string[]; whenScaled?: "Delete" } = {}): Promise<void> {
+    const elsewhere = ZONES.filter((zone) => options.zones !== undefined && !options.zones.includes(zone)).map((zone) => `node-${zone}-0`);
+    for (const node of elsewhere) await this.kubectl("cordon", node);
+    try {
+      await this.#create(name, replicas, options.templates ?? ["data"], options.whenScaled);
+    } finally {
+      for (const node of elsewhere) await this.kubectl("uncordon", node);
+    }
+  }
+
+  async #create(name: string, replicas: number, templates: string[], whenScaled: "Delete" | undefined): Promise<void> {
+    const claimTemplates = templates.map((template) => `  - metadata: {name: ${template}}
+    spec: {accessModes: [ReadWriteOnce], storageClassName: alicloud-disk-essd, resources: {requests: {storage: 20Gi}}}
+`).join("");
+    const retention = whenScaled === undefined ? "" : `  persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: ${whenScaled}}\n`;
+    const file = join(this.dir, `${name}.yaml`);
+    writeFileSync(file, `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: ${name}, namespace: ${this.namespace}}
+spec:
+  replicas: ${replicas}
+  serviceName: ${name}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: main, image: nginx:1.27}]
+${retention}  volumeClaimTemplates:
+${claimTemplates}`);
+    await this.kubectl("apply", "-f", file);
+    await waitFor(async () => (await this.readyReplicas(name)) === replicas, 60_000, () => `${name} not Ready`);
+    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+      for (const template of templates) {
+        const body = template === "data" ? `${name}-${ordinal} rows 1..${100 + ordinal}` : `${template} of ${name}-${ordinal}`;
+        await this.emulator(`/disks/${await this.diskOf(`${template}-${name}-${ordinal}`)}/content`, { method: "PUT", body });
+      }
+    }
+  }
+
+  /** The pid of a process the sandbox started (e.g. "runner"). */
+  pidOf(name: string): number {
+    const state = JSON.parse(readFileSync(join(this.dir, "state.json"), "utf8")) as { processes: { name: string; pid: number }[] };
+    return state.processes.find((entry) => entry.name === name)!.pid;
+  }
+
+  /**
+   * A runner of our own (the sandbox's is stopped by the caller): the production runner with the
+   * failpoints given (sandbox/failpoints.ts), logging every write it makes to `log`.
+   */
+  async startRunner(options: { failpoints?: string; log?: string; output?: string; extraEnv?: Record<string, string> } = {}): Promise<ChildProcess> {
+    // Its own log lines go to `output` when asked (a test reads what it said), else nowhere.
+    const output = options.output === undefined ? "ignore" : openSync(options.output, "a");
+    const child = spawn(process.execPath, [join(REPO, "sandbox/failpoint-runner.ts")], {
+      env: {
+        ...process.env,
+        ...this.env,
+        KUBECONFIG: this.env["RUNNER_KUBECONFIG"]!,
+        METRICS_PORT: String(await freePort()),
+        ZF_FAILPOINTS: options.failpoints ?? "",
+        ...(options.log === undefined ? {} : { ZF_FAILPOINT_LOG: options.log }),
+        ...options.extraEnv,
+      },
+      stdio: ["ignore", output, output],
+    });
+    if (typeof output === "number") closeSync(output);
+    return child;
+  }
+}
+
+/** Kills a runner (SIGKILL) and waits until it is gone. */
+export async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+}

@@ -1,0 +1,47 @@
+/**
+ * The sandbox's failpoints (sandbox/failpoints.ts): what the crash matrix relies on, that a
+ * failpoint strikes at exactly the write it names and at no other, and that every write is logged.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { RefusedByFailpoint, failpointSeam, parseFailpoints, type SeenWrite } from "../../sandbox/failpoints.ts";
+import type { WriteAt } from "../../runner/write-seam.ts";
+
+const at = (step: string, phase: "forward" | "compensating", part: "report" | "work" | "checkpoint", call: string): WriteAt => ({ migrationId: "m1", step: { step, phase, part, memo: new Map() }, call });
+
+describe("failpoints for the crash matrix", () => {
+  it("reads a list of failpoints and names the one it cannot read", () => {
+    assert.deepEqual(parseFailpoints("rebind/forward#3=kill, protect/compensating#1=pause:2500"), [
+      { step: "rebind", phase: "forward", nth: 3, action: { kind: "kill" } },
+      { step: "protect", phase: "compensating", nth: 1, action: { kind: "pause", ms: 2500 } },
+    ]);
+    assert.deepEqual(parseFailpoints(""), []);
+    assert.throws(() => parseFailpoints("rebind/backward#1=kill"), /"rebind\/backward#1=kill" is not <step>\/<forward\|compensating>#<n>=/);
+  });
+
+  it("refuses exactly the nth write of the step's own work, once, and lets every other write through", async () => {
+    const seam = failpointSeam({ ZF_FAILPOINTS: "rebind/forward#2=refuse" });
+    await seam(at("rebind", "forward", "report", "writeStatefulSetStatus"));
+    await seam(at("rebind", "forward", "work", "createPersistentVolume"));
+    await seam(at("rebind", "compensating", "work", "patchPersistentVolume"));
+    await assert.rejects(seam(at("rebind", "forward", "work", "deleteNamespacedPersistentVolumeClaim")), (error: unknown) => error instanceof RefusedByFailpoint && (error as { code: number }).code === 403 && /deleteNamespacedPersistentVolumeClaim/.test(error.message));
+    await seam(at("rebind", "forward", "work", "deleteNamespacedPersistentVolumeClaim"));
+  });
+
+  it("logs every write with its number in its step, and marks the one a failpoint struck", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "zf-failpoints-")), "writes.jsonl");
+    const seam = failpointSeam({ ZF_FAILPOINTS: "snapshot/forward#2=pause:1", ZF_FAILPOINT_LOG: log });
+    await seam(at("snapshot", "forward", "report", "recordEvent"));
+    await seam(at("snapshot", "forward", "work", "createSnapshot"));
+    await seam({ migrationId: "m1", step: undefined, call: "recordEvent" });
+    const lines = readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as SeenWrite);
+    assert.deepEqual(lines.map((line) => [line.step, line.call, line.nth, line.fired]), [
+      ["snapshot", "recordEvent", 1, undefined],
+      ["snapshot", "createSnapshot", 2, "snapshot/forward#2=pause:1"],
+      [undefined, "recordEvent", 1, undefined],
+    ]);
+  });
+});
