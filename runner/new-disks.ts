@@ -8,7 +8,7 @@
  * pod has run on is never deleted (invariant c): the app may have written to it after the move.
  * It is kept with a snapshot of it, and named in the result for a human to decide.
  */
-import { NotFoundCloudError } from "../core/cloud-errors.ts";
+import { NotFoundCloudError, TransientCloudError } from "../core/cloud-errors.ts";
 import type { DiskRecord } from "../core/disk-cloud.ts";
 import { claimBoundTo } from "./bindings.ts";
 import { claimOfTags, clientToken, cloudTags, movingVolumes, readJournal, recordVolumes, runTags, type MigrationContext } from "./context.ts";
@@ -22,6 +22,14 @@ const CREATING = "NewDisksCreating";
 const RELEASING = "NewDisksReleasing";
 
 const where = (disk: DiskRecord): string => `${disk.diskId} (${disk.status} in ${disk.zoneId})`;
+
+/**
+ * ECS's answers to DeleteDisk on an Available disk that it cannot delete yet: still initializing
+ * from its snapshot (which may last long after the disk is Available), or another operation on it.
+ * The disk joins the bounded wait like one still Creating, rather than spending the rollback's retry
+ * budget and leaving the other disks undeleted.
+ */
+const NOT_YET: ReadonlySet<string> = new Set(["IncorrectDiskStatus.Initializing", "Operation.Conflict", "DiskCreatingSnapshot"]);
 
 /** Waits until every new disk is Available (or already attached), within the cloud wait bound. */
 export async function awaitNewDisks(context: MigrationContext): Promise<StepOutcome> {
@@ -92,18 +100,19 @@ export async function deleteNewDisks(context: MigrationContext): Promise<StepOut
   const verdicts = await Promise.all(existing.map((disk) => judge(context, disk, volumes.find((volume) => volume.claim === claimOfTags(context, disk.tags) || volume.newDisk === disk.diskId), sources)));
   const kept = verdicts.filter((verdict) => verdict.keep !== undefined);
   const snapshots = await snapshotServed(context, journal, kept);
-  const busy = verdicts.filter((verdict) => verdict.keep === undefined && verdict.disk.status !== "Available").map((verdict) => verdict.disk);
+  const busy = verdicts.filter((verdict) => verdict.keep === undefined && verdict.disk.status !== "Available").map((verdict) => where(verdict.disk));
   for (const { disk } of verdicts.filter((verdict) => verdict.keep === undefined && verdict.disk.status === "Available")) {
     try {
       await context.cloud.deleteDisk(disk.diskId);
     } catch (error) {
-      if (!(error instanceof NotFoundCloudError)) throw error;
+      if (error instanceof TransientCloudError && NOT_YET.has(error.code)) busy.push(`${disk.diskId} (${error.code} in ${disk.zoneId})`);
+      else if (!(error instanceof NotFoundCloudError)) throw error;
     }
   }
   if (busy.length > 0) {
     const waiting = await beginWait(context, RELEASING, "waiting for new disks to be deletable");
-    failIfOverdue(context, waiting, { type: RELEASING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `new disk(s) ${busy.map(where).join(", ")} could not be deleted (each holds only a copy of its PVC's data, which is back on its source disk; delete them once ECS lets you)` });
-    return waitAndRecheck(POLL_MS, `waiting for new disk(s) ${busy.map(where).join(", ")} to be deletable`);
+    failIfOverdue(context, waiting, { type: RELEASING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `new disk(s) ${busy.join(", ")} could not be deleted (each holds only a copy of its PVC's data, which is back on its source disk; delete them once ECS lets you)` });
+    return waitAndRecheck(POLL_MS, `waiting for new disk(s) ${busy.join(", ")} to be deletable`);
   }
   return doneKeeping(kept.length === 0 ? undefined : kept.map(({ disk, keep }) => `${keep!}${snapshots.has(disk.diskId) ? `, snapshot ${snapshots.get(disk.diskId)!}` : ""}`).join("; "));
 }

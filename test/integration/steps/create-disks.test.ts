@@ -59,7 +59,7 @@ describe("the create-disks step, on a real API server and the ECS emulator", () 
 
   it("its compensation, crashed between any two of its writes, completes when run again and leaves each claim on its source disk", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: created, act: (ctx) => createDisks.compensate!(ctx), check: assertRolledBack });
-    // A disk still initializing from its snapshot refuses a delete (transient): a retry adds a call.
+    // A disk still initializing from its snapshot refuses a delete: it is waited for (bounded), which adds a call.
     assert.deepEqual(new Set(covered), new Set(["cloud.deleteDisk"]));
     assert.ok(covered.length >= 2);
   });
