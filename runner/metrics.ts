@@ -11,6 +11,10 @@ export interface RunnerMetrics {
   readonly migrations: Counter<"result">;
   readonly stepDuration: Histogram<"step" | "phase">;
   readonly downtime: Histogram;
+  /** Report writes passed over: a refused Event or annotation write, a report given up. */
+  readonly reportFailures: Counter<"part">;
+  /** Journaled migrations the reconciler queued again: their job failed unexpectedly, or was gone. */
+  readonly requeued: Counter<"reason">;
 }
 
 export function createRunnerMetrics(): RunnerMetrics {
@@ -30,6 +34,18 @@ export function createRunnerMetrics(): RunnerMetrics {
       name: "zoneferry_application_downtime_seconds",
       help: "From the StatefulSet scaled to zero until all its replicas were Ready again.",
       buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry],
+    }),
+    reportFailures: new Counter({
+      name: "zoneferry_report_failures_total",
+      help: "Report writes passed over without stopping the migration, by part: event (refused Event), annotations (refused status annotations), report (a step's report or the result given up).",
+      labelNames: ["part"],
+      registers: [registry],
+    }),
+    requeued: new Counter({
+      name: "zoneferry_jobs_requeued_total",
+      help: "Unfinished journaled migrations the reconciler queued again, by reason: failed (the job failed for an unexpected reason), missing (Redis lost it).",
+      labelNames: ["reason"],
       registers: [registry],
     }),
   };

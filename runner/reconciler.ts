@@ -4,10 +4,15 @@
  *   - every journal in a non-terminal phase that has no job: forward from its journal, or, if it
  *     was rolling back, straight into its compensations (each reads the actual state and acts only
  *     on the gap, so running all of them is safe);
+ *   - every journal in a non-terminal phase whose job failed for an unexpected reason (a fault the
+ *     runner did not expect: a finished saga makes its journal terminal before its job fails), counted
+ *     by `zoneferry_jobs_requeued_total{reason="failed"}`, which is worth an alert;
  *   - every StatefulSet whose migration-id has neither journal nor job (an admitted request whose
- *     enqueue was lost).
+ *     enqueue was lost);
+ *   - and it sets the status annotations of a StatefulSet that still says Running or RollingBack
+ *     from its finished journal, when the result's annotation write was refused for good.
  */
-import { AppsV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { OWNED_ANNOTATIONS } from "../core/annotations.ts";
@@ -15,7 +20,9 @@ import { migrationId } from "../core/migration-id.ts";
 import { parseMigrationRequest } from "../core/migration-request.ts";
 import type { MigrationJobData } from "../core/migration-queue.ts";
 import { journalName, type MigrationJournal } from "./journal/journal.ts";
-import type { ZoneMigrationResource } from "./journal/types.ts";
+import { TERMINAL_PHASES, type ZoneMigrationResource } from "./journal/types.ts";
+import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
+import type { RunnerMetrics } from "./metrics.ts";
 import { INITIAL_CHECKPOINT, beginRollback, resumed, type SagaCheckpoint } from "./saga/checkpoint.ts";
 import type { SagaData } from "./saga/run-saga.ts";
 import { RECREATE_STEPS } from "./steps/index.ts";
@@ -25,6 +32,7 @@ export interface ReconcilerOptions {
   readonly queue: Queue<MigrationJobData & SagaData>;
   readonly journal: MigrationJournal;
   readonly logger: Logger;
+  readonly metrics?: RunnerMetrics;
 }
 
 const JOB_NAME = "migrate";
@@ -48,8 +56,14 @@ function rollbackCheckpoint(journal: ZoneMigrationResource): SagaCheckpoint {
   return beginRollback(resumed, journal.status?.step ?? "unknown", journal.status?.message ?? "resumed after the queue lost the migration");
 }
 
-async function hasJob(queue: Queue, id: string): Promise<boolean> {
-  return (await queue.getJob(id)) !== undefined;
+/**
+ * The journal's job, as the reconciler sees it: absent (Redis lost it), failed, or present (waiting,
+ * delayed, running or completed: its worker is on it, or the journal says how it ended).
+ */
+async function jobOf(queue: Queue, id: string): Promise<"missing" | "failed" | "present"> {
+  const job = await queue.getJob(id);
+  if (job === undefined) return "missing";
+  return (await job.isFailed()) ? "failed" : "present";
 }
 
 /**
@@ -74,9 +88,15 @@ export async function reconcileOnce(options: ReconcilerOptions): Promise<string[
 async function requeueJournals(options: ReconcilerOptions, active: readonly ZoneMigrationResource[]): Promise<string[]> {
   const { queue, logger } = options;
   const queued: string[] = [];
-  for (const record of active) {
-    const id = record.spec.migrationId;
-    if (await hasJob(queue, id)) continue;
+  for (const listed of active) {
+    const id = listed.spec.migrationId;
+    const job = await jobOf(queue, id);
+    if (job === "present") continue;
+    // Read again after the job: a saga that ends writes its journal's result before its job fails,
+    // so a journal still unfinished now was not finished by that job.
+    const record = job === "failed" ? await freshUnfinished(options.journal, listed) : listed;
+    if (record === undefined) continue;
+    if (job === "failed") await (await queue.getJob(id))?.remove();
     const data: MigrationJobData & SagaData = {
       migrationId: id,
       namespace: record.metadata.namespace ?? "",
@@ -87,10 +107,17 @@ async function requeueJournals(options: ReconcilerOptions, active: readonly Zone
     };
     const saga = resumeFrom(record);
     await queue.add(JOB_NAME, saga === undefined ? data : { ...data, saga }, { jobId: id });
-    logger.warn({ migrationId: id, phase: record.status?.phase, step: record.status?.step }, "migration journaled but not queued: queued again from its journal's checkpoint");
+    options.metrics?.requeued.inc({ reason: job });
+    const why = job === "failed" ? "its job failed for an unexpected reason" : "it was not queued";
+    logger.warn({ migrationId: id, phase: record.status?.phase, step: record.status?.step }, `migration journaled but ${why}: queued again from its journal's checkpoint`);
     queued.push(id);
   }
   return queued;
+}
+
+async function freshUnfinished(journal: MigrationJournal, listed: ZoneMigrationResource): Promise<ZoneMigrationResource | undefined> {
+  const fresh = await journal.read(listed.metadata.namespace ?? "", listed.metadata.name ?? "");
+  return fresh === undefined || TERMINAL_PHASES.has(fresh.status?.phase ?? "Pending") ? undefined : fresh;
 }
 
 async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlySet<string>): Promise<string[]> {
@@ -100,9 +127,13 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
   for (const sts of statefulSets.items) {
     const annotations = sts.metadata?.annotations ?? {};
     const id = annotations[OWNED_ANNOTATIONS.migrationId];
-    if (id === undefined || annotations[OWNED_ANNOTATIONS.status] !== "Pending") continue;
     const namespace = sts.metadata?.namespace ?? "";
     const name = sts.metadata?.name ?? "";
+    if (id !== undefined && (annotations[OWNED_ANNOTATIONS.status] === "Running" || annotations[OWNED_ANNOTATIONS.status] === "RollingBack") && !journaled.has(`${namespace}/${journalName(name, id)}`)) {
+      await mendStatus(options, sts, id).catch((error: unknown) => { logger.warn({ err: error, migrationId: id }, "could not set the status annotations from the finished journal: next pass"); });
+      continue;
+    }
+    if (id === undefined || annotations[OWNED_ANNOTATIONS.status] !== "Pending") continue;
     if (journaled.has(`${namespace}/${journalName(name, id)}`) || (await hasLiveJob(queue, id))) continue;
     const parsed = parseMigrationRequest(annotations);
     if (!parsed.ok || migrationId({ namespace, name, targetZones: parsed.request.targetZones, retry: parsed.request.retry }) !== id) continue;
@@ -111,6 +142,26 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
     queued.push(id);
   }
   return queued;
+}
+
+/**
+ * A StatefulSet whose annotations say a migration runs while its journal says it ended: the
+ * result's annotation write was refused (a policy, a webhook) until the job ended. Its journal is the
+ * truth; the annotations follow it, and release the guard's hold. Only when no job is left to
+ * write them, and only on the StatefulSet as read (its resourceVersion), so a new request admitted
+ * meanwhile is never overwritten.
+ */
+async function mendStatus(options: ReconcilerOptions, sts: V1StatefulSet, id: string): Promise<void> {
+  const namespace = sts.metadata?.namespace ?? "";
+  const name = sts.metadata?.name ?? "";
+  const journal = await options.journal.read(namespace, journalName(name, id));
+  const phase = journal?.status?.phase;
+  if (journal?.spec.migrationId !== id || phase === undefined || !TERMINAL_PHASES.has(phase)) return;
+  const job = await options.queue.getJob(id);
+  if (job !== undefined && !(await job.isCompleted()) && !(await job.isFailed())) return;
+  const update = { status: phase, ifResourceVersion: sts.metadata?.resourceVersion ?? "", ...(journal.status?.step === undefined ? {} : { step: journal.status.step }), ...(journal.status?.message === undefined ? {} : { message: journal.status.message }) };
+  await writeStatefulSetStatus(options.kubeconfig, namespace, name, update);
+  options.logger.warn({ migrationId: id, status: phase }, "the StatefulSet's status annotations were behind its finished journal: set from it");
 }
 
 /** Runs `reconcileOnce` now and every `intervalMs`; a failed pass is logged and the next one tries again. */

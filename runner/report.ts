@@ -1,6 +1,13 @@
 /**
  * What a user sees of a migration: the journal's phase and step, zoneferry's annotations on the
  * StatefulSet, and an Event per step. Every write here is idempotent (a retried job repeats it).
+ *
+ * What a fault of each costs (docs/data-safety.md, "Reports never stop a migration"):
+ *   - the journal's phase: thrown, so the saga tries the report again after a backoff;
+ *   - the annotations: a transient fault is thrown too; a refusal (a policy, a webhook) is logged,
+ *     counted and passed over: every report writes the three of them again, and the reconciler
+ *     sets them from a finished journal, so a refused one is mended by the next;
+ *   - the Event: best effort, one try; a refused one is logged and counted, never thrown.
  */
 import type { MigrationStatus } from "../core/annotations.ts";
 import { journalNameOf, readStatefulSet, type MigrationContext } from "./context.ts";
@@ -8,6 +15,10 @@ import { recordEvent, type ZoneferryEventReason } from "./journal/events.ts";
 import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
 import type { SagaResult } from "./saga/checkpoint.ts";
 import { orUndefined } from "./kube-patch.ts";
+import { faultKind } from "./faults.ts";
+
+/** Told of a report's write that was passed over (not thrown): the worker logs and counts it. */
+export type RefusedReport = (part: "annotations" | "event", error: unknown) => void;
 
 interface Report {
   readonly phase: MigrationStatus;
@@ -18,7 +29,7 @@ interface Report {
   readonly warn?: boolean;
 }
 
-async function report(context: MigrationContext, { phase, step, message, reason, warn }: Report): Promise<void> {
+async function report(context: MigrationContext, { phase, step, message, reason, warn }: Report, refused: RefusedReport): Promise<void> {
   const { namespace } = context.job;
   const journal = await context.journal.read(namespace, journalNameOf(context));
   if (journal !== undefined) {
@@ -34,19 +45,30 @@ async function report(context: MigrationContext, { phase, step, message, reason,
   if (sts === undefined) return;
   // These clients are made from the kubeconfig, not the fenced ones: check by hand.
   await context.beforeWrite("writeStatefulSetStatus");
-  await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step, message });
+  try {
+    await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step, message });
+  } catch (error) {
+    if (faultKind(error) === "transient") throw error;
+    refused("annotations", error);
+  }
   const failed = warn === true || reason === "ZoneferryFailed" || reason === "ZoneferryRollbackFailed" || reason === "ZoneferryRollingBack";
   await context.beforeWrite("recordEvent");
-  await recordEvent(context.kubeconfig, sts, { reason, message, type: failed ? "Warning" : "Normal" });
+  try {
+    await recordEvent(context.kubeconfig, sts, { reason, message, type: failed ? "Warning" : "Normal" });
+  } catch (error) {
+    refused("event", error);
+  }
 }
 
-export function reportStep(context: MigrationContext, step: string, phase: "forward" | "compensating"): Promise<void> {
+const IGNORE: RefusedReport = () => undefined;
+
+export function reportStep(context: MigrationContext, step: string, phase: "forward" | "compensating", refused: RefusedReport = IGNORE): Promise<void> {
   return phase === "forward"
-    ? report(context, { phase: "Running", step, message: `step ${step}`, reason: "ZoneferryStep" })
-    : report(context, { phase: "RollingBack", step, message: `rolling back: undoing ${step}`, reason: "ZoneferryRollingBack" });
+    ? report(context, { phase: "Running", step, message: `step ${step}`, reason: "ZoneferryStep" }, refused)
+    : report(context, { phase: "RollingBack", step, message: `rolling back: undoing ${step}`, reason: "ZoneferryRollingBack" }, refused);
 }
 
-export function reportResult(context: MigrationContext, result: SagaResult, lastStep: string): Promise<void> {
+export function reportResult(context: MigrationContext, result: SagaResult, lastStep: string, refused: RefusedReport = IGNORE): Promise<void> {
   const reason: ZoneferryEventReason = result.status === "Succeeded" ? "ZoneferrySucceeded" : result.status === "Failed" ? "ZoneferryFailed" : "ZoneferryRollbackFailed";
-  return report(context, { phase: result.status, step: lastStep, message: result.message, reason, warn: result.leftovers === true });
+  return report(context, { phase: result.status, step: lastStep, message: result.message, reason, warn: result.leftovers === true }, refused);
 }

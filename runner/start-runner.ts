@@ -44,7 +44,7 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
     ...(extras.seam === undefined ? {} : { seam: extras.seam }),
   });
   const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: bullConnection(redisTarget(config.redisUrl) ?? { kind: "url", url: config.redisUrl }) });
-  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, intervalMs: config.runner.reconcileIntervalMs });
+  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, metrics, intervalMs: config.runner.reconcileIntervalMs });
   logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
   return {
     async stop() {

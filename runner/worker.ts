@@ -13,7 +13,9 @@ import { DEFAULT_RUNNER_SETTINGS, migrationContext, type RunnerSettings } from "
 import { MigrationJournal, journalName } from "./journal/journal.ts";
 import { FencedError, LeaseHeldError, MigrationLease, WORKER_IDENTITY, leaseName } from "./fence.ts";
 import { journalCheckpointStore } from "./journal/checkpoint-store.ts";
-import { reportResult, reportStep } from "./report.ts";
+import { cancelRequested } from "./cancel.ts";
+import { reportResult, reportStep, type RefusedReport } from "./report.ts";
+import { describeFault, faultKind } from "./faults.ts";
 import { runSaga, type SagaData } from "./saga/run-saga.ts";
 import type { SagaResult } from "./saga/checkpoint.ts";
 import { RECREATE_STEPS } from "./steps/index.ts";
@@ -85,24 +87,52 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS, fence: lease, ...(options.seam === undefined ? {} : { seam: options.seam }) });
     const memory = remembered.get(job.data.migrationId) ?? { timer: new JobTimer(metrics), entered: new Set<string>(), lastStep: "precheck" };
     remembered.set(job.data.migrationId, memory);
+    // A refused Event or annotation write is the user's view lost for a moment, not the migration's.
+    const refused: RefusedReport = (part, error) => {
+      metrics.reportFailures.inc({ part: part === "event" ? "event" : "annotations" });
+      logger.warn({ part, fault: describeFault(error) }, part === "event" ? "the API server refused the step's Event; the migration goes on" : "the API server refused the status annotations; the migration goes on, the next report writes them again");
+    };
+    // Forgotten once the result is reported (or given up): a retried report still knows the last step.
+    const forget = (result: SagaResult): void => {
+      if (remembered.delete(job.data.migrationId)) memory.timer.finished(result.status);
+    };
     return runSaga(job, token, context, {
       steps: RECREATE_STEPS,
       store: journalCheckpointStore(context),
       fence: lease,
       isFenced: (error) => error instanceof FencedError,
+      interrupt: () => cancelRequested(context),
       entered: memory.entered,
       onWait: (step, reason) => { logger.debug({ step, reason }, "waiting"); },
       onStep: async (step, phase) => {
         memory.lastStep = step;
         memory.timer.step(step, phase);
         logger.info({ step, phase }, phase === "forward" ? "step" : "compensating");
-        await reportStep(context, step, phase);
+        await reportStep(context, step, phase, refused);
       },
       onFinished: async (result) => {
         logger.info({ result }, "migration finished");
+        try {
+          await reportResult(context, result, job.data.saga?.failure?.step ?? memory.lastStep, refused);
+        } catch (error) {
+          // Tried again later only when transient: keep what the retry needs till then.
+          if (faultKind(error) !== "transient") forget(result);
+          throw error;
+        }
         // Forgotten at the end: the same request may run again later (moved away and back).
-        if (remembered.delete(job.data.migrationId)) memory.timer.finished(result.status);
-        await reportResult(context, result, job.data.saga?.failure?.step ?? memory.lastStep);
+        forget(result);
+      },
+      onReportFault: ({ step, error, retryInMs }) => {
+        const about = { step: step ?? "result", fault: describeFault(error) };
+        if (retryInMs !== undefined) {
+          logger.warn({ ...about, retryInMs }, "could not report: trying again after a backoff");
+          return;
+        }
+        metrics.reportFailures.inc({ part: "report" });
+        logger.error(about, "gave up a report: the migration goes on (the journal's checkpoint is what it relies on)");
+      },
+      onSaveFault: ({ error, retryInMs }) => {
+        logger.warn({ fault: describeFault(error), retryInMs }, "could not save the saga's checkpoint: the step runs again after a backoff");
       },
     });
   };

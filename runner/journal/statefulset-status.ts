@@ -11,6 +11,8 @@ export interface StatefulSetStatusUpdate {
   readonly step?: string | null;
   /** One line for a human; absent leaves the annotation as it is, null removes it. */
   readonly message?: string | null;
+  /** Write only to this version of the StatefulSet: a writer that decided on an earlier read (the reconciler). */
+  readonly ifResourceVersion?: string;
 }
 
 /** Field manager of the write, the runner's name (managedFields show who wrote what). */
@@ -31,7 +33,8 @@ export function oneLine(message: string): string {
 /**
  * Writes the status annotations with a merge patch that touches nothing else (Git owns the rest).
  * Reads first and writes only when a value differs, so a repeated write does not bump the
- * resourceVersion (which would wake every informer and GitOps diff for nothing).
+ * resourceVersion (which would wake every informer and GitOps diff for nothing). With
+ * `ifResourceVersion`, the write goes only to that version of the StatefulSet (else a 409, or false).
  * @returns whether the StatefulSet was patched.
  */
 export async function writeStatefulSetStatus(
@@ -41,12 +44,15 @@ export async function writeStatefulSetStatus(
   update: StatefulSetStatusUpdate,
 ): Promise<boolean> {
   const apps = kubeconfig.makeApiClient(AppsV1Api);
-  const current = (await apps.readNamespacedStatefulSet({ namespace, name })).metadata?.annotations ?? {};
+  const read = await apps.readNamespacedStatefulSet({ namespace, name });
+  const current = read.metadata?.annotations ?? {};
+  // A writer that decided on an earlier read (the reconciler) writes only if nothing changed since.
+  if (update.ifResourceVersion !== undefined && read.metadata?.resourceVersion !== update.ifResourceVersion) return false;
   const wanted = wantedAnnotations(update);
   const changes = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => (current[key] ?? null) !== value));
   if (Object.keys(changes).length === 0) return false;
   await apps.patchNamespacedStatefulSet(
-    { namespace, name, body: { metadata: { annotations: changes } }, fieldManager: STATUS_FIELD_MANAGER },
+    { namespace, name, body: { metadata: { annotations: changes, ...(update.ifResourceVersion === undefined ? {} : { resourceVersion: update.ifResourceVersion }) } }, fieldManager: STATUS_FIELD_MANAGER },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
   return true;

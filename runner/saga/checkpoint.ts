@@ -27,7 +27,12 @@ export interface SagaCheckpoint {
   readonly waits?: number;
   /** When the step now running first asked to wait, epoch ms. */
   readonly waitingSince?: number | undefined;
-  readonly failure?: { readonly step: string; readonly message: string };
+  /** Transient faults met by the report of the step now entered, or of the result (they spend no step retry). */
+  readonly reportRetries?: number;
+  /** Saves of the checkpoint that met a transient fault in a row (the job is delayed and the step re-run). */
+  readonly saveRetries?: number;
+  /** Why the saga rolls back; `cancelled` when the user asked it to (not a fault of the step). */
+  readonly failure?: { readonly step: string; readonly message: string; readonly cancelled?: boolean };
   /** What compensations kept on purpose, for the result's message (a disk a pod wrote to). */
   readonly kept?: readonly string[];
   readonly result?: SagaResult;
@@ -39,9 +44,9 @@ export interface SagaCheckpoint {
  * harmlessly (a new retry budget, quick first re-checks), so they live in the job only, and a
  * re-check writes nothing to the API server.
  */
-export type DurableCheckpoint = Omit<SagaCheckpoint, "retries" | "waits" | "waitingSince">;
+export type DurableCheckpoint = Omit<SagaCheckpoint, "retries" | "waits" | "waitingSince" | "reportRetries" | "saveRetries">;
 
-const COUNTERS: ReadonlySet<string> = new Set(["retries", "waits", "waitingSince"]);
+const COUNTERS: ReadonlySet<string> = new Set(["retries", "waits", "waitingSince", "reportRetries", "saveRetries"]);
 
 export function durable(checkpoint: SagaCheckpoint): DurableCheckpoint {
   // As it reads back from JSON (no undefined members), so a stored copy compares equal.
@@ -74,10 +79,43 @@ export function retried(checkpoint: SagaCheckpoint): SagaCheckpoint {
   return { ...checkpoint, retries: checkpoint.retries + 1 };
 }
 
+export function reportRetried(checkpoint: SagaCheckpoint): SagaCheckpoint {
+  return { ...checkpoint, reportRetries: (checkpoint.reportRetries ?? 0) + 1 };
+}
+
+/** A report landed or was given up: the next report starts a fresh budget. */
+export function reported(checkpoint: SagaCheckpoint): SagaCheckpoint {
+  return withoutCounter(checkpoint, "reportRetries");
+}
+
+/** The job's copy of the last saved checkpoint, counting one more save that failed after it. */
+export function saveRetried(checkpoint: SagaCheckpoint): SagaCheckpoint {
+  return { ...checkpoint, saveRetries: (checkpoint.saveRetries ?? 0) + 1 };
+}
+
+/** A save went through: the failed saves before it are forgotten. */
+export function saved(checkpoint: SagaCheckpoint): SagaCheckpoint {
+  return withoutCounter(checkpoint, "saveRetries");
+}
+
+/** Without the counter, rather than with it at 0: the job's data keeps the shape it had before it was counted. */
+function withoutCounter(checkpoint: SagaCheckpoint, counter: "reportRetries" | "saveRetries"): SagaCheckpoint {
+  if (checkpoint[counter] === undefined) return checkpoint;
+  const copy: { -readonly [K in keyof SagaCheckpoint]: SagaCheckpoint[K] } = { ...checkpoint };
+  if (counter === "reportRetries") delete copy.reportRetries;
+  else delete copy.saveRetries;
+  return copy;
+}
+
 /** Starts the rollback; `compensateFailed` registers the failed step's own compensation first. */
 export function beginRollback(checkpoint: SagaCheckpoint, step: string, message: string, compensateFailed = false): SagaCheckpoint {
   const registered = compensateFailed && !checkpoint.registered.includes(step) ? [...checkpoint.registered, step] : checkpoint.registered;
   return { ...checkpoint, phase: "compensating", retries: 0, waits: 0, waitingSince: undefined, registered, failure: { step, message } };
+}
+
+/** The user cancelled before `step` ran (again): the rollback as after its failure, said as a cancel. */
+export function cancelAt(checkpoint: SagaCheckpoint, step: string, reason: string, compensateStep: boolean): SagaCheckpoint {
+  return { ...beginRollback(checkpoint, step, reason, compensateStep), failure: { step, message: reason, cancelled: true } };
 }
 
 /**
@@ -111,7 +149,7 @@ export function unfinished(checkpoint: SagaCheckpoint, step: string, message: st
 /** The outcome once forward steps ran out, or compensation did. */
 export function outcomeOf(checkpoint: SagaCheckpoint): SagaResult {
   if (checkpoint.failure === undefined) return { status: "Succeeded", message: "all steps done" };
-  const cause = `step ${checkpoint.failure.step} failed: ${checkpoint.failure.message}`;
+  const cause = checkpoint.failure.cancelled === true ? `cancelled at step ${checkpoint.failure.step}: ${checkpoint.failure.message}` : `step ${checkpoint.failure.step} failed: ${checkpoint.failure.message}`;
   const kept = (checkpoint.kept ?? []).length === 0 ? "" : `; kept: ${(checkpoint.kept ?? []).join("; ")}`;
   if (checkpoint.compensationFailures.length === 0) return { status: "Failed", message: `${cause}; rolled back${kept}` };
   const left = checkpoint.compensationFailures.map((failure) => `${failure.step} (${failure.message})`).join("; ");

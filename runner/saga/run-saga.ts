@@ -5,6 +5,10 @@
  * crashed worker's successor resumes at the saved step. A permanent fault (or a step out of
  * retries) unwinds the registered compensations in reverse (Temporal's saga sample); a
  * compensation that cannot finish is recorded and the next still runs.
+ *
+ * The saga's own calls never end a migration on a fault of the API server or Redis: a report (the
+ * step's start, the result) or a checkpoint save that meets a transient fault delays the job and is
+ * tried again; a report refused for good is given up, since reports are not the migration's work.
  */
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { describeFault, faultKind, retryAfterMs } from "../faults.ts";
@@ -12,14 +16,19 @@ import { isDeepStrictEqual } from "node:util";
 import {
   INITIAL_CHECKPOINT,
   beginRollback,
+  cancelAt,
   compensated,
   compensationFailed,
   durable,
   finished,
   nextCompensation,
   outcomeOf,
+  reportRetried,
+  reported,
   resumed,
   retried,
+  saveRetried,
+  saved,
   stepSucceeded,
   unfinished,
   waited,
@@ -29,6 +38,7 @@ import {
 } from "./checkpoint.ts";
 import type { Step, StepOutcome } from "./step.ts";
 import { withinPart, withinStep } from "./step-scope.ts";
+import { withRedisRetry } from "./redis-retry.ts";
 
 export interface SagaData {
   readonly saga?: SagaCheckpoint;
@@ -53,6 +63,12 @@ export interface SagaOptions<C> {
   readonly fence?: { check(): void };
   /** Errors that mean "stop, it is not yours": rethrown as they are, never retried or rolled back. */
   readonly isFenced?: (error: unknown) => boolean;
+  /**
+   * Asked before each run of a forward step (the saga's safe points): a reason means the user
+   * cancelled, and the saga rolls back instead of running the step. Not asked at or past the point
+   * of no return, where the move stands.
+   */
+  readonly interrupt?: () => Promise<string | undefined>;
   /** The checkpoint's durable home; without one, the job's data is the only record. */
   readonly store?: CheckpointStore;
   /** The steps, in order. */
@@ -80,6 +96,14 @@ export interface SagaOptions<C> {
   readonly onWait?: (step: string, reason: string, delayMs: number) => void;
   /** Called whenever the saga concludes (again after a retried job): it must be idempotent. */
   readonly onFinished?: (result: SagaResult) => Promise<void>;
+  /**
+   * A report (`onStep`, `onFinished`) failed: `retryInMs` when the job is delayed to try it again,
+   * undefined when it was given up (refused for good, or a step's report out of retries) and the
+   * saga goes on without it.
+   */
+  readonly onReportFault?: (fault: { readonly step: string | undefined; readonly error: unknown; readonly retryInMs: number | undefined }) => void;
+  /** Saving the checkpoint met a transient fault: the job is delayed by `retryInMs` and the step runs again. */
+  readonly onSaveFault?: (fault: { readonly error: unknown; readonly retryInMs: number }) => void;
   readonly random?: () => number;
   readonly now?: () => number;
   /**
@@ -126,7 +150,7 @@ class SagaRunner<C, D extends SagaData> {
   }
 
   async run(context: C): Promise<SagaResult> {
-    const stored = await this.#options.store?.load();
+    const stored = await this.#load();
     // The job's copy also holds the counters; it is used while it agrees with the store.
     if (stored !== undefined && !isDeepStrictEqual(durable(this.#checkpoint), stored)) this.#checkpoint = resumed(stored);
     this.#stored = stored;
@@ -135,6 +159,16 @@ class SagaRunner<C, D extends SagaData> {
       if (checkpoint.phase === "finished") return this.#conclude(checkpoint.result ?? outcomeOf(checkpoint));
       if (checkpoint.phase === "forward") await this.#forward(context);
       else await this.#compensate(context);
+    }
+  }
+
+  /** The stored checkpoint; a transient fault reading it delays the job, as a failed save does. */
+  async #load(): Promise<DurableCheckpoint | undefined> {
+    try {
+      return await withinPart("checkpoint", async () => this.#options.store?.load());
+    } catch (error) {
+      if (this.#options.isFenced?.(error) === true || faultKind(error) !== "transient") throw error;
+      return this.#retrySave(error);
     }
   }
 
@@ -153,6 +187,11 @@ class SagaRunner<C, D extends SagaData> {
     const onPermanent = step.pastPointOfNoReturn === true
       ? (message: string): SagaCheckpoint => unfinished(this.#checkpoint, step.name, message)
       : (message: string): SagaCheckpoint => beginRollback(this.#checkpoint, step.name, message, cleanUp);
+    const cancelled = step.pastPointOfNoReturn === true ? undefined : await this.#interrupted();
+    if (cancelled !== undefined) {
+      await this.#save(cancelAt(this.#checkpoint, step.name, cancelled, cleanUp));
+      return;
+    }
     const outcome = await this.#attempt(() => step.run(context), onPermanent);
     if (outcome === undefined) return;
     if (outcome.kind === "wait") this.#options.onWait?.(step.name, outcome.reason, outcome.delayMs);
@@ -177,12 +216,44 @@ class SagaRunner<C, D extends SagaData> {
     await this.#afterOutcome(outcome, compensated(this.#checkpoint, name, outcome.kind === "done" ? outcome.kept : undefined));
   }
 
-  /** Reports a step's start: on its first run in this process (re-checks of a step run here). */
+  /**
+   * The user's cancel, if any. A fault while asking is no cancel: the step runs and meets the same
+   * fault through its own retries, and the question is asked again at the next safe point.
+   */
+  async #interrupted(): Promise<string | undefined> {
+    try {
+      return await this.#options.interrupt?.();
+    } catch (error) {
+      if (this.#options.isFenced?.(error) === true) throw error;
+      return undefined;
+    }
+  }
+
+  /**
+   * Reports a step's start: on its first run in this process (re-checks of a step run here). A
+   * transient fault delays the job and reports again, within the retry budget (a separate one: the
+   * step's own is untouched); past it, or refused for good, the step runs unreported: the journal's
+   * checkpoint, not the report, is what the migration relies on, and the next report says it all again.
+   */
   async #entering(step: string, phase: "forward" | "compensating"): Promise<void> {
     const key = `${phase}/${step}`;
     if (this.#options.entered?.has(key) === true) return;
-    await withinPart("report", async () => this.#options.onStep?.(step, phase));
+    try {
+      await withinPart("report", async () => this.#options.onStep?.(step, phase));
+    } catch (error) {
+      if (this.#options.isFenced?.(error) === true) throw error;
+      if (faultKind(error) === "transient" && (this.#checkpoint.reportRetries ?? 0) < (this.#options.maxRetries ?? 8)) await this.#retryReport(step, error);
+      this.#options.onReportFault?.({ step, error, retryInMs: undefined });
+    }
+    this.#checkpoint = reported(this.#checkpoint);
     this.#options.entered?.add(key);
+  }
+
+  async #retryReport(step: string | undefined, error: unknown): Promise<never> {
+    const next = reportRetried(this.#checkpoint);
+    const delayMs = retryDelay(next.reportRetries ?? 1, error, this.#options);
+    this.#options.onReportFault?.({ step, error, retryInMs: delayMs });
+    return this.#delay(next, delayMs);
   }
 
   /**
@@ -221,7 +292,12 @@ class SagaRunner<C, D extends SagaData> {
   /** Saves the checkpoint and hands the job back to BullMQ until `delayMs` from now. */
   async #delay(checkpoint: SagaCheckpoint, delayMs: number): Promise<never> {
     await this.#save(checkpoint);
-    await this.#job.moveToDelayed((this.#options.now ?? Date.now)() + delayMs, this.#token);
+    return this.#delayed(delayMs);
+  }
+
+  /** Hands the job back to BullMQ as it is saved. */
+  async #delayed(delayMs: number): Promise<never> {
+    await withRedisRetry(() => this.#job.moveToDelayed((this.#options.now ?? Date.now)() + delayMs, this.#token));
     throw new DelayedError();
   }
 
@@ -231,7 +307,28 @@ class SagaRunner<C, D extends SagaData> {
 
   /** The store first (only when a durable field changed: a re-check writes nothing there), then the job. */
   async #save(checkpoint: SagaCheckpoint): Promise<void> {
-    await withinPart("checkpoint", () => this.#saveNow(checkpoint));
+    try {
+      await withinPart("checkpoint", () => this.#saveNow(saved(checkpoint)));
+    } catch (error) {
+      if (this.#options.isFenced?.(error) === true || faultKind(error) !== "transient") throw error;
+      await this.#retrySave(error);
+    }
+  }
+
+  /**
+   * A save (or the load before the first step) that met a transient fault: the job is delayed as last saved and the step runs again
+   * (steps are idempotent, and whatever it did is found by reading the actual state). Only the
+   * count of failed saves is written to the job, for the backoff: never a checkpoint the store
+   * may not have. Without bound: the saga cannot go on without its checkpoint, and failing the job
+   * would help nobody (the reconciler would queue it again).
+   */
+  async #retrySave(error: unknown): Promise<never> {
+    const counted = saveRetried(this.#job.data.saga ?? INITIAL_CHECKPOINT);
+    const delayMs = retryDelay(counted.saveRetries ?? 1, error, this.#options);
+    this.#options.onSaveFault?.({ error, retryInMs: delayMs });
+    // Best effort: Redis may be what failed; the backoff then restarts from its first delay.
+    await withRedisRetry(() => this.#job.updateData({ ...this.#job.data, saga: counted })).catch(() => undefined);
+    return this.#delayed(delayMs);
   }
 
   async #saveNow(checkpoint: SagaCheckpoint): Promise<void> {
@@ -242,12 +339,23 @@ class SagaRunner<C, D extends SagaData> {
       this.#stored = lasting;
     }
     this.#checkpoint = checkpoint;
-    await this.#job.updateData({ ...this.#job.data, saga: checkpoint });
+    await withRedisRetry(() => this.#job.updateData({ ...this.#job.data, saga: checkpoint }));
   }
 
-  /** Reports the result; a rolled-back migration ends as a failed job, so queue tools show it as such. */
+  /**
+   * Reports the result; a rolled-back migration ends as a failed job, so queue tools show it as such.
+   * The result's report is tried again on transient faults without bound (the journal's final phase
+   * is what releases the StatefulSet); refused for good, it is given up and the job ends anyway.
+   */
   async #conclude(result: SagaResult): Promise<SagaResult> {
-    await this.#options.onFinished?.(result);
+    try {
+      await this.#options.onFinished?.(result);
+    } catch (error) {
+      if (this.#options.isFenced?.(error) === true) throw error;
+      if (faultKind(error) === "transient") await this.#retryReport(undefined, error);
+      this.#options.onReportFault?.({ step: undefined, error, retryInMs: undefined });
+    }
+    this.#checkpoint = reported(this.#checkpoint);
     if (result.status !== "Succeeded") throw new UnrecoverableError(`${result.status}: ${result.message}`);
     return result;
   }
