@@ -41,7 +41,7 @@ async function restorePolicy(context: MigrationContext, volume: VolumeProgress, 
   const pv = await readVolume(context, name);
   if (pv === undefined || pv.spec?.persistentVolumeReclaimPolicy === original) return undefined;
   if (original !== "Retain" && !(await claimBoundTo(context, volume.claim, name))) {
-    return `PV ${name} of PVC ${volume.claim} kept on Retain (it is ${pv.status?.phase ?? "not Bound"}, not Bound to its claim)`;
+    return `PV ${name} of PVC ${volume.claim} kept on Retain (it is ${pv.status?.phase ?? "not Bound"}, not Bound to its claim, or its claim is being deleted)`;
   }
   await patchPersistentVolume(context, name, { spec: { persistentVolumeReclaimPolicy: original } });
   return undefined;

@@ -8,6 +8,7 @@ import { journalNameOf, readJournal, type MigrationContext } from "./context.ts"
 import { PermanentMigrationError } from "./faults.ts";
 import { setCondition } from "./journal/conditions.ts";
 import type { ZoneMigrationResource } from "./journal/types.ts";
+import { waitAndRecheck, type StepOutcome } from "./saga/step.ts";
 
 /** The journal, with the condition `type` set True the first time this wait is seen. */
 export async function beginWait(context: MigrationContext, type: string, message: string): Promise<ZoneMigrationResource> {
@@ -36,4 +37,31 @@ export interface WaitBound {
 export function failIfOverdue(context: MigrationContext, journal: ZoneMigrationResource, bound: WaitBound): void {
   if (context.now() - waitStartedAt(context, journal, bound.type) <= bound.limitMs) return;
   throw new PermanentMigrationError(`${bound.what()} after ${formatDuration(bound.limitMs)}`);
+}
+
+export interface BoundedWait {
+  /** The journal condition that records when this wait began (one per wait, per phase). */
+  readonly type: string;
+  readonly limitMs: number;
+  /** What is awaited, for the re-check's reason: "pod(s) db-0 (Terminating) to go". */
+  readonly awaited: string;
+  /** What is still not there past the bound, for the failure: "pod(s) db-0 (Terminating) still there". */
+  readonly overdue: string;
+  readonly pollMs: number;
+}
+
+/**
+ * One more look at a wait that has not ended: its start is journaled the first time, and past its
+ * bound the step fails for good with `overdue` (the migration rolls back, or a compensation is
+ * recorded as not done); otherwise the step is re-checked after `pollMs`.
+ */
+export async function waitWithin(context: MigrationContext, wait: BoundedWait): Promise<StepOutcome> {
+  const journal = await beginWait(context, wait.type, `waiting for ${wait.awaited}`);
+  failIfOverdue(context, journal, { type: wait.type, limitMs: wait.limitMs, what: () => wait.overdue });
+  return waitAndRecheck(wait.pollMs, `waiting for ${wait.awaited}`);
+}
+
+/** How long a step waits on the cluster (pods going, claims binding): the request's ready-timeout. */
+export function clusterWaitMs(journal: ZoneMigrationResource): number {
+  return journal.spec.request?.readyTimeoutMs ?? 900_000;
 }

@@ -6,6 +6,7 @@
  */
 import { claimOfTags, clientToken, cloudTags, makeAll, movingVolumes, readJournal, runTags, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError } from "../faults.ts";
+import { assertAppDown } from "../premises.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, failIfOverdue } from "../waits.ts";
 
@@ -33,6 +34,7 @@ async function createMissing(context: MigrationContext): Promise<void> {
 export const snapshot: Step<MigrationContext> = {
   name: "snapshot",
   async run(context): Promise<StepOutcome> {
+    await assertAppDown(context, "the snapshot");
     await createMissing(context);
     const ids = (await movingVolumes(context)).map((volume) => volume.snapshot!);
     const found = await context.cloud.describeSnapshots(ids);

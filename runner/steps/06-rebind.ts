@@ -2,14 +2,20 @@
  * Rebind: for each volume, the PV of the new disk is created (pre-bound to the claim's name), the
  * old PVC is deleted (its PV, Retain since protect, stays Released with the data), and the PVC is
  * created again under the same name, bound to the new PV. Rollback reverses it: the new PVC and
- * PV go, the old PV is freed for its claim, and the PVC is created again on the old PV.
+ * PV go, the old PV is freed for its claim, and the PVC is created again on the old PV. Both wait
+ * at most the request's ready-timeout for claims to go and to bind: a PVC held by another tool's
+ * finalizer is named, and the migration rolls back (or its rollback says what it could not undo).
+ * Before it deletes anything, the app must still be down (runner/premises.ts).
  */
+import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { readClaim } from "../bindings.ts";
 import { ensureRetained } from "../reclaim-policies.ts";
-import { movingVolumes, readStatefulSet, recordVolumes, type MigrationContext } from "../context.ts";
+import { movingVolumes, readJournal, readStatefulSet, recordVolumes, type MigrationContext } from "../context.ts";
 import { claimFrom, persistentVolumeFor } from "../claims.ts";
 import { orUndefined, patchPersistentVolume } from "../kube-patch.ts";
-import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
+import { done, type Step, type StepOutcome } from "../saga/step.ts";
+import { assertAppDown } from "../premises.ts";
+import { clusterWaitMs, waitWithin } from "../waits.ts";
 import type { VolumeProgress } from "../journal/types.ts";
 import { mapLimit } from "../parallel.ts";
 
@@ -17,10 +23,22 @@ const POLL_MS = 500;
 /** Volumes rebound at once: each is a handful of API calls, and 64 in turn would add seconds of downtime. */
 const PARALLEL = 16;
 
+/** pvc-protection's own finalizer goes with the pods; any other is a tool's, named for a human. */
+function heldBy(claim: V1PersistentVolumeClaim): string {
+  const foreign = (claim.metadata?.finalizers ?? []).filter((finalizer) => finalizer !== "kubernetes.io/pvc-protection");
+  return foreign.length === 0 ? "" : ` (held by finalizer(s) ${foreign.join(", ")})`;
+}
+
 /** Moves one claim onto `target` PV; answers what is left to wait for, or undefined when bound. */
 async function bindClaimTo(context: MigrationContext, volume: VolumeProgress, target: string): Promise<string | undefined> {
   const claim = volume.claim;
   const current = await readClaim(context, claim);
+  if (current?.metadata?.deletionTimestamp !== undefined && current.spec?.volumeName === target) {
+    // Being deleted on the PV it should stay on (a tool's finalizer holds it): it cannot be kept,
+    // so its PV keeps the disk (Retain) and the claim is made again once it has gone.
+    await ensureRetained(context, target);
+    return `PVC ${claim} to go and be made again${heldBy(current)}`;
+  }
   if (current?.spec?.volumeName === target) return current.status?.phase === "Bound" ? undefined : `PVC ${claim} to bind`;
   if (current !== undefined) {
     if (current.metadata?.deletionTimestamp === undefined) {
@@ -28,7 +46,7 @@ async function bindClaimTo(context: MigrationContext, volume: VolumeProgress, ta
       await ensureRetained(context, current.spec?.volumeName);
       await context.core.deleteNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, name: claim });
     }
-    return `old PVC ${claim} to go`;
+    return `old PVC ${claim} to go${heldBy(current)}`;
   }
   await context.core.createNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, body: claimFrom(volume.originalClaim, await readStatefulSet(context), claim, target) });
   return `PVC ${claim} to bind`;
@@ -53,9 +71,12 @@ async function freeForClaim(context: MigrationContext, name: string, claim: stri
   await patchPersistentVolume(context, name, { spec: { claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: context.job.namespace, name: claim, uid: null, resourceVersion: null } } });
 }
 
-function waitOrDone(waits: readonly (string | undefined)[]): StepOutcome {
+/** Done, or one more bounded look (`type`: the wait's journal condition, one per direction). */
+async function waitOrDone(context: MigrationContext, type: string, waits: readonly (string | undefined)[]): Promise<StepOutcome> {
   const pending = waits.filter((wait): wait is string => wait !== undefined);
-  return pending.length === 0 ? done : waitAndRecheck(POLL_MS, `waiting for ${pending.length > 3 ? `${pending.slice(0, 3).join(", ")} and ${pending.length - 3} more` : pending.join(", ")}`);
+  if (pending.length === 0) return done;
+  const listed = pending.length > 3 ? `${pending.slice(0, 3).join(", ")} and ${pending.length - 3} more` : pending.join(", ");
+  return waitWithin(context, { type, limitMs: clusterWaitMs(await readJournal(context)), awaited: listed, overdue: `still waiting for ${listed}`, pollMs: POLL_MS });
 }
 
 export const rebind: Step<MigrationContext> = {
@@ -65,6 +86,7 @@ export const rebind: Step<MigrationContext> = {
   // Released, where nothing may give them their Delete policy back.
   compensateOnFailure: true,
   async run(context): Promise<StepOutcome> {
+    await assertAppDown(context, "the rebind");
     const changes = new Map<string, Partial<VolumeProgress>>();
     const waits = await mapLimit(await movingVolumes(context), PARALLEL, async (volume) => {
       const created = await ensureNewVolume(context, volume);
@@ -75,7 +97,7 @@ export const rebind: Step<MigrationContext> = {
     });
     // One journal write for all: parallel writes to one object would mostly conflict.
     await recordVolumes(context, changes);
-    return waitOrDone(waits);
+    return waitOrDone(context, "ClaimsRebinding", waits);
   },
   async compensate(context): Promise<StepOutcome> {
     const waits = await mapLimit(await movingVolumes(context), PARALLEL, async (volume) => {
@@ -92,6 +114,6 @@ export const rebind: Step<MigrationContext> = {
       }
       return undefined;
     });
-    return waitOrDone(waits);
+    return waitOrDone(context, "ClaimsRebindingBack", waits);
   },
 };

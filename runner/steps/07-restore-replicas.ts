@@ -16,7 +16,8 @@ import type { ZoneMigrationResource } from "../journal/types.ts";
 import { claimsOf, hasRun, healthOf, healthProblems, isReady } from "../pod-health.ts";
 import { podsOf, scaleTo } from "../replicas.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
-import { beginWait, waitStartedAt } from "../waits.ts";
+import { beginWait, waitStartedAt, waitWithin } from "../waits.ts";
+import { describePods } from "./03-scale-to-zero.ts";
 import { awaitNewDisks } from "../new-disks.ts";
 
 const RESTORING = "ReplicasRestoring";
@@ -107,6 +108,8 @@ export const restoreReplicas: Step<MigrationContext> = {
     await recordServed(context, await readJournal(context), await podsOf(context));
     await scaleTo(context, 0);
     const pods = await podsOf(context);
-    return pods.length === 0 ? done : waitAndRecheck(1_000, `waiting for ${pods.length} pod(s) to go`);
+    if (pods.length === 0) return done;
+    const held = describePods(pods);
+    return waitWithin(context, { type: "PodsStoppingForRollback", limitMs: readyTimeout(await readJournal(context)), awaited: `pod(s) ${held} to go`, overdue: `pod(s) ${held} still there; the rebind is not undone while they hold the new PVCs`, pollMs: 1_000 });
   },
 };

@@ -2,10 +2,12 @@
  * The migration guard (contract §4): while a migration holds a StatefulSet, nobody but the runner
  * may change its replicas (object or scale subresource), its pod template or its zoneferry
  * annotations. This keeps Argo CD self-heal, Flux drift correction, `helm upgrade` and
- * `kubectl scale` from undoing a migration half-way.
+ * `kubectl scale` from undoing a migration half-way. One change is let through: removing
+ * `zoneferry.io/target-zones` (with any other request annotation), which cancels the migration;
+ * the runner rolls it back at its next safe point (runner/cancel.ts).
  */
 import { isDeepStrictEqual } from "node:util";
-import { ACTIVE_STATUSES, OWNED_ANNOTATIONS, zoneferryAnnotations } from "../../core/annotations.ts";
+import { ACTIVE_STATUSES, OWNED_ANNOTATIONS, USER_ANNOTATIONS, zoneferryAnnotations } from "../../core/annotations.ts";
 import { activeZoneMigration } from "../../core/zone-migration.ts";
 import type { AdmissionRequest, KubeObject } from "../admission/review.ts";
 import { objectName } from "./intent.ts";
@@ -63,9 +65,14 @@ function changedFields(admission: AdmissionRequest): string[] {
   return changes;
 }
 
+const REQUEST_KEYS: ReadonlySet<string> = new Set(Object.values(USER_ANNOTATIONS));
+
 function changedAnnotationKeys(next: KubeObject | null, previous: KubeObject | null): string[] {
   const after = zoneferryAnnotations(next?.metadata?.annotations);
   const before = zoneferryAnnotations(previous?.metadata?.annotations);
   const keys = new Set([...Object.keys(after), ...Object.keys(before)]);
-  return [...keys].filter((key) => after[key] !== before[key]).sort();
+  const changed = [...keys].filter((key) => after[key] !== before[key]).sort();
+  // A cancel: the request's target-zones removed, and with it (a reverted commit) any other request key.
+  const cancel = before[USER_ANNOTATIONS.targetZones] !== undefined && after[USER_ANNOTATIONS.targetZones] === undefined;
+  return cancel ? changed.filter((key) => !(REQUEST_KEYS.has(key) && after[key] === undefined)) : changed;
 }

@@ -1,0 +1,18 @@
+/**
+ * Cancel (docs/gitops.md): removing `zoneferry.io/target-zones` from a StatefulSet under migration,
+ * by hand or by reverting the commit that added it, rolls the migration back at its next safe
+ * point: before any forward step runs, or runs again after a wait. Once finish has begun the move
+ * stands (the point of no return) and a cancel changes nothing.
+ */
+import { USER_ANNOTATIONS } from "../core/annotations.ts";
+import { readStatefulSet, type MigrationContext } from "./context.ts";
+import { orUndefined } from "./kube-patch.ts";
+
+/** Why the user cancelled this migration, or undefined while its request stands. */
+export async function cancelRequested(context: MigrationContext): Promise<string | undefined> {
+  // A StatefulSet that is gone is no cancel: the steps meet its absence and say so.
+  const sts = await orUndefined(readStatefulSet(context));
+  if (sts === undefined) return undefined;
+  const zones = sts.metadata?.annotations?.[USER_ANNOTATIONS.targetZones];
+  return zones === undefined || zones.trim() === "" ? `${USER_ANNOTATIONS.targetZones} was removed, which cancels the migration` : undefined;
+}
