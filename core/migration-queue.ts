@@ -1,9 +1,18 @@
 /**
  * The contract between the webhook, which queues a migration, and the runner, which executes it:
- * the queue's name, the job's data, and its id (the migration id, so enqueueing twice is harmless).
+ * the queue's name, the job's name, data and id (the migration id, so enqueueing twice is
+ * harmless), and how a job is added. Every producer (the webhook, the runner's reconciler) adds
+ * through here.
  */
+import type { CurrentRequest } from "./migration-id.ts";
 
 export const MIGRATION_QUEUE = "zoneferry-migrations";
+
+/** A job name for humans (BullMQ boards); identity lies in the job id. */
+export const MIGRATION_JOB_NAME = "migrate";
+
+/** `requestedBy` of a job the runner's reconciler queues (no admission request to name a user). */
+export const RECONCILER_REQUESTER = "zoneferry-reconciler";
 
 /** What the webhook knows when it admits a request. The runner re-reads everything else. */
 export interface MigrationJobData {
@@ -14,4 +23,53 @@ export interface MigrationJobData {
   readonly retry: string;
   /** Who asked (the admission request's user), for the journal and the logs. */
   readonly requestedBy: string;
+}
+
+/** The job of the StatefulSet `namespace`/`name`'s current request. */
+export function migrationJob(namespace: string, name: string, current: CurrentRequest, requestedBy: string): MigrationJobData {
+  return {
+    migrationId: current.migrationId,
+    namespace,
+    statefulSet: name,
+    targetZones: current.request.targetZones,
+    retry: current.request.retry,
+    requestedBy,
+  };
+}
+
+/** The part of a BullMQ Job the producers use. */
+interface QueuedJob {
+  isCompleted(): Promise<boolean>;
+  isFailed(): Promise<boolean>;
+  remove(): Promise<void>;
+}
+
+/** The part of a BullMQ Queue the producers use (a Queue is one). */
+export interface MigrationQueueWriter<T extends MigrationJobData = MigrationJobData> {
+  add(name: string, data: T, options: { jobId: string }): Promise<unknown>;
+  getJob(id: string): Promise<QueuedJob | undefined>;
+}
+
+/** Adds the job under its migration id; BullMQ ignores it while a job of that id exists. */
+export async function addMigrationJob<T extends MigrationJobData>(queue: Pick<MigrationQueueWriter<T>, "add">, data: T): Promise<void> {
+  await queue.add(MIGRATION_JOB_NAME, data, { jobId: data.migrationId });
+}
+
+/**
+ * Whether a job of this id is still to run (waiting, delayed or active). A finished one belongs
+ * to an earlier run of the same request (the user moved away and back): it is removed, so the
+ * request can be queued again instead of staying Pending.
+ */
+export async function hasLiveJob(queue: Pick<MigrationQueueWriter, "getJob">, id: string): Promise<boolean> {
+  const job = await queue.getJob(id);
+  if (job === undefined) return false;
+  if (!(await job.isCompleted()) && !(await job.isFailed())) return true;
+  await job.remove();
+  return false;
+}
+
+/** Queues a request: a no-op while the same request is in flight, a new run after a finished one. */
+export async function queueMigration<T extends MigrationJobData>(queue: MigrationQueueWriter<T>, data: T): Promise<void> {
+  if (await hasLiveJob(queue, data.migrationId)) return;
+  await addMigrationJob(queue, data);
 }

@@ -14,6 +14,7 @@ import { freePort, isAlive, startProcess, stopPid, waitFor, type Managed } from 
 import { startRedisServer } from "./redis.ts";
 import { ensureStorageClasses } from "./storage-classes.ts";
 import { installZoneMigrationCrd } from "../runner/journal/crd.ts";
+import { helmBinary } from "./helm.ts";
 import { registerWebhookConfigurations } from "./webhook-registration.ts";
 
 const REPO = join(import.meta.dirname, "..");
@@ -58,6 +59,9 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     const zones = options.zones ?? DEFAULT_ZONES;
     log(`building or finding the control-plane binaries`);
     const binDir = controlPlaneBinaries(process.env);
+    // The admission objects registered are the chart's, rendered by helm (sandbox/webhook-registration.ts).
+    log("building or finding helm");
+    helmBinary(process.env);
     log(`starting etcd, kube-apiserver, controllers, scheduler and kwok with ${options.nodesPerZone ?? 1} node(s) in each of ${zones.join(", ")}`);
     const cluster = await startCluster(binDir, { dir: join(dir, "cluster"), detached: true, zones, nodesPerZone: options.nodesPerZone ?? 1 });
     started.push(...cluster.processes());
@@ -90,7 +94,8 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     started.push(startNode("runner", "runner/main.ts", dir, { ...env, ...options.runnerEnv, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(metricsPort) }));
     const webhook = await startWebhook(dir, env, started);
     env["WEBHOOK_URL"] = webhook.url;
-    await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8") });
+    // The chart's webhook configurations and scale guard policy, exempting the runner's user.
+    await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8"), runnerIdentity: RUNNER_USER });
     writeState(dir, { processes: started.map(({ name, pid }) => ({ name, pid })), env });
     writeFileSync(join(dir, "env"), Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}\n`).join(""));
     return env;

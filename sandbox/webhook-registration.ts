@@ -1,99 +1,108 @@
 /**
- * The Validating and Mutating WebhookConfigurations that put zoneferry in the API server's
- * admission chain, for a webhook reached by URL (local runs, the sandbox, tests). The Helm chart
- * renders the same rules for an in-cluster Service.
+ * Puts zoneferry in the API server's admission chain for a webhook reached by URL (the sandbox,
+ * tests): the very objects the Helm chart ships (charts/zoneferry/templates/webhook-configurations.yaml),
+ * rendered by helm, with each webhook's Service swapped for the URL and the CA given, as
+ * controller-runtime's envtest does. The end-to-end tests so exercise what users install.
  */
-import {
-  AdmissionregistrationV1Api,
-  type KubeConfig,
-  type V1MutatingWebhookConfiguration,
-  type V1ValidatingWebhook,
-  type V1ValidatingWebhookConfiguration,
-} from "@kubernetes/client-node";
+import { AppsV1Api, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject, type V1StatefulSet, type V1ValidatingWebhook } from "@kubernetes/client-node";
+import { helmTemplate } from "./helm.ts";
 
 export interface WebhookEndpoint {
   /** Base URL of the webhook, e.g. https://127.0.0.1:8443 */
   readonly url: string;
   /** PEM of the CA that signed the webhook's serving certificate. */
   readonly caPem: string;
-  /** Namespaces never intercepted: the webhook's own and kube-system. */
-  readonly excludedNamespaces?: readonly string[];
+  /** The runner's username: the webhooks never see its writes (default zoneferry-runner, the sandbox's). */
+  readonly runnerIdentity?: string;
+  /** The namespace zoneferry is "installed" in, never intercepted (with kube-system). */
+  readonly namespace?: string;
 }
 
-export const WEBHOOK_CONFIGURATION_NAME = "zoneferry";
+/** The release name: the chart's objects are called zoneferry-webhook and zoneferry-scale-guard. */
+export const RELEASE = "zoneferry";
+export const WEBHOOK_TEMPLATE = "templates/webhook-configurations.yaml";
+
+type WebhookConfiguration = KubernetesObject & { webhooks?: V1ValidatingWebhook[] };
+
+/** The chart's admission objects, in the order the chart renders them, pointed at `endpoint`. */
+export function admissionObjects(endpoint: WebhookEndpoint): KubernetesObject[] {
+  const rendered = helmTemplate({
+    // What every render needs; none of it reaches the admission objects.
+    "ecs.regionId": "cn-shanghai",
+    "redis.url": "redis://127.0.0.1:6379/0",
+    "ecs.credentials.mode": "secret",
+    "ecs.credentials.secret.name": "unused",
+    "webhook.certificates.mode": "secret",
+    "webhook.certificates.secret.name": "unused",
+    "webhook.certificates.secret.caBundle": Buffer.from(endpoint.caPem).toString("base64"),
+    "webhook.runnerIdentity": endpoint.runnerIdentity ?? "zoneferry-runner",
+  }, { release: RELEASE, namespace: endpoint.namespace ?? "zoneferry-system", showOnly: [WEBHOOK_TEMPLATE] });
+  const objects = (loadAllYaml(rendered) as (KubernetesObject | null)[]).filter((object): object is KubernetesObject => object !== null);
+  return objects.map((object) => withUrl(object as WebhookConfiguration, endpoint.url));
+}
+
+/** Each webhook's `service` becomes `url` (base URL plus the service's path); the caBundle stays. */
+function withUrl(object: WebhookConfiguration, url: string): KubernetesObject {
+  if (object.webhooks === undefined) return object;
+  return {
+    ...object,
+    webhooks: object.webhooks.map((webhook) => {
+      const { service, caBundle } = webhook.clientConfig;
+      if (service === undefined) throw new Error(`webhook ${webhook.name} of the chart has no service to swap for ${url}`);
+      return { ...webhook, clientConfig: { url: `${url}${service.path ?? ""}`, caBundle } };
+    }),
+  } as KubernetesObject;
+}
 
 /**
- * Only StatefulSets carrying a zoneferry annotation (now or before the write) reach the webhook,
- * and every scale request: a Scale object has no annotations to match on.
+ * Creates the chart's admission objects, or replaces them (a new URL or CA after a restart), and
+ * returns once the API server enforces the scale guard policy (it compiles a policy and watches its
+ * parameters a moment after it is created).
  */
-const MATCH_CONDITION = {
-  name: "zoneferry-annotated-or-scale",
-  expression: [
-    // subResource is absent, not empty, on writes to the StatefulSet itself: test for it first.
-    "(has(request.subResource) && request.subResource == 'scale')",
-    "(has(object.metadata.annotations) && object.metadata.annotations.exists(k, k.startsWith('zoneferry.io/')))",
-    "(oldObject != null && has(oldObject.metadata.annotations) && oldObject.metadata.annotations.exists(k, k.startsWith('zoneferry.io/')))",
-  ].join(" || "),
+export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endpoint: WebhookEndpoint): Promise<KubernetesObject[]> {
+  const client = KubernetesObjectApi.makeApiClient(kubeconfig);
+  const objects = admissionObjects(endpoint);
+  const apps = kubeconfig.makeApiClient(AppsV1Api);
+  // The probe is made before the webhooks are there: its annotations would send it to them.
+  await apps.deleteNamespacedStatefulSet({ name: PROBE.metadata!.name!, namespace: PROBE.metadata!.namespace! }).catch(ignoreNotFound);
+  await apps.createNamespacedStatefulSet({ namespace: PROBE.metadata!.namespace!, body: PROBE });
+  try {
+    // Bindings before their policy, the policy's users before it.
+    for (const object of [...objects].reverse()) await client.delete(object).catch(ignoreNotFound);
+    for (const object of objects) await client.create(object);
+    await untilScaleGuarded(apps);
+  } finally {
+    await apps.deleteNamespacedStatefulSet({ name: PROBE.metadata!.name!, namespace: PROBE.metadata!.namespace! }).catch(ignoreNotFound);
+  }
+  return objects;
+}
+
+/** A StatefulSet a migration holds, with no pod: a dry-run scale of it is refused once the guard is on. */
+const PROBE: V1StatefulSet = {
+  metadata: { name: "zoneferry-admission-probe", namespace: "default", annotations: { "zoneferry.io/status": "Pending", "zoneferry.io/migration-id": "probe" } },
+  spec: {
+    replicas: 0,
+    serviceName: "zoneferry-admission-probe",
+    selector: { matchLabels: { "zoneferry.io/probe": "true" } },
+    template: { metadata: { labels: { "zoneferry.io/probe": "true" } }, spec: { containers: [{ name: "probe", image: "registry.k8s.io/pause:3.10" }] } },
+  },
 };
 
-/** What the validating and mutating webhooks share. */
-type CommonFields = Omit<V1ValidatingWebhook, "name" | "rules" | "failurePolicy">;
-
-function common(endpoint: WebhookEndpoint, path: string): CommonFields {
-  return {
-    admissionReviewVersions: ["v1"],
-    clientConfig: { url: `${endpoint.url}${path}`, caBundle: Buffer.from(endpoint.caPem).toString("base64") },
-    // Enqueueing is the only side effect, and it is skipped on dry run.
-    sideEffects: "NoneOnDryRun",
-    timeoutSeconds: 5,
-    matchPolicy: "Equivalent",
-    namespaceSelector: {
-      matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...(endpoint.excludedNamespaces ?? ["kube-system", "zoneferry-system"])] }],
-    },
-    matchConditions: [MATCH_CONDITION],
-  };
-}
-
-export function validatingWebhookConfiguration(endpoint: WebhookEndpoint): V1ValidatingWebhookConfiguration {
-  return {
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "ValidatingWebhookConfiguration",
-    metadata: { name: WEBHOOK_CONFIGURATION_NAME },
-    webhooks: [{
-      name: "validate.zoneferry.io",
-      ...common(endpoint, "/validate"),
-      rules: [{ apiGroups: ["apps"], apiVersions: ["v1"], resources: ["statefulsets", "statefulsets/scale"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }],
-      // Closed: a migration guard that fails open would let a sync undo a migration half-way.
-      failurePolicy: "Fail",
-    }],
-  };
-}
-
-export function mutatingWebhookConfiguration(endpoint: WebhookEndpoint): V1MutatingWebhookConfiguration {
-  return {
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "MutatingWebhookConfiguration",
-    metadata: { name: WEBHOOK_CONFIGURATION_NAME },
-    webhooks: [{
-      name: "mutate.zoneferry.io",
-      ...common(endpoint, "/mutate"),
-      rules: [{ apiGroups: ["apps"], apiVersions: ["v1"], resources: ["statefulsets"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }],
-      // Open: the stamp is a convenience the runner also writes; validation stays closed.
-      failurePolicy: "Ignore",
-      reinvocationPolicy: "Never",
-    }],
-  };
-}
-
-/** Creates both configurations, or replaces them (a new URL or CA after a restart). */
-export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endpoint: WebhookEndpoint): Promise<void> {
-  const admission = kubeconfig.makeApiClient(AdmissionregistrationV1Api);
-  const validating = validatingWebhookConfiguration(endpoint);
-  const mutating = mutatingWebhookConfiguration(endpoint);
-  await admission.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(ignoreNotFound);
-  await admission.deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(ignoreNotFound);
-  await admission.createValidatingWebhookConfiguration({ body: validating });
-  await admission.createMutatingWebhookConfiguration({ body: mutating });
+async function untilScaleGuarded(apps: AppsV1Api, withinMs = 30_000): Promise<void> {
+  const { name, namespace } = PROBE.metadata as { name: string; namespace: string };
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const refused = await apps.replaceNamespacedStatefulSetScale({ name, namespace, dryRun: "All", body: { metadata: { name, namespace }, spec: { replicas: 1 } } }).then(
+      () => false,
+      (error: unknown) => {
+        if ((error as { code?: number }).code === 403) return true;
+        throw error;
+      },
+    );
+    if (refused) return;
+    if (Date.now() > deadline) throw new Error(`the API server did not enforce the scale guard policy within ${withinMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function ignoreNotFound(error: unknown): void {

@@ -3,9 +3,8 @@
  * admission: the job id is the migration id, so a late add is harmless, and the runner's
  * reconciler queues any StatefulSet whose migration-id has neither journal nor job.
  */
-import type { Job, Queue } from "bullmq";
 import type { Logger } from "pino";
-import type { MigrationJobData } from "../core/migration-queue.ts";
+import { queueMigration, type MigrationJobData, type MigrationQueueWriter } from "../core/migration-queue.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 
 export type EnqueueOutcome = "queued" | "timeout" | "error";
@@ -15,24 +14,10 @@ export interface Enqueuer {
 }
 
 export interface QueueEnqueuerOptions {
-  readonly queue: Pick<Queue, "add" | "getJob">;
+  readonly queue: MigrationQueueWriter;
   readonly timeoutMs: number;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
-}
-
-/** A job name for humans (BullMQ boards); identity lies in the job id. */
-const JOB_NAME = "migrate";
-
-/**
- * A finished job of the same id is a finished run of the same request (the user moved away and
- * back): BullMQ would ignore the add and the request would stay Pending, so it is removed first.
- * A job still waiting, delayed or active is the same request in flight: the add is a no-op.
- */
-async function addReplacingFinished(queue: Pick<Queue, "add" | "getJob">, job: MigrationJobData): Promise<void> {
-  const existing: Job | undefined = await queue.getJob(job.migrationId);
-  if (existing !== undefined && ((await existing.isCompleted()) || (await existing.isFailed()))) await existing.remove();
-  await queue.add(JOB_NAME, job, { jobId: job.migrationId });
 }
 
 export function queueEnqueuer(options: QueueEnqueuerOptions): Enqueuer {
@@ -43,7 +28,7 @@ export function queueEnqueuer(options: QueueEnqueuerOptions): Enqueuer {
       const deadline = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => { resolve("timeout"); }, timeoutMs);
       });
-      const added = addReplacingFinished(queue, job).then(
+      const added = queueMigration(queue, job).then(
         () => "queued" as const,
         (error: unknown) => {
           logger.warn({ migrationId: job.migrationId, err: error }, "could not queue migration; the runner's reconciler will queue it");

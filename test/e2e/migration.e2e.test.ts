@@ -9,7 +9,6 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
 import type { DiskRecord } from "../../core/disk-cloud.ts";
 import { EcsDiskCloud } from "../../core/ecs/ecs-disk-cloud.ts";
@@ -66,20 +65,8 @@ describe("moving StatefulSets between zones on the sandbox", () => {
     assert.equal(claims.filter((claim) => claim === `data-${name}-0`).length, 1, "no new PV left for the claim");
   }
 
-  /**
-   * Resolves when the StatefulSet's step annotation becomes `step`. A watch sees every write, where
-   * polling with kubectl can miss a step that lasts less than a poll.
-   */
-  async function watchStep(name: string, step: string): Promise<{ reached: Promise<void>; stop(): void }> {
-    const kubeconfig = new KubeConfig();
-    kubeconfig.loadFromFile(sandbox.env["KUBECONFIG"]!);
-    let resolveReached: () => void = () => undefined;
-    const reached = new Promise<void>((resolve) => { resolveReached = resolve; });
-    const controller = await new Watch(kubeconfig).watch(`/apis/apps/v1/namespaces/${NS}/statefulsets`, { fieldSelector: `metadata.name=${name}` }, (_type, object: V1StatefulSet) => {
-      if (object.metadata?.annotations?.["zoneferry.io/step"] === step) resolveReached();
-    }, () => undefined);
-    return { reached, stop: () => { controller.abort(); } };
-  }
+  /** Resolves when the StatefulSet's step annotation becomes `step` (a watch: see SandboxSession). */
+  const watchStep = async (name: string, step: string): Promise<{ reached: Promise<void>; stop(): void }> => sandbox.watchStep(name, step);
 
   /** The runner now serving the sandbox: the sandbox's own until a test kills it, then a replacement. */
   let replacement: ChildProcess | undefined;

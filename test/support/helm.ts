@@ -5,17 +5,12 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { loadAllYaml, type KubernetesObject } from "@kubernetes/client-node";
+import { CHART, helmBinary, helmTemplate, setArgs, type HelmValues } from "../../sandbox/helm.ts";
 
 export const REPO = join(import.meta.dirname, "../..");
-export const CHART = join(REPO, "charts/zoneferry");
+export { CHART, helmBinary };
 
-export function helmBinary(): string {
-  const given = process.env["ZONEFERRY_HELM"];
-  if (given !== undefined && given !== "") return given;
-  return execFileSync("bash", [join(REPO, "scripts/helm/build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").at(-1)!;
-}
-
-export type Values = Readonly<Record<string, string | number | boolean>>;
+export type Values = HelmValues;
 
 /** The values every install needs, for the given modes. */
 export function installValues(modes: { certs: "certManager" | "secret"; redis: "external" | "bundled"; credentials: "rrsa" | "secret" }): Values {
@@ -32,13 +27,9 @@ export function installValues(modes: { certs: "certManager" | "secret"; redis: "
   };
 }
 
-function setArgs(values: Values): string[] {
-  return Object.entries(values).flatMap(([key, value]) => [typeof value === "string" ? "--set-string" : "--set", `${key}=${String(value)}`]);
-}
-
 /** `helm template` output; throws with helm's message on a render or schema error. */
 export function renderText(values: Values, namespace = "zoneferry"): string {
-  return execFileSync(helmBinary(), ["template", "zf", CHART, "--namespace", namespace, ...setArgs(values)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return helmTemplate(values, { namespace });
 }
 
 export function render(values: Values, namespace = "zoneferry"): KubernetesObject[] {

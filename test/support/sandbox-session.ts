@@ -8,6 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
 
 const run = promisify(execFile);
@@ -132,6 +133,21 @@ ${claimTemplates}`);
         await this.emulator(`/disks/${await this.diskOf(`${template}-${name}-${ordinal}`)}/content`, { method: "PUT", body });
       }
     }
+  }
+
+  /**
+   * Resolves `reached` when the StatefulSet's step annotation becomes `step`. A watch sees every
+   * write, where polling with kubectl can miss a step that lasts less than a poll.
+   */
+  async watchStep(name: string, step: string): Promise<{ reached: Promise<void>; stop(): void }> {
+    const kubeconfig = new KubeConfig();
+    kubeconfig.loadFromFile(this.env["KUBECONFIG"]!);
+    let resolveReached: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => { resolveReached = resolve; });
+    const controller = await new Watch(kubeconfig).watch(`/apis/apps/v1/namespaces/${this.namespace}/statefulsets`, { fieldSelector: `metadata.name=${name}` }, (_type, object: V1StatefulSet) => {
+      if (object.metadata?.annotations?.["zoneferry.io/step"] === step) resolveReached();
+    }, () => undefined);
+    return { reached, stop: () => { controller.abort(); } };
   }
 
   /** The pid of a process the sandbox started (e.g. "runner"). */

@@ -4,7 +4,7 @@
  * current request (every GitOps sync), or a new request to queue.
  */
 import { USER_ANNOTATIONS } from "../../core/annotations.ts";
-import { migrationId } from "../../core/migration-id.ts";
+import { requestMigrationId } from "../../core/migration-id.ts";
 import {
   normalizeTargetZones,
   parseMigrationRequest,
@@ -27,12 +27,7 @@ export function readIntent(admission: AdmissionRequest): Intent {
   if (!parsed.ok) return { kind: "invalid", problems: parsed.problems };
   const request = parsed.request;
   if (admission.operation === "CREATE") return { kind: "create", request };
-  const id = migrationId({
-    namespace: admission.namespace,
-    name: objectName(admission),
-    targetZones: request.targetZones,
-    retry: request.retry,
-  });
+  const id = requestMigrationId(admission.namespace, objectName(admission), request);
   const kind = sameRequest(admission.oldObject, request) ? "resync" : "new";
   return { kind, request, migrationId: id };
 }

@@ -6,6 +6,7 @@
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { OWNED_ANNOTATIONS } from "../../core/annotations.ts";
 import { assessMigration } from "../../core/assess-migration.ts";
+import { migrationJob } from "../../core/migration-queue.ts";
 import type { AnnotationProblem } from "../../core/migration-request.ts";
 import type { AdmissionRequest } from "../admission/review.ts";
 import { allowed, denied } from "../admission/response.ts";
@@ -55,14 +56,7 @@ async function assessNewRequest(
   }
   return {
     verdict: allowed(warnings),
-    enqueue: {
-      migrationId: intent.migrationId,
-      namespace: admission.namespace,
-      statefulSet: name,
-      targetZones: intent.request.targetZones,
-      retry: intent.request.retry,
-      requestedBy: admission.userInfo.username,
-    },
+    enqueue: migrationJob(admission.namespace, name, intent, admission.userInfo.username),
   };
 }
 

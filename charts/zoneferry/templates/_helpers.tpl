@@ -29,9 +29,14 @@ app.kubernetes.io/component: {{ .Component }}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
-{{/* The Kubernetes username of the runner: the only identity the migration guard lets through. */}}
+{{/* The Kubernetes username of the runner: the only identity the migration guard lets through,
+and one the webhooks are never sent. */}}
 {{- define "zoneferry.runnerIdentity" -}}
+{{- if .Values.webhook.runnerIdentity -}}
+{{ .Values.webhook.runnerIdentity }}
+{{- else -}}
 system:serviceaccount:{{ .Release.Namespace }}:{{ include "zoneferry.runner" . }}
+{{- end -}}
 {{- end -}}
 
 {{/* Environment both components read (core/config.ts), one value each. */}}
@@ -138,26 +143,55 @@ clientConfig:
   {{- end }}
 {{- end -}}
 
-{{/* What both webhook configurations send: StatefulSets and their scale subresource, outside
-kube-system and the release namespace, carrying a zoneferry.io/ annotation (or any scale). */}}
+{{/* The namespaces zoneferry acts in: the user's selector (webhook.namespaceSelector), ANDed with
+the exclusion of kube-system and the release namespace, which is always on. */}}
+{{- define "zoneferry.namespaceSelector" -}}
+namespaceSelector:
+  {{- with .Values.webhook.namespaceSelector.matchLabels }}
+  matchLabels:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: ["kube-system", {{ .Release.Namespace | quote }}]
+    {{- with .Values.webhook.namespaceSelector.matchExpressions }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end -}}
+
+{{/* The runner's writes never reach a webhook or the scale guard: an outage of the webhook can
+never stop a migration half-way (docs/webhook-scope.md). */}}
+{{- define "zoneferry.notTheRunner" -}}
+- name: not-the-runner
+  expression: {{ printf "request.userInfo.username != '%s'" (include "zoneferry.runnerIdentity" .) | quote }}
+{{- end -}}
+
+{{/* What both webhook configurations are sent: writes to StatefulSets (never their scale
+subresource, which the scale guard policy checks in the API server), outside kube-system and the
+release namespace, by anyone but the runner, that change a zoneferry.io/ annotation (a new request,
+or a change the guard may refuse) or touch a StatefulSet a migration holds. A write to any other
+StatefulSet never waits on the webhook, even an annotated one whose migration has ended. */}}
 {{- define "zoneferry.webhookScope" -}}
 rules:
   - apiGroups: ["apps"]
     apiVersions: ["v1"]
     operations: ["CREATE", "UPDATE"]
-    resources: ["statefulsets", "statefulsets/scale"]
+    resources: ["statefulsets"]
     scope: Namespaced
-namespaceSelector:
-  matchExpressions:
-    - key: kubernetes.io/metadata.name
-      operator: NotIn
-      values: ["kube-system", {{ .Release.Namespace | quote }}]
+matchPolicy: Equivalent
+{{ include "zoneferry.namespaceSelector" . }}
 matchConditions:
-  - name: zoneferry-annotated-or-scale
+  {{- include "zoneferry.notTheRunner" . | nindent 2 }}
+  - name: zoneferry-request-changed-or-held
     expression: >-
-      (has(request.subResource) && request.subResource == 'scale') ||
-      (object != null && has(object.metadata.annotations) && object.metadata.annotations.exists(k, k.startsWith('zoneferry.io/'))) ||
-      (oldObject != null && has(oldObject.metadata.annotations) && oldObject.metadata.annotations.exists(k, k.startsWith('zoneferry.io/')))
+      (has(object.metadata.annotations) && object.metadata.annotations.exists(k, k.startsWith('zoneferry.io/') &&
+      (oldObject == null || !has(oldObject.metadata.annotations) || !(k in oldObject.metadata.annotations) ||
+      oldObject.metadata.annotations[k] != object.metadata.annotations[k]))) ||
+      (oldObject != null && has(oldObject.metadata.annotations) && oldObject.metadata.annotations.exists(k, k.startsWith('zoneferry.io/') &&
+      (!has(object.metadata.annotations) || !(k in object.metadata.annotations)))) ||
+      (oldObject != null && has(oldObject.metadata.annotations) && 'zoneferry.io/status' in oldObject.metadata.annotations &&
+      oldObject.metadata.annotations['zoneferry.io/status'] in ['Pending', 'Running', 'RollingBack'])
 sideEffects: NoneOnDryRun
 admissionReviewVersions: ["v1"]
 timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
