@@ -3,7 +3,7 @@
  * warn rules), and the placement plan. Pure over its inputs: the webhook runs it on its informer
  * view, the runner's precheck on a fresh view of the live cluster.
  */
-import type { V1StatefulSet } from "@kubernetes/client-node";
+import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { MAX_DISK_TAGS, OWN_TAG_COUNT, excessTags } from "./carried-attributes.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { DiskFacts, DiskLookup } from "./disk-cloud.ts";
@@ -36,7 +36,7 @@ export async function assessMigration(
   const claims = resolveClaims(sts, view);
   const unbound = claims.filter((claim): claim is UnboundClaim => claim.kind === "unbound");
   const others = claims.filter((claim): claim is OtherVolume => claim.kind === "other");
-  const denials: string[] = [];
+  const denials: string[] = [...replicaDenials(sts, view.listPods?.(sts.metadata?.namespace ?? ""))];
   const warnings: string[] = [];
 
   const completed = await completeFromCloud(
@@ -63,6 +63,112 @@ export async function assessMigration(
 
   warnings.push(...planWarnings(plan, disks, others, sts));
   return { denials, warnings, plan, disks };
+}
+
+/**
+ * What the replicas must be before the runner stops them (contract §4): all Ready, the spec seen
+ * by the StatefulSet controller, and no rollout under way or staged. `pods`: the namespace's pods
+ * when the view has them (the runner's precheck), to name the replicas that are not Ready.
+ */
+export function replicaDenials(sts: V1StatefulSet, pods?: readonly V1Pod[]): string[] {
+  return [specNotObserved(sts), readinessDenial(sts, pods), rolloutDenial(sts)].filter((denial) => denial !== undefined);
+}
+
+/**
+ * The spec changed and the StatefulSet controller has not acted on it yet. At admission that means
+ * the very write that makes the request also changes the spec (the API server bumps the
+ * generation before validating webhooks run; status stays as stored), so the move would run into
+ * the rollout the change starts.
+ */
+export function specNotObserved(sts: V1StatefulSet): string | undefined {
+  const generation = sts.metadata?.generation;
+  const observed = sts.status?.observedGeneration;
+  if (generation === undefined || observed === undefined || observed >= generation) return undefined;
+  return `the StatefulSet's spec changes (generation ${generation}) and its controller has acted only on generation ${observed}; apply the spec change on its own first, and the request once every replica is Ready again`;
+}
+
+/**
+ * Replicas that are not Ready: named with why when `pods` are given, else counted from the
+ * StatefulSet's status. A replica that cannot start now (a degraded zone, a pull error) would not
+ * start after the move either, and the move stops the ones that do run.
+ */
+export function readinessDenial(sts: V1StatefulSet, pods?: readonly V1Pod[]): string | undefined {
+  const advice = "every replica must be Ready before a move, because the move stops them all and one that cannot start now will not start after it: bring the replicas up (or scale the StatefulSet to those that run) and apply again";
+  if (pods !== undefined) {
+    const unready = unreadyReplicas(sts, pods);
+    return unready.length === 0 ? undefined : `replica(s) not Ready: ${unready.join(", ")}; ${advice}`;
+  }
+  // An object without status (never seen by the controller) is judged again by the runner's precheck.
+  if (sts.status === undefined) return undefined;
+  const replicas = sts.spec?.replicas ?? 1;
+  const ready = sts.status.readyReplicas ?? 0;
+  if (ready >= replicas) return undefined;
+  return `only ${ready} of ${replicas} replicas are Ready (status.readyReplicas); ${advice}`;
+}
+
+/** Each replica of `sts` (ordinal within spec.replicas) that is not Ready, with why: "db-1 (Pending: Unschedulable: 0/3 nodes are available)". */
+export function unreadyReplicas(sts: V1StatefulSet, pods: readonly V1Pod[]): string[] {
+  const name = sts.metadata?.name ?? "";
+  const uid = sts.metadata?.uid;
+  const start = sts.spec?.ordinals?.start ?? 0;
+  const replicas = sts.spec?.replicas ?? 1;
+  const owned = new Map(pods
+    .filter((pod) => uid === undefined || pod.metadata?.ownerReferences?.some((owner) => owner.uid === uid) === true)
+    .map((pod) => [pod.metadata?.name ?? "", pod]));
+  const unready: string[] = [];
+  for (let ordinal = start; ordinal < start + replicas; ordinal++) {
+    const podName = `${name}-${ordinal}`;
+    const pod = owned.get(podName);
+    const why = pod === undefined ? "not created" : whyNotReady(pod);
+    if (why !== undefined) unready.push(`${podName} (${why})`);
+  }
+  return unready;
+}
+
+/** Longest scheduler or kubelet message quoted: enough to tell the cause, not a page of it. */
+const MAX_REASON_LENGTH = 160;
+
+function whyNotReady(pod: V1Pod): string | undefined {
+  if (pod.metadata?.deletionTimestamp !== undefined) return "Terminating";
+  const conditions = pod.status?.conditions ?? [];
+  if (conditions.some((condition) => condition.type === "Ready" && condition.status === "True")) return undefined;
+  const phase = pod.status?.phase ?? "Pending";
+  const unscheduled = conditions.find((condition) => condition.type === "PodScheduled" && condition.status === "False");
+  const waiting = (pod.status?.containerStatuses ?? []).map((container) => container.state?.waiting).find((state) => state?.reason !== undefined);
+  const cause = unscheduled !== undefined
+    ? `${unscheduled.reason ?? "not scheduled"}${unscheduled.message === undefined ? "" : `: ${unscheduled.message}`}`
+    : waiting !== undefined ? `${waiting.reason ?? ""}${waiting.message === undefined ? "" : `: ${waiting.message}`}` : "not Ready";
+  const short = cause.length <= MAX_REASON_LENGTH ? cause : `${cause.slice(0, MAX_REASON_LENGTH - 1)}…`;
+  return `${phase}, ${short}`;
+}
+
+/**
+ * A rollout under way or staged. Scaling to zero completes it: with no replica left, the
+ * StatefulSet controller makes the update revision current, and every pod comes back on it. A
+ * canary (a partition) or an OnDelete rollout the user paces would become a full rollout.
+ */
+export function rolloutDenial(sts: V1StatefulSet): string | undefined {
+  const strategy = sts.spec?.updateStrategy?.type ?? "RollingUpdate";
+  const partition = strategy === "RollingUpdate" ? (sts.spec?.updateStrategy?.rollingUpdate?.partition ?? 0) : 0;
+  const revisions = outdatedRevisions(sts, strategy);
+  const effect = "the move scales the StatefulSet to zero, which ends any staged rollout: its controller brings every pod back on the newest revision of the template";
+  if (partition > 0) {
+    return `updateStrategy.rollingUpdate.partition is ${partition} (a staged rollout${revisions ?? ""}); ${effect}: promote or revert the canary, set the partition to 0 and apply again (set it back after the move)`;
+  }
+  if (revisions === undefined) return undefined;
+  const finish = strategy === "OnDelete" ? "delete the outdated pods (OnDelete) so they come back updated, or revert the template" : "let the rollout finish, or revert the template";
+  return `a rollout is under way (updateStrategy ${strategy}${revisions}); ${effect}: ${finish}, then apply again`;
+}
+
+/** ": 1 of 3 pods run revision web-2, the others web-1" when pods are on an older revision, else undefined. */
+function outdatedRevisions(sts: V1StatefulSet, strategy: string): string | undefined {
+  const status = sts.status;
+  if (status === undefined) return undefined;
+  const { currentRevision: current, updateRevision: update, updatedReplicas: updated, replicas } = status;
+  const differ = current !== undefined && update !== undefined && current !== update;
+  const behind = strategy === "OnDelete" && updated !== undefined && updated < replicas;
+  if (!differ && !behind) return undefined;
+  return `: ${updated ?? 0} of ${replicas} pods run revision ${update ?? "?"}, the others ${current ?? "?"}`;
 }
 
 /**

@@ -7,6 +7,7 @@ import type {
   V1Node,
   V1PersistentVolume,
   V1PersistentVolumeClaim,
+  V1Pod,
   V1StatefulSet,
   V1StorageClass,
 } from "@kubernetes/client-node";
@@ -22,6 +23,13 @@ export interface ClusterView {
   listNodes(): readonly V1Node[];
   /** ZoneMigrations of a namespace; empty while the CRD is not installed. */
   listZoneMigrations(namespace: string): readonly ZoneMigration[];
+  /**
+   * Pods of a namespace, where the view has them: the runner's fresh view does, so its precheck
+   * names the replicas that are not Ready. The webhook's does not (an informer on every pod of the
+   * cluster would cost more than naming them is worth), and judges readiness from the
+   * StatefulSet's status.
+   */
+  listPods?(namespace: string): readonly V1Pod[];
 }
 
 export interface ClusterObjects {
@@ -31,6 +39,8 @@ export interface ClusterObjects {
   readonly storageClasses?: readonly V1StorageClass[];
   readonly nodes?: readonly V1Node[];
   readonly zoneMigrations?: readonly ZoneMigration[];
+  /** Absent: the view has no pods (listPods is not offered). */
+  readonly pods?: readonly V1Pod[];
 }
 
 type Named = { metadata?: { namespace?: string; name?: string } };
@@ -67,6 +77,7 @@ export class SnapshotClusterView implements ClusterView {
   readonly #classes: ObjectIndex<V1StorageClass>;
   readonly #nodes: readonly V1Node[];
   readonly #migrations: readonly ZoneMigration[];
+  readonly listPods?: (namespace: string) => readonly V1Pod[];
 
   constructor(objects: ClusterObjects) {
     this.#statefulSets = new ObjectIndex(objects.statefulSets);
@@ -75,6 +86,8 @@ export class SnapshotClusterView implements ClusterView {
     this.#classes = new ObjectIndex(objects.storageClasses);
     this.#nodes = objects.nodes ?? [];
     this.#migrations = objects.zoneMigrations ?? [];
+    const pods = objects.pods;
+    if (pods !== undefined) this.listPods = (namespace) => pods.filter((pod) => pod.metadata?.namespace === namespace);
   }
 
   synced(): boolean {

@@ -9,6 +9,13 @@ import { formatDuration, parseDuration } from "./duration.ts";
 export const STRATEGIES = ["Recreate", "Rolling"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
+/**
+ * Strategies the runner carries out. `Rolling` is part of the annotation's vocabulary (contract
+ * §2) but not built yet: a request for it is denied rather than run as Recreate, which would stop
+ * every replica at once where the user asked for one at a time.
+ */
+export const AVAILABLE_STRATEGIES: ReadonlySet<Strategy> = new Set<Strategy>(["Recreate"]);
+
 /** A validated migration request, every default applied. */
 export interface MigrationRequest {
   /** Target zones in the user's order (the order breaks placement ties). */
@@ -184,7 +191,21 @@ function parseRetainSource(value: string | undefined): boolean | AnnotationProbl
 function parseStrategy(value: string | undefined): Strategy | AnnotationProblem {
   if (value === undefined) return DEFAULTS.strategy;
   const match = STRATEGIES.find((strategy) => strategy.toLowerCase() === value.trim().toLowerCase());
-  return match ?? problem(USER_ANNOTATIONS.strategy, value, `is not a strategy; use "Recreate" or "Rolling"`);
+  return match ?? problem(USER_ANNOTATIONS.strategy, value, `is not a strategy; use "Recreate" (the only strategy available)`);
+}
+
+/**
+ * The problem with a request for a strategy that is not available yet, else undefined. Kept apart
+ * from parsing: a StatefulSet that already carries `strategy: Rolling` from an earlier zoneferry
+ * (which ran it as Recreate) must still sync; only a new request, or a change to Rolling, is denied.
+ */
+export function unavailableStrategy(request: MigrationRequest, annotations: Annotations): AnnotationProblem | undefined {
+  if (AVAILABLE_STRATEGIES.has(request.strategy)) return undefined;
+  return problem(
+    USER_ANNOTATIONS.strategy,
+    annotations[USER_ANNOTATIONS.strategy] ?? request.strategy,
+    `is not available yet: zoneferry moves a StatefulSet only with "Recreate", which stops every replica, moves the disks and starts them all again (downtime for the whole move); remove the annotation or set it to "Recreate" to accept that, and apply again`,
+  );
 }
 
 /**

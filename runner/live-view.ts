@@ -12,7 +12,7 @@ export async function liveClusterView(kubeconfig: KubeConfig, namespace: string)
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   const storage = kubeconfig.makeApiClient(StorageV1Api);
   const custom = kubeconfig.makeApiClient(CustomObjectsApi);
-  const [statefulSets, claims, volumes, classes, nodes, migrations] = await Promise.all([
+  const [statefulSets, claims, volumes, classes, nodes, migrations, pods] = await Promise.all([
     apps.listNamespacedStatefulSet({ namespace }),
     core.listNamespacedPersistentVolumeClaim({ namespace }),
     core.listPersistentVolume(),
@@ -21,6 +21,8 @@ export async function liveClusterView(kubeconfig: KubeConfig, namespace: string)
     custom
       .listNamespacedCustomObject({ group: ZONE_MIGRATION_GROUP, version: ZONE_MIGRATION_VERSION, plural: ZONE_MIGRATION_PLURAL, namespace })
       .then((list) => (list as { items?: ZoneMigration[] }).items ?? []),
+    // The pods name the replicas that are not Ready (core/assess-migration.ts readinessDenial).
+    core.listNamespacedPod({ namespace }),
   ]);
   return new SnapshotClusterView({
     statefulSets: statefulSets.items,
@@ -29,5 +31,6 @@ export async function liveClusterView(kubeconfig: KubeConfig, namespace: string)
     storageClasses: classes.items,
     nodes: nodes.items,
     zoneMigrations: migrations,
+    pods: pods.items,
   });
 }

@@ -20,7 +20,18 @@ import { TERMINAL_PHASES, type JournalPlan, type JournalRequest, type ZoneMigrat
 export const JOURNAL_LABELS = {
   statefulSet: "zoneferry.io/statefulset",
   migrationId: "zoneferry.io/migration-id",
+  /** The uid of the StatefulSet the migration was planned for: one deleted, or deleted and made again, is not it. */
+  statefulSetUid: "zoneferry.io/statefulset-uid",
 } as const;
+
+/**
+ * The uid of the StatefulSet a journal was made for; journals made before the label was kept
+ * carry it as their ownerReference.
+ */
+export function journaledStatefulSetUid(journal: ZoneMigrationResource): string | undefined {
+  return journal.metadata.labels?.[JOURNAL_LABELS.statefulSetUid]
+    ?? journal.metadata.ownerReferences?.find((owner) => owner.kind === "StatefulSet")?.uid;
+}
 
 export interface MigrationJournalOptions {
   /**
@@ -38,7 +49,7 @@ export interface MigrationJournalOptions {
 
 export interface EnsureJournalInput {
   readonly namespace: string;
-  /** The live StatefulSet (its uid makes it the owner). */
+  /** The live StatefulSet (its uid is recorded, so a StatefulSet made again under its name is told apart). */
   readonly statefulSet: V1StatefulSet;
   readonly migrationId: string;
   readonly targetZones: readonly string[];
@@ -147,7 +158,13 @@ export class MigrationJournal {
   }
 }
 
-/** The new journal object, owned by its StatefulSet. */
+/**
+ * The new journal object. It has no owner: a StatefulSet deleted during its migration must not
+ * take the record of where each claim's data is with it (an ownerReference makes the garbage
+ * collector delete the journal with its owner, whatever blockOwnerDeletion says, and there is no
+ * reference the collector ignores). A finished journal of a deleted StatefulSet is left for its
+ * user to delete (docs/gitops.md, "If the StatefulSet is deleted during a move").
+ */
 function journalObject(name: string, input: EnsureJournalInput): ZoneMigrationResource {
   const { statefulSet } = input;
   const stsName = statefulSet.metadata?.name;
@@ -161,10 +178,7 @@ function journalObject(name: string, input: EnsureJournalInput): ZoneMigrationRe
     metadata: {
       name,
       namespace: input.namespace,
-      labels: { [JOURNAL_LABELS.statefulSet]: stsName, [JOURNAL_LABELS.migrationId]: input.migrationId },
-      // Not a controller reference (the StatefulSet controller owns pods, not us), and no
-      // blockOwnerDeletion: deleting the StatefulSet must never wait on its journal.
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: stsName, uid, controller: false, blockOwnerDeletion: false }],
+      labels: { [JOURNAL_LABELS.statefulSet]: stsName, [JOURNAL_LABELS.migrationId]: input.migrationId, [JOURNAL_LABELS.statefulSetUid]: uid },
     },
     spec: {
       statefulSet: stsName,

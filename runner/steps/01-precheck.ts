@@ -1,42 +1,54 @@
 /**
  * Precheck: the request is still the StatefulSet's (admission does not guarantee storage), all
- * replicas are Ready, every admission check passes again on the live cluster and ECS; then the
- * plan is computed and journaled. Nothing to move ends the migration Succeeded.
+ * replicas are Ready (waited for at most `ready-timeout`, then the migration fails naming the
+ * replicas), every admission check passes again on the live cluster and ECS; then the plan is
+ * computed and journaled. Nothing to move ends the migration Succeeded.
+ *
+ * The journal is made before anything waits: from the step's start the StatefulSet shows the
+ * migration Running (the guard holds it), and the journal is how the reconciler finds the
+ * migration again when the queue loses its job during the wait.
  */
-import { assessMigration } from "../../core/assess-migration.ts";
+import type { V1StatefulSet } from "@kubernetes/client-node";
+import { assessMigration, specNotObserved, unreadyReplicas } from "../../core/assess-migration.ts";
+import { formatDuration } from "../../core/duration.ts";
 import { migrationId } from "../../core/migration-id.ts";
-import { parseMigrationRequest } from "../../core/migration-request.ts";
+import { parseMigrationRequest, unavailableStrategy, type MigrationRequest } from "../../core/migration-request.ts";
 import { journalNameOf, readStatefulSet, type MigrationContext } from "../context.ts";
 import { directDiskLookup } from "../direct-disk-lookup.ts";
 import { PermanentMigrationError } from "../faults.ts";
+import { journaledStatefulSetUid } from "../journal/journal.ts";
+import type { ZoneMigrationResource } from "../journal/types.ts";
 import { orUndefined } from "../kube-patch.ts";
 import { liveClusterView } from "../live-view.ts";
 import { complete, done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
+import { beginWait, waitStartedAt } from "../waits.ts";
+
+/** The journal condition whose transition time is when precheck began to wait for the replicas. */
+const SETTLING = "ReplicasSettling";
 
 export const precheck: Step<MigrationContext> = {
   name: "precheck",
   async run(context): Promise<StepOutcome> {
     const { job } = context;
     const journaled = await context.journal.read(job.namespace, journalNameOf(context));
-    if (journaled?.status?.finishedAt !== undefined) {
-      // A finished run of the same request (the user moved away and back again): plan afresh.
-      await context.journal.remove(job.namespace, journalNameOf(context));
-    } else if (journaled?.spec.plan !== undefined) {
-      return done;
-    }
+    if (journaled?.spec.plan !== undefined && journaled.status?.finishedAt === undefined) return done;
     const sts = await orUndefined(readStatefulSet(context));
     if (sts === undefined) return complete(`StatefulSet ${job.namespace}/${job.statefulSet} no longer exists; nothing to migrate`);
     const parsed = parseMigrationRequest(sts.metadata?.annotations ?? {});
     const current = parsed.ok ? migrationId({ namespace: job.namespace, name: job.statefulSet, targetZones: parsed.request.targetZones, retry: parsed.request.retry }) : undefined;
     if (!parsed.ok || current !== job.migrationId) return complete(`request ${job.migrationId} is no longer the StatefulSet's request; nothing done`);
-    const replicas = sts.spec?.replicas ?? 1;
-    if ((sts.status?.readyReplicas ?? 0) < replicas) return waitAndRecheck(parsed.request.checkIntervalMs, "waiting until every replica is Ready");
+    const request = parsed.request;
+    await journalFor(context, sts, request, journaled);
+    // Admission denies it; a job queued before (an older zoneferry, the reconciler) is refused here.
+    const strategy = unavailableStrategy(request, sts.metadata?.annotations ?? {});
+    if (strategy !== undefined) throw new PermanentMigrationError(strategy.message);
+    const unsettled = await unsettledReplicas(context, sts);
+    if (unsettled !== undefined) return waitForReplicas(context, request, unsettled);
     const view = await liveClusterView(context.kubeconfig, job.namespace);
-    const assessment = await assessMigration(sts, parsed.request, view, directDiskLookup(context.cloud));
+    const assessment = await assessMigration(sts, request, view, directDiskLookup(context.cloud));
     if (assessment.denials.length > 0) throw new PermanentMigrationError(assessment.denials.join("; "));
     if (assessment.plan.moves.length === 0) return complete(`nothing to migrate: all ${assessment.disks.length} disks already in target zones`);
     const plan = { ordinals: assessment.plan.ordinals.map((ordinal) => ({ ordinal: ordinal.ordinal, zone: ordinal.zone, volumes: ordinal.volumes.map((volume) => ({ ...volume })) })) };
-    await context.journal.ensure({ namespace: job.namespace, statefulSet: sts, migrationId: job.migrationId, targetZones: job.targetZones, request: parsed.request });
     const diskOf = new Map(assessment.disks.map((disk) => [disk.claim, disk]));
     await context.journal.updateStatus(job.namespace, journalNameOf(context), (status) => {
       status.volumes = assessment.plan.moves.map((move) => ({
@@ -48,7 +60,45 @@ export const precheck: Step<MigrationContext> = {
       }));
     });
     // The plan last: its presence tells a re-run that the precheck is complete.
-    await context.journal.updateSpec(job.namespace, journalNameOf(context), { plan, originalReplicas: replicas });
+    await context.journal.updateSpec(job.namespace, journalNameOf(context), { plan, originalReplicas: sts.spec?.replicas ?? 1 });
     return done;
   },
 };
+
+/**
+ * The journal of this run, made now if absent. A finished run of the same request (moved away and
+ * back), or one planned for a StatefulSet since deleted and made again under this name, is
+ * replaced: the plan is made afresh.
+ */
+async function journalFor(context: MigrationContext, sts: V1StatefulSet, request: MigrationRequest, journaled: ZoneMigrationResource | undefined): Promise<void> {
+  const { job } = context;
+  const stale = journaled !== undefined && (journaled.status?.finishedAt !== undefined || journaledStatefulSetUid(journaled) !== sts.metadata?.uid);
+  if (stale) await context.journal.remove(job.namespace, journalNameOf(context));
+  if (journaled === undefined || stale) await context.journal.ensure({ namespace: job.namespace, statefulSet: sts, migrationId: job.migrationId, targetZones: job.targetZones, request });
+}
+
+/** What keeps the replicas from being settled (the controller behind the spec, replicas not Ready), or undefined. */
+async function unsettledReplicas(context: MigrationContext, sts: V1StatefulSet): Promise<string | undefined> {
+  const lagging = specNotObserved(sts);
+  if (lagging !== undefined) return `the StatefulSet controller to act on generation ${sts.metadata?.generation ?? "?"} of the spec`;
+  const selector = Object.entries(sts.spec?.selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`).join(",");
+  const pods = await context.core.listNamespacedPod({ namespace: context.job.namespace, labelSelector: selector });
+  const unready = unreadyReplicas(sts, pods.items);
+  return unready.length === 0 ? undefined : `replica(s) ${unready.join(", ")} to be Ready`;
+}
+
+/**
+ * Waits for the replicas, at most `ready-timeout` from the first look (journaled, so neither a
+ * runner restart nor a lost job restarts the clock); then fails for good. Nothing has changed
+ * yet, so the failure only releases the StatefulSet.
+ */
+async function waitForReplicas(context: MigrationContext, request: MigrationRequest, awaited: string): Promise<StepOutcome> {
+  const waiting = await beginWait(context, SETTLING, "waiting until every replica is Ready");
+  const since = waitStartedAt(context, waiting, SETTLING);
+  if (context.now() - since > request.readyTimeoutMs) {
+    throw new PermanentMigrationError(
+      `still waiting for ${awaited} after ready-timeout (${formatDuration(request.readyTimeoutMs)}); nothing was changed: every replica must be Ready before a move, so bring them up (or scale the StatefulSet to those that run) and apply the request again with a new zoneferry.io/retry value`,
+    );
+  }
+  return waitAndRecheck(request.checkIntervalMs, `waiting for ${awaited}`);
+}

@@ -9,7 +9,7 @@ import { activeZoneMigration, type ZoneMigration } from "../../core/zone-migrati
 import { installZoneMigrationCrd } from "../../runner/journal/crd.ts";
 import { recordEvent } from "../../runner/journal/events.ts";
 import { setCondition } from "../../runner/journal/conditions.ts";
-import { MigrationJournal, journalName } from "../../runner/journal/journal.ts";
+import { MigrationJournal, journalName, journaledStatefulSetUid } from "../../runner/journal/journal.ts";
 import { memoized } from "../../runner/journal/memoized-journal.ts";
 import { withinStep } from "../../runner/saga/step-scope.ts";
 import { writeStatefulSetStatus } from "../../runner/journal/statefulset-status.ts";
@@ -76,11 +76,11 @@ describe("the ZoneMigration journal, on a real API server", () => {
     assert.deepEqual(second.spec, { statefulSet: "db", migrationId: "m1", targetZones: ["cn-shanghai-g", "cn-shanghai-m"], request: REQUEST });
   });
 
-  it("makes the StatefulSet the owner of its journal, neither controller nor blocking its deletion", async () => {
+  it("gives the journal no owner, so deleting the StatefulSet keeps it, and labels it with the StatefulSet's name and uid", async () => {
     const stored = await journal.read(NAMESPACE, "db-m1");
-    assert.deepEqual(stored?.metadata.ownerReferences, [
-      { apiVersion: "apps/v1", kind: "StatefulSet", name: "db", uid: db.metadata!.uid!, controller: false, blockOwnerDeletion: false },
-    ]);
+    assert.equal(stored?.metadata.ownerReferences, undefined);
+    assert.deepEqual(stored?.metadata.labels, { "zoneferry.io/statefulset": "db", "zoneferry.io/migration-id": "m1", "zoneferry.io/statefulset-uid": db.metadata!.uid! });
+    assert.equal(journaledStatefulSetUid(stored), db.metadata?.uid);
   });
 
   it("reads nothing for a journal that does not exist", async () => {

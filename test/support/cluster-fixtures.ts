@@ -43,7 +43,14 @@ export function statefulSet(options: StatefulSetOptions = {}): V1StatefulSet {
       })),
       ...(options.whenScaled === undefined ? {} : { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: options.whenScaled } }),
     },
+    // As the StatefulSet controller leaves it once every replica is up on one revision.
+    status: readyStatus(options.replicas ?? 2, `${name}-7d9f8b6c5`),
   };
+}
+
+/** The status of a StatefulSet whose `replicas` are all Ready on `revision`. */
+export function readyStatus(replicas: number, revision: string): NonNullable<V1StatefulSet["status"]> {
+  return { observedGeneration: 1, replicas, readyReplicas: replicas, availableReplicas: replicas, currentReplicas: replicas, updatedReplicas: replicas, currentRevision: revision, updateRevision: revision };
 }
 
 export function node(name: string, zone: string, options: { ready?: boolean; unschedulable?: boolean; taint?: string } = {}): V1Node {

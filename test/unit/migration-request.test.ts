@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseMigrationRequest, type AnnotationProblem } from "../../core/migration-request.ts";
+import { parseMigrationRequest, unavailableStrategy, type AnnotationProblem } from "../../core/migration-request.ts";
 
 const ZONES = "zoneferry.io/target-zones";
 
@@ -141,7 +141,25 @@ describe("denying malformed option annotations", () => {
   });
 
   it("refuses an unknown strategy", () => {
-    assert.match(onlyProblem({ "zoneferry.io/strategy": "BlueGreen" }).message, /strategy: "BlueGreen" is not a strategy; use "Recreate" or "Rolling"/);
+    assert.equal(onlyProblem({ "zoneferry.io/strategy": "BlueGreen" }).message, 'annotation zoneferry.io/strategy: "BlueGreen" is not a strategy; use "Recreate" (the only strategy available)');
+  });
+
+  it("reads strategy Rolling but says it is not available yet, and that Recreate stops every replica", () => {
+    const annotations = { [ZONES]: "cn-shanghai-b", "zoneferry.io/strategy": "rolling" };
+    const parsed = parseMigrationRequest(annotations);
+    assert.ok(parsed.ok);
+    assert.equal(
+      unavailableStrategy(parsed.request, annotations)?.message,
+      'annotation zoneferry.io/strategy: "rolling" is not available yet: zoneferry moves a StatefulSet only with "Recreate", which stops every replica, moves the disks and starts them all again (downtime for the whole move); remove the annotation or set it to "Recreate" to accept that, and apply again',
+    );
+  });
+
+  it("finds nothing unavailable in a Recreate request, written or by default", () => {
+    for (const annotations of [{ [ZONES]: "cn-shanghai-b" }, { [ZONES]: "cn-shanghai-b", "zoneferry.io/strategy": "Recreate" }]) {
+      const parsed = parseMigrationRequest(annotations);
+      assert.ok(parsed.ok);
+      assert.equal(unavailableStrategy(parsed.request, annotations), undefined);
+    }
   });
 
   it("refuses a misspelt zoneferry annotation and suggests the right one", () => {

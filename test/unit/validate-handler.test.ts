@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1StatefulSet } from "@kubernetes/client-node";
+import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { SnapshotClusterView, type ClusterObjects } from "../../core/cluster-view.ts";
 import { NO_CLOUD, type DiskLookup } from "../../core/disk-cloud.ts";
 import { CREATE_WARNING, validate } from "../../webhook/handlers/validate.ts";
 import type { Decision } from "../../webhook/handlers/types.ts";
 import { ARGO, RUNNER, USER, scaleRequest, stsRequest, update } from "../support/admission.ts";
 import { cloudAnswering } from "../support/cloud-answers.ts";
-import { NAMESPACE, clusterWithDisks, diskClaim, nasClaim, node, pendingClaim, statefulSet } from "../support/cluster-fixtures.ts";
+import { NAMESPACE, clusterWithDisks, diskClaim, nasClaim, node, pendingClaim, readyStatus, statefulSet } from "../support/cluster-fixtures.ts";
 
 const B = "cn-shanghai-b";
 const G = "cn-shanghai-g";
@@ -219,6 +219,98 @@ describe("denying a request that cannot be carried out", () => {
   });
 });
 
+describe("denying a move the replicas are not ready for, and a strategy not built yet", () => {
+  const ROLLING_DENIAL = 'zoneferry: StatefulSet shop/db has invalid annotations: annotation zoneferry.io/strategy: "Rolling" is not available yet: zoneferry moves a StatefulSet only with "Recreate", which stops every replica, moves the disks and starts them all again (downtime for the whole move); remove the annotation or set it to "Recreate" to accept that, and apply again';
+  const ADVICE = "every replica must be Ready before a move, because the move stops them all and one that cannot start now will not start after it: bring the replicas up (or scale the StatefulSet to those that run) and apply again";
+  const EFFECT = "the move scales the StatefulSet to zero, which ends any staged rollout: its controller brings every pod back on the newest revision of the template";
+
+  /** A move of `db` (2 replicas in M) whose StatefulSet is first shaped by `shape`. */
+  function moveOf(shape: (sts: V1StatefulSet) => void, annotations: Record<string, string> = {}) {
+    const old = statefulSet();
+    shape(old);
+    const request = update(old, (next) => {
+      next.metadata!.annotations = { ...next.metadata!.annotations, "zoneferry.io/target-zones": G, ...annotations };
+    });
+    return { request, cluster: clusterWithDisks(old, [M, M]) };
+  }
+
+  it("denies a new request for strategy Rolling, which would run as Recreate, and says so", async () => {
+    const { request, cluster } = moveOf(() => undefined, { "zoneferry.io/strategy": "Rolling" });
+    assert.equal(denial(await judge(request, cluster)), ROLLING_DENIAL);
+  });
+
+  it("denies strategy Rolling at creation too", async () => {
+    const sts = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/strategy": "Rolling" } });
+    assert.equal(denial(await judge(stsRequest(sts), {})), ROLLING_DENIAL);
+  });
+
+  it("denies changing the strategy of an existing request to Rolling", async () => {
+    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/status": "Succeeded" } });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/strategy"] = "Rolling"; });
+    assert.equal(denial(await judge(request, clusterWithDisks(old, [G, G]))), ROLLING_DENIAL);
+  });
+
+  it("still admits a re-apply of a Rolling request an earlier zoneferry accepted, so GitOps syncs keep working", async () => {
+    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/strategy": "Rolling", "zoneferry.io/status": "Succeeded" } });
+    const request = update(old, (next) => { next.metadata!.labels = { team: "shop" }; });
+    const decision = await judge(request, clusterWithDisks(old, [G, G]));
+    assert.equal(decision.verdict.allowed, true);
+    assert.equal(decision.enqueue, undefined);
+  });
+
+  it("denies a move while a replica is not Ready, counting them from the StatefulSet's status", async () => {
+    const { request, cluster } = moveOf((sts) => { sts.status!.readyReplicas = 1; });
+    assert.equal(denial(await judge(request, cluster)), `zoneferry: StatefulSet shop/db cannot move to ${G}: only 1 of 2 replicas are Ready (status.readyReplicas); ${ADVICE}`);
+  });
+
+  it("names each replica that is not Ready, and why, where the view has the pods (the runner's precheck)", async () => {
+    const { request, cluster } = moveOf((sts) => { sts.status!.readyReplicas = 0; });
+    const pending: V1Pod = {
+      metadata: { name: "db-1", namespace: NAMESPACE, ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "db", uid: "uid-db" }] },
+      status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had volume node affinity conflict." }] },
+    };
+    const message = denial(await judge(request, { ...cluster, pods: [pending] }));
+    assert.equal(message, `zoneferry: StatefulSet shop/db cannot move to ${G}: replica(s) not Ready: db-0 (not created), db-1 (Pending, Unschedulable: 0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had volume node affinity conflict.); ${ADVICE}`);
+  });
+
+  it("denies a staged canary (a partition with pods on two revisions): the move would roll every pod to the canary's revision", async () => {
+    const { request, cluster } = moveOf((sts) => {
+      sts.spec!.updateStrategy = { type: "RollingUpdate", rollingUpdate: { partition: 1 } };
+      sts.status = { ...readyStatus(2, "db-old"), updateRevision: "db-canary", updatedReplicas: 1, currentReplicas: 1 };
+    });
+    assert.equal(denial(await judge(request, cluster)), `zoneferry: StatefulSet shop/db cannot move to ${G}: updateStrategy.rollingUpdate.partition is 1 (a staged rollout: 1 of 2 pods run revision db-canary, the others db-old); ${EFFECT}: promote or revert the canary, set the partition to 0 and apply again (set it back after the move)`);
+  });
+
+  it("denies a partition even with every pod on one revision: a change of the template would no longer be staged", async () => {
+    const { request, cluster } = moveOf((sts) => { sts.spec!.updateStrategy = { type: "RollingUpdate", rollingUpdate: { partition: 2 } }; });
+    assert.match(denial(await judge(request, cluster)), /updateStrategy\.rollingUpdate\.partition is 2 \(a staged rollout\); the move scales the StatefulSet to zero/);
+  });
+
+  it("denies a move during a rolling update, saying to let it finish", async () => {
+    const { request, cluster } = moveOf((sts) => { sts.status = { ...readyStatus(2, "db-1"), updateRevision: "db-2", updatedReplicas: 1 }; });
+    assert.equal(denial(await judge(request, cluster)), `zoneferry: StatefulSet shop/db cannot move to ${G}: a rollout is under way (updateStrategy RollingUpdate: 1 of 2 pods run revision db-2, the others db-1); ${EFFECT}: let the rollout finish, or revert the template, then apply again`);
+  });
+
+  it("denies a move of an OnDelete StatefulSet with outdated pods, saying to delete them", async () => {
+    const { request, cluster } = moveOf((sts) => {
+      sts.spec!.updateStrategy = { type: "OnDelete" };
+      sts.status = { ...readyStatus(2, "db-1"), updateRevision: "db-2", updatedReplicas: 0 };
+    });
+    assert.equal(denial(await judge(request, cluster)), `zoneferry: StatefulSet shop/db cannot move to ${G}: a rollout is under way (updateStrategy OnDelete: 0 of 2 pods run revision db-2, the others db-1); ${EFFECT}: delete the outdated pods (OnDelete) so they come back updated, or revert the template, then apply again`);
+  });
+
+  it("denies a request made in the same write as a change of the pod template", async () => {
+    const old = statefulSet();
+    const request = update(old, (next) => {
+      next.metadata!.annotations = { ...next.metadata!.annotations, "zoneferry.io/target-zones": G };
+      next.spec!.template.spec!.containers[0]!.image = "nginx:1.28";
+      // As the API server hands it to validating webhooks: generation bumped, status as stored.
+      next.metadata!.generation = 2;
+    });
+    assert.equal(denial(await judge(request, clusterWithDisks(old, [M, M]))), `zoneferry: StatefulSet shop/db cannot move to ${G}: the StatefulSet's spec changes (generation 2) and its controller has acted only on generation 1; apply the spec change on its own first, and the request once every replica is Ready again`);
+  });
+});
+
 describe("warning about what the move will not do", () => {
   it("warns that there is nothing to move when every disk is already in a target zone", async () => {
     const { request, cluster } = moveRequest([B, G], `${B},${G}`);
@@ -294,6 +386,22 @@ describe("the migration guard", () => {
     const old = held("Running");
     const request = update(old, (next) => { delete next.metadata!.annotations!["zoneferry.io/status"]; });
     assert.match(denial(await judge(request, {})), /the zoneferry annotations \(zoneferry.io\/status\)/);
+  });
+
+  it("lets a user cancel a migration by removing zoneferry.io/target-zones, with the other request annotations a reverted commit removes", async () => {
+    const old = held("Running", 0);
+    old.metadata!.annotations!["zoneferry.io/check-interval"] = "1s";
+    const cancel = update(old, (next) => {
+      delete next.metadata!.annotations!["zoneferry.io/target-zones"];
+      delete next.metadata!.annotations!["zoneferry.io/check-interval"];
+    }, { user: ARGO });
+    assert.equal((await judge(cancel, {})).verdict.allowed, true);
+    const smuggled = update(old, (next) => {
+      delete next.metadata!.annotations!["zoneferry.io/target-zones"];
+      next.metadata!.annotations!["zoneferry.io/retain-source"] = "true";
+      next.spec!.replicas = 2;
+    }, { user: ARGO });
+    assert.match(denial(await judge(smuggled, {})), /spec\.replicas, the zoneferry annotations \(zoneferry.io\/retain-source\) cannot change/);
   });
 
   it("denies kubectl scale through the scale subresource during a migration", async () => {

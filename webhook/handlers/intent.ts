@@ -8,6 +8,7 @@ import { requestMigrationId } from "../../core/migration-id.ts";
 import {
   normalizeTargetZones,
   parseMigrationRequest,
+  unavailableStrategy,
   type AnnotationProblem,
   type MigrationRequest,
 } from "../../core/migration-request.ts";
@@ -26,10 +27,21 @@ export function readIntent(admission: AdmissionRequest): Intent {
   const parsed = parseMigrationRequest(annotations);
   if (!parsed.ok) return { kind: "invalid", problems: parsed.problems };
   const request = parsed.request;
-  if (admission.operation === "CREATE") return { kind: "create", request };
+  const kind = admission.operation === "CREATE" ? "create" : sameRequest(admission.oldObject, request) ? "resync" : "new";
+  // Only a request that would run, or a change to the strategy, is told; a re-apply of what an
+  // earlier zoneferry accepted still syncs.
+  const unavailable = unavailableStrategy(request, annotations);
+  if (unavailable !== undefined && (kind !== "resync" || strategyChanged(admission.oldObject, annotations))) {
+    return { kind: "invalid", problems: [unavailable] };
+  }
+  if (kind === "create") return { kind, request };
   const id = requestMigrationId(admission.namespace, objectName(admission), request);
-  const kind = sameRequest(admission.oldObject, request) ? "resync" : "new";
   return { kind, request, migrationId: id };
+}
+
+function strategyChanged(old: KubeObject | null, annotations: Readonly<Record<string, string>>): boolean {
+  const before = old?.metadata?.annotations?.[USER_ANNOTATIONS.strategy]?.trim().toLowerCase();
+  return before !== annotations[USER_ANNOTATIONS.strategy]?.trim().toLowerCase();
 }
 
 /** The StatefulSet's name: the request's, else the object's (CREATE with generateName has none). */
