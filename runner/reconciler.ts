@@ -16,9 +16,8 @@ import { AppsV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/clie
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { OWNED_ANNOTATIONS } from "../core/annotations.ts";
-import { migrationId } from "../core/migration-id.ts";
-import { parseMigrationRequest } from "../core/migration-request.ts";
-import type { MigrationJobData } from "../core/migration-queue.ts";
+import { currentRequest } from "../core/migration-id.ts";
+import { RECONCILER_REQUESTER, addMigrationJob, hasLiveJob, migrationJob, type MigrationJobData } from "../core/migration-queue.ts";
 import { journalName, type MigrationJournal } from "./journal/journal.ts";
 import { TERMINAL_PHASES, type ZoneMigrationResource } from "./journal/types.ts";
 import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
@@ -34,8 +33,6 @@ export interface ReconcilerOptions {
   readonly logger: Logger;
   readonly metrics?: RunnerMetrics;
 }
-
-const JOB_NAME = "migrate";
 
 /**
  * Where a journaled migration resumes: its checkpoint, which the runner keeps in the journal
@@ -66,18 +63,6 @@ async function jobOf(queue: Queue, id: string): Promise<"missing" | "failed" | "
   return (await job.isFailed()) ? "failed" : "present";
 }
 
-/**
- * Whether a job of this id is still to run. A finished one belongs to an earlier run of the same
- * request (the user moved away and back): it is removed, so the request can be queued again.
- */
-async function hasLiveJob(queue: Queue, id: string): Promise<boolean> {
-  const job = await queue.getJob(id);
-  if (job === undefined) return false;
-  if (!(await job.isCompleted()) && !(await job.isFailed())) return true;
-  await job.remove();
-  return false;
-}
-
 export async function reconcileOnce(options: ReconcilerOptions): Promise<string[]> {
   const active = await options.journal.listActive();
   const fromJournals = await requeueJournals(options, active);
@@ -103,10 +88,10 @@ async function requeueJournals(options: ReconcilerOptions, active: readonly Zone
       statefulSet: record.spec.statefulSet,
       targetZones: record.spec.targetZones,
       retry: record.spec.request?.retry ?? "",
-      requestedBy: "zoneferry-reconciler",
+      requestedBy: RECONCILER_REQUESTER,
     };
     const saga = resumeFrom(record);
-    await queue.add(JOB_NAME, saga === undefined ? data : { ...data, saga }, { jobId: id });
+    await addMigrationJob(queue, saga === undefined ? data : { ...data, saga });
     options.metrics?.requeued.inc({ reason: job });
     const why = job === "failed" ? "its job failed for an unexpected reason" : "it was not queued";
     logger.warn({ migrationId: id, phase: record.status?.phase, step: record.status?.step }, `migration journaled but ${why}: queued again from its journal's checkpoint`);
@@ -135,9 +120,9 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
     }
     if (id === undefined || annotations[OWNED_ANNOTATIONS.status] !== "Pending") continue;
     if (journaled.has(`${namespace}/${journalName(name, id)}`) || (await hasLiveJob(queue, id))) continue;
-    const parsed = parseMigrationRequest(annotations);
-    if (!parsed.ok || migrationId({ namespace, name, targetZones: parsed.request.targetZones, retry: parsed.request.retry }) !== id) continue;
-    await queue.add(JOB_NAME, { migrationId: id, namespace, statefulSet: name, targetZones: parsed.request.targetZones, retry: parsed.request.retry, requestedBy: "zoneferry-reconciler" }, { jobId: id });
+    const current = currentRequest(namespace, name, annotations);
+    if (current?.migrationId !== id) continue;
+    await addMigrationJob(queue, migrationJob(namespace, name, current, RECONCILER_REQUESTER));
     logger.warn({ migrationId: id }, "admitted migration was never queued: queued now");
     queued.push(id);
   }
