@@ -15,7 +15,7 @@
 import { AppsV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
-import { OWNED_ANNOTATIONS } from "../core/annotations.ts";
+import { ACTIVE_STATUSES, OWNED_ANNOTATIONS } from "../core/annotations.ts";
 import { currentRequest } from "../core/migration-id.ts";
 import { RECONCILER_REQUESTER, addMigrationJob, hasLiveJob, migrationJob, type MigrationJobData } from "../core/migration-queue.ts";
 import { journalName, type MigrationJournal } from "./journal/journal.ts";
@@ -114,12 +114,18 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
     const id = annotations[OWNED_ANNOTATIONS.migrationId];
     const namespace = sts.metadata?.namespace ?? "";
     const name = sts.metadata?.name ?? "";
-    if (id !== undefined && (annotations[OWNED_ANNOTATIONS.status] === "Running" || annotations[OWNED_ANNOTATIONS.status] === "RollingBack") && !journaled.has(`${namespace}/${journalName(name, id)}`)) {
-      await mendStatus(options, sts, id).catch((error: unknown) => { logger.warn({ err: error, migrationId: id }, "could not set the status annotations from the finished journal: next pass"); });
-      continue;
+    const status = annotations[OWNED_ANNOTATIONS.status] ?? "";
+    if (id === undefined || !ACTIVE_STATUSES.has(status) || journaled.has(`${namespace}/${journalName(name, id)}`)) continue;
+    if (status !== "Pending") {
+      // Running or RollingBack with no active journal: finished (its result's annotation was
+      // refused), or not made yet (precheck reported Running, then the runner and Redis were lost).
+      const journalExists = await mendStatus(options, sts, id).catch((error: unknown) => {
+        logger.warn({ err: error, migrationId: id }, "could not set the status annotations from the finished journal: next pass");
+        return true;
+      });
+      if (journalExists) continue;
     }
-    if (id === undefined || annotations[OWNED_ANNOTATIONS.status] !== "Pending") continue;
-    if (journaled.has(`${namespace}/${journalName(name, id)}`) || (await hasLiveJob(queue, id))) continue;
+    if (await hasLiveJob(queue, id)) continue;
     const current = currentRequest(namespace, name, annotations);
     if (current?.migrationId !== id) continue;
     await addMigrationJob(queue, migrationJob(namespace, name, current, RECONCILER_REQUESTER));
@@ -136,17 +142,20 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
  * write them, and only on the StatefulSet as read (its resourceVersion), so a new request admitted
  * meanwhile is never overwritten.
  */
-async function mendStatus(options: ReconcilerOptions, sts: V1StatefulSet, id: string): Promise<void> {
+/** Sets the annotations from the finished journal of `id`; answers whether that journal exists at all. */
+async function mendStatus(options: ReconcilerOptions, sts: V1StatefulSet, id: string): Promise<boolean> {
   const namespace = sts.metadata?.namespace ?? "";
   const name = sts.metadata?.name ?? "";
   const journal = await options.journal.read(namespace, journalName(name, id));
-  const phase = journal?.status?.phase;
-  if (journal?.spec.migrationId !== id || phase === undefined || !TERMINAL_PHASES.has(phase)) return;
+  if (journal === undefined) return false;
+  const phase = journal.status?.phase;
+  if (journal.spec.migrationId !== id || phase === undefined || !TERMINAL_PHASES.has(phase)) return true;
   const job = await options.queue.getJob(id);
-  if (job !== undefined && !(await job.isCompleted()) && !(await job.isFailed())) return;
+  if (job !== undefined && !(await job.isCompleted()) && !(await job.isFailed())) return true;
   const update = { status: phase, ifResourceVersion: sts.metadata?.resourceVersion ?? "", ...(journal.status?.step === undefined ? {} : { step: journal.status.step }), ...(journal.status?.message === undefined ? {} : { message: journal.status.message }) };
   await writeStatefulSetStatus(options.kubeconfig, namespace, name, update);
   options.logger.warn({ migrationId: id, status: phase }, "the StatefulSet's status annotations were behind its finished journal: set from it");
+  return true;
 }
 
 /** Runs `reconcileOnce` now and every `intervalMs`; a failed pass is logged and the next one tries again. */

@@ -8,13 +8,12 @@
  * is; the journal, which has no owner (runner/journal/journal.ts), keeps the record.
  */
 import { journalNameOf, readStatefulSet, type MigrationContext } from "./context.ts";
-import { PermanentMigrationError } from "./faults.ts";
 import { journaledStatefulSetUid } from "./journal/journal.ts";
 import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
 import { orUndefined } from "./kube-patch.ts";
-import { done, doneKeeping, type Step, type StepOutcome } from "./saga/step.ts";
+import { halt, type Step, type StepOutcome } from "./saga/step.ts";
 
-/** In every message of a stopped run: a compensation that finds it in the checkpoint adds nothing. */
+/** What every stopped run says it did, before it says where the data is. */
 const STOPPED = "zoneferry stopped, undid nothing and deleted no disk";
 
 /** Why the run must stop, or undefined while the StatefulSet it was planned for is there. */
@@ -56,9 +55,8 @@ async function placeOf(context: MigrationContext, volume: VolumeProgress): Promi
 }
 
 /**
- * The step, stopping the run first if its StatefulSet is gone: forward, a permanent fault (the run
- * ends Failed with the message); compensating, nothing is undone, and the first compensation to
- * find it keeps the message for the result.
+ * The step, stopping the run first if its StatefulSet is gone, forward or in a rollback: the saga
+ * halts (runner/saga/step.ts), ending Failed with the message, running no compensation.
  */
 export function stopWhenStatefulSetGone(step: Step<MigrationContext>): Step<MigrationContext> {
   const undo = step.compensate?.bind(step);
@@ -66,16 +64,12 @@ export function stopWhenStatefulSetGone(step: Step<MigrationContext>): Step<Migr
     ...step,
     async run(context): Promise<StepOutcome> {
       const gone = await statefulSetGone(context, step.name);
-      if (gone !== undefined) throw new PermanentMigrationError(gone);
-      return step.run(context);
+      return gone === undefined ? step.run(context) : halt(gone);
     },
     ...(undo === undefined ? {} : {
       async compensate(context: MigrationContext): Promise<StepOutcome> {
         const gone = await statefulSetGone(context, step.name);
-        if (gone === undefined) return undo(context);
-        const checkpoint = (await context.journal.read(context.job.namespace, journalNameOf(context)))?.status?.checkpoint;
-        const told = checkpoint?.failure?.message.includes(STOPPED) === true || checkpoint?.kept?.some((kept) => kept.includes(STOPPED)) === true;
-        return told ? done : doneKeeping(gone);
+        return gone === undefined ? undo(context) : halt(gone);
       },
     }),
   };

@@ -286,6 +286,11 @@ class SagaRunner<C, D extends SagaData> {
       await this.#save(finished(whenDone, { status: "Succeeded", message: outcome.message }));
       return;
     }
+    if (outcome.kind === "halt") {
+      // Neither the step's success nor a rollback: the run ends here, undoing nothing.
+      await this.#save(finished(this.#checkpoint, { status: "Failed", message: outcome.message }));
+      return;
+    }
     await this.#save(whenDone);
   }
 

@@ -10,7 +10,12 @@ export type StepOutcome =
   | { readonly kind: "done"; readonly kept?: string }
   | { readonly kind: "wait"; readonly delayMs: number; readonly reason: string }
   /** The saga has nothing more to do (e.g. no disk to move): it ends Succeeded with this message. */
-  | { readonly kind: "complete"; readonly message: string };
+  | { readonly kind: "complete"; readonly message: string }
+  /**
+   * The saga must stop where it is, undoing nothing (what a rollback needs is gone, e.g. the
+   * StatefulSet was deleted): it ends Failed with this message, which says where the data is.
+   */
+  | { readonly kind: "halt"; readonly message: string };
 
 export const done: StepOutcome = { kind: "done" };
 
@@ -21,6 +26,10 @@ export function doneKeeping(what: string | undefined): StepOutcome {
 
 export function complete(message: string): StepOutcome {
   return { kind: "complete", message };
+}
+
+export function halt(message: string): StepOutcome {
+  return { kind: "halt", message };
 }
 
 export function waitAndRecheck(delayMs: number, reason: string): StepOutcome {

@@ -11,8 +11,8 @@
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { assessMigration, specNotObserved, unreadyReplicas } from "../../core/assess-migration.ts";
 import { formatDuration } from "../../core/duration.ts";
-import { migrationId } from "../../core/migration-id.ts";
-import { parseMigrationRequest, unavailableStrategy, type MigrationRequest } from "../../core/migration-request.ts";
+import { currentRequest } from "../../core/migration-id.ts";
+import { unavailableStrategy, type MigrationRequest } from "../../core/migration-request.ts";
 import { journalNameOf, readStatefulSet, type MigrationContext } from "../context.ts";
 import { directDiskLookup } from "../direct-disk-lookup.ts";
 import { PermanentMigrationError } from "../faults.ts";
@@ -34,10 +34,9 @@ export const precheck: Step<MigrationContext> = {
     if (journaled?.spec.plan !== undefined && journaled.status?.finishedAt === undefined) return done;
     const sts = await orUndefined(readStatefulSet(context));
     if (sts === undefined) return complete(`StatefulSet ${job.namespace}/${job.statefulSet} no longer exists; nothing to migrate`);
-    const parsed = parseMigrationRequest(sts.metadata?.annotations ?? {});
-    const current = parsed.ok ? migrationId({ namespace: job.namespace, name: job.statefulSet, targetZones: parsed.request.targetZones, retry: parsed.request.retry }) : undefined;
-    if (!parsed.ok || current !== job.migrationId) return complete(`request ${job.migrationId} is no longer the StatefulSet's request; nothing done`);
-    const request = parsed.request;
+    const current = currentRequest(job.namespace, job.statefulSet, sts.metadata?.annotations ?? {});
+    if (current?.migrationId !== job.migrationId) return complete(`request ${job.migrationId} is no longer the StatefulSet's request; nothing done`);
+    const { request } = current;
     await journalFor(context, sts, request, journaled);
     // Admission denies it; a job queued before (an older zoneferry, the reconciler) is refused here.
     const strategy = unavailableStrategy(request, sts.metadata?.annotations ?? {});

@@ -205,7 +205,8 @@ describe("what a move stands on, on the sandbox", () => {
       assert.equal(journal.metadata.ownerReferences, undefined, "the journal has no owner to be collected with");
       assert.equal(journal.status?.phase, "Failed");
       const message = journal.status.message ?? "";
-      assert.match(message, new RegExp(`StatefulSet premises/${name} was deleted during step [a-z-]+: zoneferry stopped, undid nothing and deleted no disk`));
+      assert.match(message, new RegExp(`^StatefulSet premises/${name} was deleted during step [a-z-]+: zoneferry stopped, undid nothing and deleted no disk`));
+      assert.doesNotMatch(message, /rolled back|could not undo/, "nothing was undone, and the message does not say otherwise");
       const inventory = await sandbox.inventory();
       for (const [claim, { disk, content }] of Object.entries(before)) {
         assert.match(message, new RegExp(`PVC ${claim}: on source disk ${disk} \\(PV ${disk}, the PVC is Bound to it\\); snapshot s-`), `the message says where ${claim}'s data is`);
