@@ -42,6 +42,8 @@ export interface DiskRecord extends DiskFacts, DiskAttributes {
   readonly performanceLevel: string | undefined;
   readonly sourceSnapshotId: string | undefined;
   readonly instanceId: string | undefined;
+  /** Epoch ms of its last attach (ECS AttachedTime), undefined if never attached. */
+  readonly attachedAt: number | undefined;
 }
 
 export type SnapshotStatus = "progressing" | "accomplished" | "failed";
@@ -57,6 +59,8 @@ export interface SnapshotRecord {
   /** Undefined: kept until deleted by hand. */
   readonly retentionDays: number | undefined;
   readonly tags: Readonly<Record<string, string>>;
+  /** Epoch ms of its creation (ECS CreationTime): what its source disk held then is in it. */
+  readonly createdAt: number | undefined;
 }
 
 export interface CreateSnapshotInput {

@@ -191,6 +191,7 @@ function toDisk(disk: SdkDisk): DiskRecord {
     tags: tagsOf(disk.tags?.tag),
     sourceSnapshotId: orUndefined(disk.sourceSnapshotId),
     instanceId: orUndefined(disk.instanceId),
+    attachedAt: epochMs(disk.attachedTime),
     multiAttach: disk.multiAttach === "Enabled",
     mountedInstances: disk.mountInstanceNum ?? (orUndefined(disk.instanceId) === undefined ? 0 : 1),
     autoSnapshotPolicyId: orUndefined(disk.autoSnapshotPolicyId),
@@ -213,5 +214,12 @@ function toSnapshot(snapshot: SdkSnapshot): SnapshotRecord {
     progressPercent: Number.parseInt(snapshot.progress ?? "0", 10) || 0,
     retentionDays: snapshot.retentionDays === undefined || snapshot.retentionDays === 0 ? undefined : snapshot.retentionDays,
     tags: tagsOf(snapshot.tags?.tag),
+    createdAt: epochMs(snapshot.creationTime),
   };
+}
+
+/** ECS's times (ISO 8601, UTC, to the second or minute); empty or unparsable: unknown. */
+function epochMs(time: string | undefined): number | undefined {
+  const parsed = time === undefined || time === "" ? Number.NaN : Date.parse(time);
+  return Number.isNaN(parsed) ? undefined : parsed;
 }

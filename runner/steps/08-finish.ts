@@ -7,7 +7,7 @@
  * accomplished (a snapshot that failed after instant access is no copy). ECS refuses to delete a disk while a snapshot of it still uploads (instant access
  * makes a snapshot usable long before), so that is waited for first, within the cloud wait bound.
  */
-import type { SnapshotRecord } from "../../core/disk-cloud.ts";
+import type { DiskRecord, SnapshotRecord } from "../../core/disk-cloud.ts";
 import type { VolumeProgress } from "../journal/types.ts";
 import { movingVolumes, readJournal, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError, faultKind } from "../faults.ts";
@@ -39,19 +39,32 @@ async function deleteSource(context: MigrationContext, volume: VolumeProgress): 
 }
 
 /**
- * The volumes whose source may go: the claim is Bound to its new PV and the snapshot is complete
- * (accomplished), so two other copies hold the data. The others are named, and their sources kept.
+ * The volumes whose source may go: the claim is Bound to its new PV, the snapshot is complete
+ * (accomplished), so two other copies hold the data, and the source was not attached again after
+ * its snapshot was taken (ECS's attach time), so it holds nothing they lack. The others are named,
+ * and their sources kept.
  */
 async function verified(context: MigrationContext, volumes: readonly VolumeProgress[], snapshots: readonly SnapshotRecord[]): Promise<{ ready: VolumeProgress[]; kept: string[] }> {
   const ready: VolumeProgress[] = [];
   const kept: string[] = [];
+  const sources = new Map((await context.cloud.describeDisks(volumes.map((volume) => volume.sourceDisk!))).map((disk) => [disk.diskId, disk]));
   for (const volume of volumes) {
     const snapshot = snapshots.find((found) => found.snapshotId === volume.snapshot);
-    if (!(await claimBoundTo(context, volume.claim, volume.newPersistentVolume))) kept.push(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} kept: the PVC is not Bound to its new PV ${volume.newPersistentVolume ?? "?"}`);
-    else if (snapshot?.status !== "accomplished") kept.push(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} kept: its snapshot ${volume.snapshot ?? "?"} is ${snapshot?.status ?? "gone"}, not accomplished`);
-    else ready.push(volume);
+    const why = await keptBecause(context, volume, snapshot, sources.get(volume.sourceDisk ?? ""));
+    if (why === undefined) ready.push(volume);
+    else kept.push(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} kept: ${why}`);
   }
   return { ready, kept };
+}
+
+async function keptBecause(context: MigrationContext, volume: VolumeProgress, snapshot: SnapshotRecord | undefined, source: DiskRecord | undefined): Promise<string | undefined> {
+  if (!(await claimBoundTo(context, volume.claim, volume.newPersistentVolume))) return `the PVC is not Bound to its new PV ${volume.newPersistentVolume ?? "?"}`;
+  if (snapshot?.status !== "accomplished") return `its snapshot ${volume.snapshot ?? "?"} is ${snapshot?.status ?? "gone"}, not accomplished`;
+  const attached = source?.attachedAt;
+  if (attached !== undefined && snapshot.createdAt !== undefined && attached > snapshot.createdAt) {
+    return `it was attached at ${new Date(attached).toISOString()}, after its snapshot ${snapshot.snapshotId} was taken (${new Date(snapshot.createdAt).toISOString()}): it may hold writes its new disk lacks`;
+  }
+  return undefined;
 }
 
 export const finish: Step<MigrationContext> = {

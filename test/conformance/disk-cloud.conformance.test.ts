@@ -95,7 +95,7 @@ describe("DiskCloud conformance: the ECS SDK adapter against the ECS emulator", 
       assert.match(diskId, /^d-/);
       const ready = await eventually(() => disk(diskId), (found) => found?.status === "Available", "the disk is Available");
       assert.deepEqual({ ...ready, diskId: "" }, {
-        diskId: "", zoneId: B, category: "cloud_essd", status: "Available", sizeGiB: 40, performanceLevel: "PL1", tags: { "zoneferry.io/pvc": "data-db-0" }, sourceSnapshotId: undefined, instanceId: undefined,
+        diskId: "", zoneId: B, category: "cloud_essd", status: "Available", sizeGiB: 40, performanceLevel: "PL1", tags: { "zoneferry.io/pvc": "data-db-0" }, sourceSnapshotId: undefined, instanceId: undefined, attachedAt: undefined,
         multiAttach: false, mountedInstances: 0, autoSnapshotPolicyId: undefined, encrypted: false, kmsKeyId: undefined, provisionedIops: undefined, burstingEnabled: false, resourceGroupId: undefined,
       });
     });
@@ -126,6 +126,16 @@ describe("DiskCloud conformance: the ECS SDK adapter against the ECS emulator", 
       assert.equal(snapshot.sourceDiskId, source);
       assert.equal(snapshot.retentionDays, 3);
       assert.deepEqual(snapshot.tags, { "zoneferry.io/migration-id": "m1" });
+    });
+
+    it("tells when a disk was last attached and when a snapshot was taken, so an attach after the snapshot shows", async () => {
+      const before = Date.now() - 2_000;
+      const source = await attachedDisk(M, "orders");
+      const snapshotId = await cloud.createSnapshot({ diskId: source, tags: {}, clientToken: "snap-times-1" });
+      const [snapshot] = await cloud.describeSnapshots([snapshotId]);
+      const attached = (await disk(source))?.attachedAt;
+      assert.ok(attached !== undefined && attached >= before, `attachedAt ${String(attached)}`);
+      assert.ok(snapshot?.createdAt !== undefined && snapshot.createdAt >= attached, `createdAt ${String(snapshot?.createdAt)} not before the attach`);
     });
 
     it("makes a disk in another zone from a snapshot, and the disk holds the source's content", async () => {

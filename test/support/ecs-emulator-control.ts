@@ -44,6 +44,7 @@ export interface EmulatorControl {
   setContent(diskId: string, content: string): Promise<void>;
   content(diskId: string): Promise<string | undefined>;
   attach(diskId: string, instanceId: string): Promise<void>;
+  detach(diskId: string): Promise<void>;
   inject(fault: Fault): Promise<void>;
   clearFaults(): Promise<void>;
   requests(): Promise<LoggedRequest[]>;
@@ -75,6 +76,7 @@ export function emulatorControl(baseUrl: string): EmulatorControl {
       return answer.status === 404 ? undefined : answer.text();
     },
     attach: async (diskId, instanceId) => { await ok(call("POST", `/disks/${diskId}/attach`, { instanceId })); },
+    detach: async (diskId) => { await ok(call("POST", `/disks/${diskId}/detach`, {})); },
     inject: async (fault) => { await ok(call("POST", "/faults", fault)); },
     clearFaults: async () => { await ok(call("DELETE", "/faults")); },
     requests: async () => (await (await ok(call("GET", "/requests"))).json()) as LoggedRequest[],

@@ -5,7 +5,7 @@ import type { DiskRecord } from "../../core/disk-cloud.ts";
 
 const source = (overrides: Partial<DiskRecord> = {}): DiskRecord => ({
   diskId: "d-1", zoneId: "cn-shanghai-m", category: "cloud_auto", status: "In_use", sizeGiB: 100, performanceLevel: undefined,
-  tags: {}, sourceSnapshotId: undefined, instanceId: "i-1", multiAttach: false, mountedInstances: 1, autoSnapshotPolicyId: undefined,
+  tags: {}, sourceSnapshotId: undefined, instanceId: "i-1", attachedAt: undefined, multiAttach: false, mountedInstances: 1, autoSnapshotPolicyId: undefined,
   encrypted: false, kmsKeyId: undefined, provisionedIops: 0, burstingEnabled: false, resourceGroupId: undefined,
   ...overrides,
 });

@@ -11,7 +11,7 @@ import { orUndefined } from "../../../runner/kube-patch.ts";
 import { finish } from "../../../runner/steps/08-finish.ts";
 import { waitFor } from "../../../sandbox/processes.ts";
 import {
-  NAMESPACE, actTwice, crashAtEachWrite, madeFor, prepareApp, readJournalOf, reclaimPolicy, startStepSandbox,
+  NAMESPACE, actTwice, crashAtEachWrite, runStep, madeFor, prepareApp, readJournalOf, reclaimPolicy, startStepSandbox,
   type App, type StepSandbox,
 } from "../../support/step-sandbox.ts";
 
@@ -48,6 +48,23 @@ describe("the finish step, on a real API server and the ECS emulator", () => {
   it("crashed between any two of its API calls, completes when run again with each source deleted once and each claim on its new disk", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: (crashAt) => fresh(`crash-${crashAt}`), act: (ctx) => finish.run(ctx), check: assertFinished });
     assert.deepEqual([...covered].sort(), ["cloud.deleteDisk", "cloud.deleteDisk", "core.deletePersistentVolume", "core.deletePersistentVolume", "core.patchPersistentVolume", "core.patchPersistentVolume"]);
+  });
+
+  it("keeps a source disk attached again after its snapshot was taken, saying when, and deletes the other sources", async () => {
+    const { app, context } = await fresh("reattached");
+    const [touched, untouched] = app.claims;
+    const source = app.sources.get(touched!)!;
+    // ECS's times are to the second: the attach must come in a later second than the snapshot.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sandbox.control.attach(source, "i-someone-else");
+    await sandbox.control.detach(source);
+    await assert.rejects(runStep(finish, context), (error: Error) => {
+      assert.match(error.message, new RegExp(`^source disk ${source} of PVC ${touched!} kept: it was attached at \\S+, after its snapshot s-\\w+ was taken \\(\\S+\\): it may hold writes its new disk lacks$`));
+      return true;
+    });
+    const world = await sandbox.inventory();
+    assert.ok(world.disks.some((disk) => disk.diskId === source), "the re-attached source is kept");
+    assert.ok(!world.disks.some((disk) => disk.diskId === app.sources.get(untouched!)), "the other source is deleted");
   });
 
   it("is the point of no return: it has no compensation", () => {
