@@ -47,7 +47,7 @@ export interface MigrationContext {
 export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now" | "settings" | "fence" | "beforeWrite"> & { now?: () => number; settings?: RunnerSettings; fence?: Fence; seam?: WriteSeam }): MigrationContext {
   const { seam, ...rest } = parts;
   const fence = parts.fence ?? OPEN_FENCE;
-  const before = seam === undefined ? undefined : (call: string): Promise<void> => seam({ migrationId: parts.job.migrationId, step: currentStep(), call });
+  const before = seam === undefined ? undefined : (call: string): Promise<void> => seam({ migrationId: parts.job.migrationId, namespace: parts.job.namespace, statefulSet: parts.job.statefulSet, step: currentStep(), call });
   return {
     ...rest,
     fence,

@@ -9,6 +9,9 @@ import type { StepScope } from "./saga/step-scope.ts";
 
 export interface WriteAt {
   readonly migrationId: string;
+  /** The StatefulSet migrated. */
+  readonly namespace: string;
+  readonly statefulSet: string;
   /** Undefined outside a step (the saga's final report). */
   readonly step: StepScope | undefined;
   /** The client method about to be called, e.g. `createDisk`, `deleteNamespacedPersistentVolumeClaim`. */

@@ -1,10 +1,11 @@
 /**
  * Failpoints for the crash tests, as etcd's gofail: before the Nth write of a chosen step (forward
  * or compensating), the runner is killed (SIGKILL, no cleanup), Redis loses its data, the process
- * freezes (a GC pause: timers, sockets and the Lease's renewals stop too), or the write fails for
- * good (an API server refusing it). Which, is said in ZF_FAILPOINTS:
+ * freezes (a GC pause: timers, sockets and the Lease's renewals stop too), the write fails for
+ * good (an API server refusing it), or the user cancels (zoneferry.io/target-zones removed from the
+ * StatefulSet, then the write goes on). Which, is said in ZF_FAILPOINTS:
  *
- *   <step>/<forward|compensating>#<n>=<kill|flush|pause:<ms>|refuse>[,<more>]
+ *   <step>/<forward|compensating>#<n>=<kill|flush|pause:<ms>|refuse|cancel>[,<more>]
  *
  * `#n` counts the step's writes in this process from 1, whatever part of the step makes them (its
  * report, its work, its checkpoint); `refuse` counts only the work's writes, since a refused report
@@ -13,10 +14,11 @@
  * proof that the fault happened where they asked.
  */
 import { appendFileSync } from "node:fs";
+import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { Redis } from "ioredis";
 import type { WriteAt, WriteSeam } from "../runner/write-seam.ts";
 
-export type FailpointAction = { readonly kind: "kill" | "flush" | "refuse" } | { readonly kind: "pause"; readonly ms: number };
+export type FailpointAction = { readonly kind: "kill" | "flush" | "refuse" | "cancel" } | { readonly kind: "pause"; readonly ms: number };
 
 export interface Failpoint {
   readonly step: string;
@@ -38,19 +40,19 @@ export interface SeenWrite {
   readonly fired?: string;
 }
 
-const SPEC = /^([a-z-]+)\/(forward|compensating)#(\d+)=(kill|flush|refuse|pause:(\d+))$/;
+const SPEC = /^([a-z-]+)\/(forward|compensating)#(\d+)=(kill|flush|refuse|cancel|pause:(\d+))$/;
 
 export function parseFailpoints(text: string | undefined): Failpoint[] {
   if (text === undefined || text.trim() === "") return [];
   return text.split(",").map((entry) => {
     const match = SPEC.exec(entry.trim());
-    if (match === null) throw new Error(`ZF_FAILPOINTS: "${entry}" is not <step>/<forward|compensating>#<n>=<kill|flush|refuse|pause:<ms>>`);
+    if (match === null) throw new Error(`ZF_FAILPOINTS: "${entry}" is not <step>/<forward|compensating>#<n>=<kill|flush|refuse|cancel|pause:<ms>>`);
     const [, step, phase, nth, action, ms] = match;
     return {
       step: step!,
       phase: phase as Failpoint["phase"],
       nth: Number(nth),
-      action: action!.startsWith("pause") ? { kind: "pause", ms: Number(ms) } : { kind: action as "kill" | "flush" | "refuse" },
+      action: action!.startsWith("pause") ? { kind: "pause", ms: Number(ms) } : { kind: action as "kill" | "flush" | "refuse" | "cancel" },
     };
   });
 }
@@ -111,5 +113,18 @@ async function act(action: FailpointAction, at: WriteAt, env: NodeJS.ProcessEnv)
       return;
     case "refuse":
       throw new RefusedByFailpoint(at.call);
+    case "cancel":
+      await cancel(at, env);
+      return;
   }
+}
+
+/** What a user does to cancel: the request annotation removed (with this process's credentials). */
+async function cancel(at: WriteAt, env: NodeJS.ProcessEnv): Promise<void> {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(env["KUBECONFIG"] ?? "");
+  await kubeconfig.makeApiClient(AppsV1Api).patchNamespacedStatefulSet(
+    { namespace: at.namespace, name: at.statefulSet, body: [{ op: "remove", path: "/metadata/annotations/zoneferry.io~1target-zones" }] },
+    setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+  );
 }

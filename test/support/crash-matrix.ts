@@ -253,6 +253,27 @@ export function describeCrashMatrix(half: "forward" | "rollback"): void {
       });
     }
 
+    if (half === "rollback") it("rolls back when the user cancels at any step before finish (zoneferry.io/target-zones removed), and lets the move stand once finish has begun", async (t) => {
+      for (const step of FORWARD) {
+        await strike(t, `${step}/forward#1=cancel`, async (name, source, status) => {
+          const message = await sandbox.annotation(name, "message");
+          if (step === "finish") {
+            assert.equal(status, "Succeeded", `past the point of no return: ${message}`);
+            await assertMoved(name, source);
+          } else if (step === "precheck") {
+            // Cancelled before anything was done: precheck finds no request and ends, touching nothing.
+            assert.match(message, /no longer the StatefulSet's request; nothing done|^cancelled at step precheck/);
+            assert.equal(await sandbox.zoneOfPod(`${name}-0`), FROM);
+            assert.deepEqual(await sandbox.newDisksOf(`data-${name}-0`), []);
+          } else {
+            assert.equal(status, "Failed", message);
+            assert.match(message, new RegExp(`^cancelled at step ${step}: zoneferry\\.io/target-zones was removed, which cancels the migration; rolled back$`));
+            await assertRolledBack(name, source);
+          }
+        });
+      }
+    });
+
     if (half === "rollback") it("lets exactly one of two runners act when the one creating the disk freezes past its Lease: the other takes over, the frozen one stops before its next write", async () => {
       const source = await app("pair");
       const writes = forward.get("create-disks/forward") ?? [];

@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { RefusedByFailpoint, failpointSeam, parseFailpoints, type SeenWrite } from "../../sandbox/failpoints.ts";
 import type { WriteAt } from "../../runner/write-seam.ts";
 
-const at = (step: string, phase: "forward" | "compensating", part: "report" | "work" | "checkpoint", call: string): WriteAt => ({ migrationId: "m1", step: { step, phase, part, memo: new Map() }, call });
+const at = (step: string, phase: "forward" | "compensating", part: "report" | "work" | "checkpoint", call: string): WriteAt => ({ migrationId: "m1", namespace: "shop", statefulSet: "db", step: { step, phase, part, memo: new Map() }, call });
 
 describe("failpoints for the crash matrix", () => {
   it("reads a list of failpoints and names the one it cannot read", () => {
@@ -36,7 +36,7 @@ describe("failpoints for the crash matrix", () => {
     const seam = failpointSeam({ ZF_FAILPOINTS: "snapshot/forward#2=pause:1", ZF_FAILPOINT_LOG: log });
     await seam(at("snapshot", "forward", "report", "recordEvent"));
     await seam(at("snapshot", "forward", "work", "createSnapshot"));
-    await seam({ migrationId: "m1", step: undefined, call: "recordEvent" });
+    await seam({ migrationId: "m1", namespace: "shop", statefulSet: "db", step: undefined, call: "recordEvent" });
     const lines = readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as SeenWrite);
     assert.deepEqual(lines.map((line) => [line.step, line.call, line.nth, line.fired]), [
       ["snapshot", "recordEvent", 1, undefined],
