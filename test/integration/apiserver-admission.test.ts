@@ -156,11 +156,24 @@ describe("admission through a real API server", () => {
     });
   });
 
-  it("denies a GitOps re-apply that would reset replicas while the migration holds the StatefulSet", async () => {
-    const patch = { spec: { replicas: 3 } };
+  it("holds replicas in a GitOps re-apply while the migration holds the StatefulSet: the rest applies, with a warning, on dry run alike", async () => {
+    const id = (await as("alice").readNamespacedStatefulSet({ name: "db", namespace: NAMESPACE })).metadata!.annotations!["zoneferry.io/migration-id"]!;
+    const warning = `Warning: zoneferry: spec.replicas held at 2 while migration ${id} runs (status Pending); it is restored when the migration ends`;
+    const resync = ["patch", "statefulset", "db", "--type=merge", "-p", '{"metadata":{"labels":{"team":"shop"}},"spec":{"replicas":3}}'];
+    const dry = await kubectl("argocd", ...resync, "--dry-run=server", "-o", "jsonpath={.spec.replicas}");
+    assert.equal(dry.stdout, "2");
+    assert.ok(dry.stderr.includes(warning), dry.stderr);
+    const { stderr } = await kubectl("argocd", ...resync);
+    assert.ok(stderr.includes(warning), stderr);
+    const stored = await as("alice").readNamespacedStatefulSet({ name: "db", namespace: NAMESPACE });
+    assert.equal(stored.spec!.replicas, 2, "replicas held");
+    assert.equal(stored.metadata!.labels?.["team"], "shop", "the rest of the write applied");
+  });
+
+  it("denies a change of the pod template while the migration holds the StatefulSet", async () => {
     await assert.rejects(
-      as("argocd").patchNamespacedStatefulSet({ name: "db", namespace: NAMESPACE, body: patch }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)),
-      (error: { body?: string }) => /held by zoneferry migration/.test(String(error.body)),
+      as("argocd").patchNamespacedStatefulSet({ name: "db", namespace: NAMESPACE, body: { spec: { replicas: 3, template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": "now" } } } } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)),
+      (error: { body?: string }) => /held by zoneferry migration [0-9a-f]{12} \(status Pending\): spec\.template cannot change until the migration ends/.test(String(error.body)),
     );
   });
 

@@ -46,7 +46,9 @@ export async function seed(kubeconfig: KubeConfig, objects: ClusterObjects): Pro
     const metadata = { ...sts.metadata };
     delete metadata.uid;
     delete metadata.generation;
-    await apps.createNamespacedStatefulSet({ namespace, body: { ...sts, metadata } });
+    const created = await apps.createNamespacedStatefulSet({ namespace, body: { ...sts, metadata } });
+    // Admission reads readyReplicas (every replica must be Ready before a move).
+    if (sts.status !== undefined) await apps.replaceNamespacedStatefulSetStatus({ name: metadata.name!, namespace, body: { ...created, status: sts.status } });
   }
 }
 

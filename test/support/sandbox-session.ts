@@ -48,6 +48,11 @@ export class SandboxSession {
     return (await run(this.env["KUBECTL"]!, args, { env: { ...process.env, KUBECONFIG: this.env["KUBECONFIG"]! } })).stdout;
   }
 
+  /** kubectl's stdout and stderr both: the API server's warnings (`Warning: …`) go to stderr. */
+  async kubectlOutput(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return run(this.env["KUBECTL"]!, args, { env: { ...process.env, KUBECONFIG: this.env["KUBECONFIG"]! } });
+  }
+
   async emulator(path: string, init?: RequestInit): Promise<Response> {
     return fetch(`${this.env["ECS_EMULATOR_URL"]!}/_emulator${path}`, init);
   }

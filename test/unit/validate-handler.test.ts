@@ -364,10 +364,25 @@ describe("the migration guard", () => {
   const held = (status = "Running", replicas = 2): V1StatefulSet =>
     statefulSet({ replicas, annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/migration-id": "0123456789ab", "zoneferry.io/status": status, "zoneferry.io/step": "snapshot" } });
 
-  it("denies a change of spec.replicas during a migration and says which migration holds the StatefulSet", async () => {
+  // The mutating webhook holds replicas (test/unit/mutate-handler.test.ts); a change that reaches
+  // validation was not held: the mutating webhook (failurePolicy Ignore) did not answer.
+  it("denies a change of spec.replicas the mutating webhook did not hold, and says which migration holds the StatefulSet", async () => {
     const old = held("Running", 0);
     const message = denial(await judge(update(old, (next) => { next.spec!.replicas = 2; }, { user: ARGO }), {}));
     assert.equal(message, "zoneferry: StatefulSet shop/db is held by zoneferry migration 0123456789ab (status Running, step snapshot): spec.replicas cannot change until the migration ends; it is released when the migration ends (Succeeded, Failed or RollbackFailed), so apply again then");
+  });
+
+  it("denies a change of whenScaled the mutating webhook did not hold: Delete at 0 replicas would delete every claim", async () => {
+    const old = held("Running", 0);
+    old.spec!.persistentVolumeClaimRetentionPolicy = { whenDeleted: "Retain", whenScaled: "Retain" };
+    const request = update(old, (next) => { next.spec!.persistentVolumeClaimRetentionPolicy!.whenScaled = "Delete"; }, { user: ARGO });
+    assert.match(denial(await judge(request, {})), /\(status Running, step snapshot\): spec\.persistentVolumeClaimRetentionPolicy\.whenScaled cannot change until the migration ends/);
+  });
+
+  it("admits a write whose held fields are at their live values, the rest of it changed (what the mutating webhook lets through)", async () => {
+    const old = held("Running", 0);
+    const request = update(old, (next) => { next.metadata!.labels = { team: "shop" }; next.spec!.minReadySeconds = 5; }, { user: ARGO, dryRun: true });
+    assert.deepEqual(await judge(request, {}), { verdict: { allowed: true } });
   });
 
   it("denies a change of the pod template during a migration", async () => {

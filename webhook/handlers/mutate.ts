@@ -1,23 +1,30 @@
 /**
- * The mutating handler: on a new request it stamps `zoneferry.io/migration-id` and
- * `zoneferry.io/status: Pending` and clears the step and message of the previous migration. Only
- * zoneferry-owned annotations change, and the same request always yields the same patch, so
- * server-side diffs (Argo CD, Flux) never see drift from it.
+ * The mutating handler. On a StatefulSet held by a migration it holds the fields the runner set
+ * (replicas, whenScaled) at their live values, with a warning, so that the rest of a GitOps sync
+ * applies (webhook/handlers/guard.ts). On a new request it stamps `zoneferry.io/migration-id` and
+ * `zoneferry.io/status: Pending` and clears the step and message of the previous migration. The
+ * same request always yields the same patch, so server-side diffs (Argo CD, Flux) see no drift
+ * made by the patch itself.
  */
 import { OWNED_ANNOTATIONS } from "../../core/annotations.ts";
 import type { KubeObject } from "../admission/review.ts";
 import { allowed, patched } from "../admission/response.ts";
-import { guardViolation } from "./guard.ts";
+import { holdFields, holdOn } from "./guard.ts";
 import { readIntent } from "./intent.ts";
 import type { AdmissionHandler } from "./types.ts";
 
 export const mutate: AdmissionHandler = (admission, context) => {
-  // A held StatefulSet is left as it is: the validating handler denies the write anyway.
-  if (admission.subResource === "scale" || guardViolation(admission, context) !== undefined) {
-    return Promise.resolve({ verdict: allowed() });
+  // A scale is an explicit act (kubectl scale, an autoscaler): refused, never silently held.
+  if (admission.subResource === "scale" || admission.object === null) return Promise.resolve({ verdict: allowed() });
+  const hold = holdOn(admission, context);
+  if (hold !== undefined) {
+    // Held: nothing is stamped (a new request is refused by the guard); a change of the template
+    // or the request is left in, for the validating handler to refuse with the guard's message.
+    const { object, warning } = holdFields(admission, hold);
+    return Promise.resolve({ verdict: patched(admission.object, object, warning === undefined ? [] : [warning]) });
   }
   const intent = readIntent(admission);
-  if (intent.kind !== "new" || admission.object === null) return Promise.resolve({ verdict: allowed() });
+  if (intent.kind !== "new") return Promise.resolve({ verdict: allowed() });
   const stamped: KubeObject = structuredClone(admission.object);
   const stale = new Set<string>([OWNED_ANNOTATIONS.step, OWNED_ANNOTATIONS.message]);
   const kept = Object.entries(stamped.metadata?.annotations ?? {}).filter(([key]) => !stale.has(key));
