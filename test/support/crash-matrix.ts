@@ -228,7 +228,17 @@ export function describeCrashMatrix(half: "forward" | "rollback"): void {
       return new Set(lines.slice(at + 1).flatMap((seen) => (seen.step === undefined ? [] : [`${seen.step}/${seen.phase!}`])));
     };
 
-    // Before precheck has written the journal there is nothing durable to resume from: issue 11.
+    // Precheck, at each of its writes: before its report, after the StatefulSet says Running but
+    // before the journal exists, and after. The reconciler finds the request from the StatefulSet.
+    if (half === "forward") it("queues the request again and moves the app when Redis loses its data at any write of precheck, journal or not", async (t) => {
+      for (let nth = 1; nth <= (forward.get("precheck/forward")?.length ?? 0); nth++) {
+        await strike(t, `precheck/forward#${nth}=flush`, async (name, source, status) => {
+          assert.equal(status, "Succeeded", `flushed before write ${nth} of precheck`);
+          await assertMoved(name, source);
+        });
+      }
+    });
+
     if (half === "forward") for (const step of FORWARD.filter((name) => name !== "precheck")) {
       it(`resumes at ${step}, not earlier, and moves the app when Redis loses its data there`, async (t) => {
         await strike(t, `${step}/forward#1=flush`, async (name, source, status) => {
