@@ -74,13 +74,14 @@ const CONDITION: Required<JournalCondition> = {
 };
 const HEALTH: Required<PodHealth> = { pod: "db-0", uid: "0b7a2c44-9d55-4f4c-8a8e-0c1d2e3f4a5b", restarts: 1 };
 const RESULT: Required<SagaResult> = { status: "RollbackFailed", message: "step rebind failed: quota; rollback could not undo: protect (PV kept on Retain)", leftovers: false };
+const FAILURE: Required<NonNullable<DurableCheckpoint["failure"]>> = { step: "rebind", message: "quota", cancelled: false };
 const CHECKPOINT: Required<DurableCheckpoint> = {
   phase: "finished",
   next: 6,
   registered: ["protect", "scale-to-zero", "create-disks", "rebind"],
   compensated: ["rebind", "scale-to-zero", "create-disks"],
   compensationFailures: [{ step: "protect", message: "PV d-source0 of PVC data-db-0 kept on Retain" }],
-  failure: { step: "rebind", message: "quota" },
+  failure: FAILURE,
   kept: ["new disk d-new0 in cn-shanghai-g of PVC data-db-0 (the app ran on it after the move), snapshot s-kept0"],
   result: RESULT,
 };
