@@ -8,6 +8,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { readStatefulSet, type MigrationContext } from "./context.ts";
 import { PermanentMigrationError } from "./faults.ts";
+import type { VolumeProgress } from "./journal/types.ts";
 import { podsOf } from "./replicas.ts";
 
 const named = (pods: readonly V1Pod[]): string => pods.map((pod) => pod.metadata?.name ?? "?").join(", ");
@@ -20,4 +21,24 @@ export async function assertAppDown(context: MigrationContext, before: string): 
   if (replicas === 0 && pods.length === 0) return;
   const what = [replicas === 0 ? undefined : `spec.replicas is ${replicas}`, pods.length === 0 ? undefined : `pod(s) ${named(pods)} exist`].filter((part) => part !== undefined).join(" and ");
   throw new PermanentMigrationError(`the StatefulSet came back up during the migration (${what}), past zoneferry's guard: the app may have written to its disks since they were stopped, so ${before} cannot go on`);
+}
+
+/**
+ * Throws a permanent fault if a source disk was attached after its snapshot was taken (ECS's
+ * AttachedTime against the snapshot's CreationTime), or is attached now: it may hold writes the
+ * snapshot, and so the new disk, lacks. Checked before the rebind lets go of the source.
+ */
+export async function assertSourcesUntouched(context: MigrationContext, volumes: readonly VolumeProgress[]): Promise<void> {
+  const taken = volumes.filter((volume) => volume.snapshot !== undefined && volume.sourceDisk !== undefined);
+  if (taken.length === 0) return;
+  const [disks, snapshots] = await Promise.all([context.cloud.describeDisks(taken.map((volume) => volume.sourceDisk!)), context.cloud.describeSnapshots(taken.map((volume) => volume.snapshot!))]);
+  const touched = taken.flatMap((volume) => {
+    const disk = disks.find((found) => found.diskId === volume.sourceDisk);
+    const snapshot = snapshots.find((found) => found.snapshotId === volume.snapshot);
+    if (disk === undefined) return [];
+    if (disk.status !== "Available") return [`${disk.diskId} of PVC ${volume.claim} is ${disk.status}${disk.instanceId === undefined ? "" : ` on ${disk.instanceId}`}`];
+    const after = disk.attachedAt !== undefined && snapshot?.createdAt !== undefined && disk.attachedAt > snapshot.createdAt;
+    return after ? [`${disk.diskId} of PVC ${volume.claim} was attached at ${new Date(disk.attachedAt).toISOString()}, after its snapshot ${volume.snapshot!}`] : [];
+  });
+  if (touched.length > 0) throw new PermanentMigrationError(`source disk(s) ${touched.join("; ")}: it may hold writes its new disk lacks, so the rebind cannot go on`);
 }

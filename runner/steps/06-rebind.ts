@@ -14,7 +14,7 @@ import { movingVolumes, readJournal, readStatefulSet, recordVolumes, type Migrat
 import { claimFrom, persistentVolumeFor } from "../claims.ts";
 import { orUndefined, patchPersistentVolume } from "../kube-patch.ts";
 import { done, type Step, type StepOutcome } from "../saga/step.ts";
-import { assertAppDown } from "../premises.ts";
+import { assertAppDown, assertSourcesUntouched } from "../premises.ts";
 import { clusterWaitMs, waitWithin } from "../waits.ts";
 import type { VolumeProgress } from "../journal/types.ts";
 import { mapLimit } from "../parallel.ts";
@@ -87,8 +87,11 @@ export const rebind: Step<MigrationContext> = {
   compensateOnFailure: true,
   async run(context): Promise<StepOutcome> {
     await assertAppDown(context, "the rebind");
+    const volumes = await movingVolumes(context);
+    // Only while no claim has left its source yet: after that the sources are Released, unattached.
+    if (volumes.every((volume) => volume.newPersistentVolume === undefined)) await assertSourcesUntouched(context, volumes);
     const changes = new Map<string, Partial<VolumeProgress>>();
-    const waits = await mapLimit(await movingVolumes(context), PARALLEL, async (volume) => {
+    const waits = await mapLimit(volumes, PARALLEL, async (volume) => {
       const created = await ensureNewVolume(context, volume);
       const waiting = await bindClaimTo(context, volume, volume.newDisk!);
       const change: Partial<VolumeProgress> = { ...created, ...(waiting === undefined && volume.state !== "rebound" ? { state: "rebound" } : {}) };

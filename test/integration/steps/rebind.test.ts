@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { boundTogether } from "../../../runner/bindings.ts";
 import { orUndefined } from "../../../runner/kube-patch.ts";
 import { rebind } from "../../../runner/steps/06-rebind.ts";
-import { NAMESPACE, actTwice, crashAtEachWrite, prepareApp, readJournalOf, startStepSandbox, type App, type StepSandbox } from "../../support/step-sandbox.ts";
+import { NAMESPACE, actTwice, assertOnSource, crashAtEachWrite, prepareApp, readJournalOf, startStepSandbox, type App, type StepSandbox } from "../../support/step-sandbox.ts";
 
 describe("the rebind step, on a real API server and the ECS emulator", () => {
   let sandbox: StepSandbox;
@@ -38,6 +38,17 @@ describe("the rebind step, on a real API server and the ECS emulator", () => {
   }
 
   const fresh = (name: string) => prepareApp(sandbox, { name }, "rebind");
+
+  it("lets go of no source disk that was attached after its snapshot was taken: it fails for good naming the disk, every claim still on its source", async () => {
+    const { app, context } = await prepareApp(sandbox, { name: "touched" }, "rebind");
+    const source = app.sources.get(app.claims[0]!)!;
+    // ECS's times are to the second: the attach must come in a later second than the snapshot.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sandbox.control.attach(source, "i-someone-else");
+    await sandbox.control.detach(source);
+    await assert.rejects(rebind.run(context), new RegExp(`^PermanentMigrationError: source disk\\(s\\) ${source} of PVC ${app.claims[0]!} was attached at \\S+, after its snapshot s-\\w+: it may hold writes its new disk lacks, so the rebind cannot go on$`));
+    await assertOnSource(sandbox, app);
+  });
 
   it("run again once done, writes nothing and leaves every claim on its new PV and the journal as it was", async () => {
     await actTwice(sandbox, await fresh("twice"), (ctx) => rebind.run(ctx), assertRebound);
