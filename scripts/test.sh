@@ -28,11 +28,14 @@ npx --no-install eslint --max-warnings 0 .
 # inside CI's 90 minutes (a fresh machine spends about 15 of them building the control plane and
 # helm first), so a hang costs minutes and still prints the summary of what ran.
 TEST_FLAGS=(--test-reporter=spec "--test-timeout=${ZF_TEST_TIMEOUT:-300000}" --test-force-exit)
+# Every file's stdout (its results, piped to the runner) blocking: a force-exited file lost the
+# writes still queued, and the runner silently counted fewer tests than ran.
+PRELOAD=(--import ./test/support/blocking-stdout.ts)
 BOUND="${ZF_TEST_RUN_BOUND:-60m}"
 
 if [ $# -gt 0 ]; then
-  exec timeout --signal=TERM --kill-after=30s "$BOUND" node --test "${TEST_FLAGS[@]}" --test-concurrency=1 "$@"
+  exec timeout --signal=TERM --kill-after=30s "$BOUND" node "${PRELOAD[@]}" --test "${TEST_FLAGS[@]}" --test-concurrency=1 "$@"
 fi
 # One run, one summary. Two files at a time: each file's servers (Redis, kube-apiserver) use
 # their own claimed ports (sandbox/processes.ts) and folders, and two cores carry two control planes.
-exec timeout --signal=TERM --kill-after=30s "$BOUND" node --test "${TEST_FLAGS[@]}" --test-concurrency=2 "test/**/*.test.ts"
+exec timeout --signal=TERM --kill-after=30s "$BOUND" node "${PRELOAD[@]}" --test "${TEST_FLAGS[@]}" --test-concurrency=2 "test/**/*.test.ts"

@@ -56,7 +56,8 @@ describe("the saga when its reports or its checkpoint meet API faults", () => {
         state = await current!.getState();
         return state === "completed" || state === "failed";
       }, 20_000, () => `the saga never settled (state ${state})`);
-      return { state, job: current! };
+      // Read again: the job read before its state was asked may predate its failedReason.
+      return { state, job: (await Job.fromId<SagaData>(queue, added.id!)) ?? current! };
     } finally {
       await queue.close();
     }

@@ -57,8 +57,10 @@ describe("the saga engine in BullMQ workers", () => {
         state = await current!.getState();
         return state === "completed" || state === "failed";
       }, 20_000, () => `the saga never settled (state ${state})`);
+      // Read again: the job read before its state was asked may predate its result.
+      const settled = (await Job.fromId<SagaData>(queue, job.id!)) ?? current!;
       await queue.close();
-      return { state, job: current! };
+      return { state, job: settled };
     };
     return { worker, startWorker, queue, settle, finishedWith };
   }
