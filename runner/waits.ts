@@ -9,14 +9,15 @@ import { PermanentMigrationError } from "./faults.ts";
 import { setCondition } from "./journal/conditions.ts";
 import type { ZoneMigrationResource } from "./journal/types.ts";
 import { waitAndRecheck, type StepOutcome } from "./saga/step.ts";
+import { withinPart } from "./saga/step-scope.ts";
 
 /** The journal, with the condition `type` set True the first time this wait is seen. */
 export async function beginWait(context: MigrationContext, type: string, message: string): Promise<ZoneMigrationResource> {
   const journal = await readJournal(context);
   if (journal.status?.conditions?.some((condition) => condition.type === type && condition.status === "True") === true) return journal;
-  return context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
+  return withinPart("wait", () => context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
     setCondition(status, { type, status: "True", reason: "Waiting", message });
-  });
+  }));
 }
 
 /** When the wait of condition `type` began, in epoch ms (now, if it was never recorded). */

@@ -5,11 +5,14 @@
  * good (an API server refusing it), or the user cancels (zoneferry.io/target-zones removed from the
  * StatefulSet, then the write goes on). Which, is said in ZF_FAILPOINTS:
  *
- *   <step>/<forward|compensating>#<n>=<kill|flush|pause:<ms>|refuse|cancel>[,<more>]
+ *   <step>/<forward|compensating>#<n|w<n>>=<kill|flush|pause:<ms>|refuse|cancel>[,<more>]
  *
  * `#n` counts the step's writes in this process from 1, whatever part of the step makes them (its
- * report, its work, its checkpoint); `refuse` counts only the work's writes, since a refused report
- * or checkpoint is another story (the reporting path). ZF_FAILPOINT_LOG names a file that gets one
+ * report, its work, its checkpoint), except the records of a wait's start: whether a step waits at
+ * all depends on how fast the cluster is (a pod gone before the first look needs no wait), so those
+ * are counted apart, `#w1`, `#w2`, and the other writes keep the same numbers in every run.
+ * `refuse` counts only the work's writes, since a refused report or checkpoint is another story
+ * (the reporting path). ZF_FAILPOINT_LOG names a file that gets one
  * JSON line per write seen and per failpoint fired: the tests' census of a run's writes and their
  * proof that the fault happened where they asked.
  */
@@ -24,6 +27,8 @@ export interface Failpoint {
   readonly step: string;
   readonly phase: "forward" | "compensating";
   readonly nth: number;
+  /** Counts the records of a wait's start (`#w<n>`), not the step's other writes. */
+  readonly wait: boolean;
   readonly action: FailpointAction;
 }
 
@@ -34,24 +39,25 @@ export interface SeenWrite {
   readonly part: string | undefined;
   readonly call: string;
   readonly migrationId: string;
-  /** The write's number within its step and phase in this process (from 1). */
+  /** The write's number within its step and phase in this process (from 1); for a wait's record, among those. */
   readonly nth: number;
   /** Set when a failpoint acted before this write. */
   readonly fired?: string;
 }
 
-const SPEC = /^([a-z-]+)\/(forward|compensating)#(\d+)=(kill|flush|refuse|cancel|pause:(\d+))$/;
+const SPEC = /^([a-z-]+)\/(forward|compensating)#(w?)(\d+)=(kill|flush|refuse|cancel|pause:(\d+))$/;
 
 export function parseFailpoints(text: string | undefined): Failpoint[] {
   if (text === undefined || text.trim() === "") return [];
   return text.split(",").map((entry) => {
     const match = SPEC.exec(entry.trim());
-    if (match === null) throw new Error(`ZF_FAILPOINTS: "${entry}" is not <step>/<forward|compensating>#<n>=<kill|flush|refuse|cancel|pause:<ms>>`);
-    const [, step, phase, nth, action, ms] = match;
+    if (match === null) throw new Error(`ZF_FAILPOINTS: "${entry}" is not <step>/<forward|compensating>#<n|w<n>>=<kill|flush|refuse|cancel|pause:<ms>>`);
+    const [, step, phase, wait, nth, action, ms] = match;
     return {
       step: step!,
       phase: phase as Failpoint["phase"],
       nth: Number(nth),
+      wait: wait === "w",
       action: action!.startsWith("pause") ? { kind: "pause", ms: Number(ms) } : { kind: action as "kill" | "flush" | "refuse" | "cancel" },
     };
   });
@@ -69,16 +75,17 @@ export class RefusedByFailpoint extends Error {
 export function failpointSeam(env: NodeJS.ProcessEnv): WriteSeam {
   const failpoints = parseFailpoints(env["ZF_FAILPOINTS"]);
   const log = env["ZF_FAILPOINT_LOG"];
-  const counts = new Map<string, { all: number; work: number }>();
+  const counts = new Map<string, { all: number; work: number; wait: number }>();
   const fired = new Set<Failpoint>();
   return async (at: WriteAt) => {
     const key = `${at.step?.step ?? "-"}/${at.step?.phase ?? "-"}`;
-    const count = counts.get(key) ?? { all: 0, work: 0 };
-    counts.set(key, { all: count.all + 1, work: count.work + (at.step?.part === "work" ? 1 : 0) });
-    const seen = counts.get(key)!;
-    const due = failpoints.find((point) => !fired.has(point) && point.step === at.step?.step && point.phase === at.step.phase
-      && (point.action.kind === "refuse" ? at.step.part === "work" && seen.work === point.nth : seen.all === point.nth));
-    const line: SeenWrite = { step: at.step?.step, phase: at.step?.phase, part: at.step?.part, call: at.call, migrationId: at.migrationId, nth: seen.all, ...(due === undefined ? {} : { fired: describe(due) }) };
+    const count = counts.get(key) ?? { all: 0, work: 0, wait: 0 };
+    const waiting = at.step?.part === "wait";
+    const seen = { all: count.all + (waiting ? 0 : 1), work: count.work + (at.step?.part === "work" ? 1 : 0), wait: count.wait + (waiting ? 1 : 0) };
+    counts.set(key, seen);
+    const due = failpoints.find((point) => !fired.has(point) && point.step === at.step?.step && point.phase === at.step.phase && point.wait === waiting
+      && (point.action.kind === "refuse" ? (at.step.part === "work" || waiting) && (waiting ? seen.wait : seen.work) === point.nth : (waiting ? seen.wait : seen.all) === point.nth));
+    const line: SeenWrite = { step: at.step?.step, phase: at.step?.phase, part: at.step?.part, call: at.call, migrationId: at.migrationId, nth: waiting ? seen.wait : seen.all, ...(due === undefined ? {} : { fired: describe(due) }) };
     // Written before acting: a kill leaves no other trace of where it struck.
     if (log !== undefined) appendFileSync(log, `${JSON.stringify(line)}\n`);
     if (due === undefined) return;
@@ -88,7 +95,7 @@ export function failpointSeam(env: NodeJS.ProcessEnv): WriteSeam {
 }
 
 function describe(point: Failpoint): string {
-  return `${point.step}/${point.phase}#${point.nth}=${point.action.kind === "pause" ? `pause:${point.action.ms}` : point.action.kind}`;
+  return `${point.step}/${point.phase}#${point.wait ? "w" : ""}${point.nth}=${point.action.kind === "pause" ? `pause:${point.action.ms}` : point.action.kind}`;
 }
 
 async function act(action: FailpointAction, at: WriteAt, env: NodeJS.ProcessEnv): Promise<void> {

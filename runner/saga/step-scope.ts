@@ -9,8 +9,12 @@ import { AsyncLocalStorage } from "node:async_hooks";
 export interface StepScope {
   readonly step: string;
   readonly phase: "forward" | "compensating";
-  /** Reporting the step's start, the step's own work, or saving the saga's checkpoint after it. */
-  readonly part: "report" | "work" | "checkpoint";
+  /**
+   * Reporting the step's start, the step's own work, recording when one of its waits began (apart
+   * from the work: whether a step waits depends on the cluster's pace, not on the step), or saving
+   * the saga's checkpoint after it.
+   */
+  readonly part: "report" | "work" | "wait" | "checkpoint";
   /**
    * What this run of the step has read or written already (the journal: runner/journal/memoized-journal.ts),
    * shared by its parts and forgotten when the run ends: a re-check is a new run and reads afresh.

@@ -27,18 +27,26 @@ const UNDOS = RECREATE_STEPS.filter((step) => step.compensate !== undefined && s
 
 type Census = Map<string, SeenWrite[]>;
 
+/** A write to strike: `#n`, or `#w<n>` for a wait's record, which a run may not make (see below). */
+interface Target {
+  readonly at: string;
+  /** A wait's record: a faster cluster may need no wait, so the failpoint may not fire. */
+  readonly mayNotFire: boolean;
+}
+
 /**
- * Which writes of a step the matrix kills the runner before: every one of the step's own work and
- * its checkpoint; of its report (the same three writes, journal status, annotations, Event, in
- * every step, all made before the step does anything), one per step, taken in turn, so each
- * report write is struck somewhere. `ZF_CRASH_MATRIX=every` strikes every write of every step.
+ * Which writes of a step the matrix kills the runner before: every one of the step's own work, its
+ * waits' records and its checkpoint; of its report (the same three writes, journal status,
+ * annotations, Event, in every step, all made before the step does anything), one per step, taken
+ * in turn, so each report write is struck somewhere. `ZF_CRASH_MATRIX=every` strikes every write.
  */
-function chosen(writes: readonly SeenWrite[] | undefined, turn: number): number[] {
-  const all = (writes ?? []).map((write, index) => ({ ...write, nth: index + 1 }));
-  if (process.env["ZF_CRASH_MATRIX"] === "every") return all.map((write) => write.nth);
+function chosen(writes: readonly SeenWrite[] | undefined, turn: number): Target[] {
+  const all = writes ?? [];
+  const target = (write: SeenWrite): Target => (write.part === "wait" ? { at: `#w${write.nth}`, mayNotFire: true } : { at: `#${write.nth}`, mayNotFire: false });
+  if (process.env["ZF_CRASH_MATRIX"] === "every") return all.map(target);
   const reports = all.filter((write) => write.part === "report");
   const struck = reports.length === 0 ? [] : [reports[turn % reports.length]!];
-  return [...struck, ...all.filter((write) => write.part !== "report")].map((write) => write.nth);
+  return [...struck, ...all.filter((write) => write.part !== "report")].map(target);
 }
 
 const readLog = (file: string): SeenWrite[] => (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as SeenWrite) : []);
@@ -85,16 +93,22 @@ export function describeCrashMatrix(half: "forward" | "rollback"): void {
       await sandbox.kubectl("-n", sandbox.namespace, "annotate", "statefulset", name, "zoneferry.io/check-interval=1s", "zoneferry.io/ready-timeout=1m", `zoneferry.io/target-zones=${TO}`);
     };
 
-    /** Waits until the failpoint `spec` fired in `log` and (for a kill) the runner is gone. */
-    async function fired(log: string, child: ChildProcess, killed: boolean, spec: string): Promise<SeenWrite> {
+    /**
+     * Waits until the failpoint `spec` fired in `log` and (for a kill) the runner is gone; answers
+     * undefined if `mayNotFire` and the migration ended first (a wait the run did not need).
+     */
+    async function fired(name: string, log: string, child: ChildProcess, killed: boolean, spec: string, mayNotFire: boolean): Promise<SeenWrite | undefined> {
       let line: SeenWrite | undefined;
-      await waitFor(() => {
+      let ended = false;
+      await waitFor(async () => {
         line = readLog(log).find((seen) => seen.fired === spec);
-        return Promise.resolve(line !== undefined);
-      }, 90_000, () => `the failpoint ${spec} never fired; writes seen: ${readLog(log).map((seen) => `${seen.step ?? "-"}/${seen.phase ?? "-"}#${seen.nth} ${seen.call}`).join(", ")}`);
+        if (line === undefined && mayNotFire) ended = ["Succeeded", "Failed", "RollbackFailed"].includes(await sandbox.annotation(name, "status"));
+        return line !== undefined || ended;
+      }, 90_000, () => `the failpoint ${spec} never fired; writes seen: ${readLog(log).map((seen) => `${seen.step ?? "-"}/${seen.phase ?? "-"}#${seen.part === "wait" ? "w" : ""}${seen.nth} ${seen.call}`).join(", ")}`);
+      if (line === undefined) return undefined;
       if (killed && child.exitCode === null && child.signalCode === null) await once(child, "exit");
       if (killed) assert.equal(child.signalCode, "SIGKILL", "the runner was killed by its failpoint");
-      return line!;
+      return line;
     }
 
     /** What a user checks after a move: the pod in TO, on one new disk holding its data; the source gone, one snapshot. */
@@ -158,41 +172,41 @@ export function describeCrashMatrix(half: "forward" | "rollback"): void {
       if (half === "rollback") for (const step of UNDOS) assert.ok((rollback.get(`${step}/compensating`)?.length ?? 0) > 0, `undoing ${step} writes something`);
     });
 
-    /** One case: a fresh app, a runner with `failpoints`, then (unless `restart` is false) a clean runner. */
-    async function strike(t: TestContext, failpoints: string, expect: (name: string, source: string, status: string, struck: SeenWrite) => Promise<void>, options: { kill?: boolean } = {}): Promise<void> {
+    /** One case: a fresh app, a runner with `failpoints`, then (after a kill) a clean runner. */
+    async function strike(t: TestContext, failpoints: string, expect: (name: string, source: string, status: string) => Promise<void>, options: { kill?: boolean; mayNotFire?: boolean } = {}): Promise<void> {
       const name = `c${++cases}`;
       const log = logFile(name);
       const source = await app(name);
       const child = await runner({ failpoints, log });
       await request(name);
       // The last failpoint is the case's; any before it only lead there (a rollback begun).
-      const struck = await fired(log, child, options.kill === true, failpoints.split(",").at(-1)!);
-      t.diagnostic(`${failpoints} struck before ${struck.call}`);
+      const struck = await fired(name, log, child, options.kill === true, failpoints.split(",").at(-1)!, options.mayNotFire === true);
+      t.diagnostic(struck === undefined ? `${failpoints}: this run did not wait there, nothing struck` : `${failpoints} struck before ${struck.call}`);
       // The successor: after a kill, a clean runner resumes; otherwise the same one goes on.
-      if (options.kill === true) await runner({ log });
+      if (options.kill === true && struck !== undefined) await runner({ log });
       const status = await sandbox.ended(name);
       await stopRunners();
-      await expect(name, source, status, struck);
+      await expect(name, source, status);
     }
 
     if (half === "forward") for (const [turn, step] of FORWARD.entries()) {
       it(`moves the app, with one snapshot and one new disk, when the runner is killed before any one write of ${step}`, async (t) => {
-        for (const nth of chosen(forward.get(`${step}/forward`), turn)) {
-          await strike(t, `${step}/forward#${nth}=kill`, async (name, source, status) => {
-            assert.equal(status, "Succeeded", `killed before write ${nth} of ${step}`);
+        for (const { at, mayNotFire } of chosen(forward.get(`${step}/forward`), turn)) {
+          await strike(t, `${step}/forward${at}=kill`, async (name, source, status) => {
+            assert.equal(status, "Succeeded", `killed before write ${at} of ${step}`);
             await assertMoved(name, source);
-          }, { kill: true });
+          }, { kill: true, mayNotFire });
         }
       });
     }
 
     if (half === "rollback") for (const [turn, step] of UNDOS.entries()) {
       it(`rolls back to the original disk, no new disk left, when the runner is killed before any one write of undoing ${step}`, async (t) => {
-        for (const nth of chosen(rollback.get(`${step}/compensating`), turn + 1)) {
-          await strike(t, `${ROLL_BACK},${step}/compensating#${nth}=kill`, async (name, source, status) => {
-            assert.equal(status, "Failed", `killed before write ${nth} of undoing ${step}`);
+        for (const { at, mayNotFire } of chosen(rollback.get(`${step}/compensating`), turn + 1)) {
+          await strike(t, `${ROLL_BACK},${step}/compensating${at}=kill`, async (name, source, status) => {
+            assert.equal(status, "Failed", `killed before write ${at} of undoing ${step}`);
             await assertRolledBack(name, source);
-          }, { kill: true });
+          }, { kill: true, mayNotFire });
         }
       });
     }
@@ -231,7 +245,7 @@ export function describeCrashMatrix(half: "forward" | "rollback"): void {
     // Precheck, at each of its writes: before its report, after the StatefulSet says Running but
     // before the journal exists, and after. The reconciler finds the request from the StatefulSet.
     if (half === "forward") it("queues the request again and moves the app when Redis loses its data at any write of precheck, journal or not", async (t) => {
-      for (let nth = 1; nth <= (forward.get("precheck/forward")?.length ?? 0); nth++) {
+      for (let nth = 1; nth <= (forward.get("precheck/forward") ?? []).filter((write) => write.part !== "wait").length; nth++) {
         await strike(t, `precheck/forward#${nth}=flush`, async (name, source, status) => {
           assert.equal(status, "Succeeded", `flushed before write ${nth} of precheck`);
           await assertMoved(name, source);
@@ -287,7 +301,7 @@ export function describeCrashMatrix(half: "forward" | "rollback"): void {
     if (half === "rollback") it("lets exactly one of two runners act when the one creating the disk freezes past its Lease: the other takes over, the frozen one stops before its next write", async () => {
       const source = await app("pair");
       const writes = forward.get("create-disks/forward") ?? [];
-      const createDisk = writes.findIndex((write) => write.call === "createDisk") + 1;
+      const createDisk = writes.find((write) => write.call === "createDisk")?.nth ?? 0;
       assert.ok(createDisk > 0, "create-disks creates a disk");
       // Frozen 14 s, as a stop-the-world pause: its 6 s Lease and 4 s BullMQ lock run out meanwhile.
       const frozenLog = logFile("pair-frozen");
@@ -295,8 +309,8 @@ export function describeCrashMatrix(half: "forward" | "rollback"): void {
       const frozen = await runner({ failpoints: `create-disks/forward#${createDisk}=pause:14000`, log: frozenLog, output: frozenOutput });
       await sandbox.emulator("/requests", { method: "DELETE" });
       await request("pair");
-      const struck = await fired(frozenLog, frozen, false, `create-disks/forward#${createDisk}=pause:14000`);
-      assert.equal(struck.call, "createDisk", "frozen just before it creates the disk");
+      const struck = await fired("pair", frozenLog, frozen, false, `create-disks/forward#${createDisk}=pause:14000`, false);
+      assert.equal(struck?.call, "createDisk", "frozen just before it creates the disk");
       await runner({ log: logFile("pair-other") });
       assert.equal(await sandbox.ended("pair"), "Succeeded");
       await waitFor(() => Promise.resolve(readFileSync(frozenOutput, "utf8").includes("fenced: this worker stops acting")), 30_000, () => `the frozen runner never said it was fenced:\n${readFileSync(frozenOutput, "utf8").slice(-2_000)}`);

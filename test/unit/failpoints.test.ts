@@ -10,16 +10,33 @@ import { describe, it } from "node:test";
 import { RefusedByFailpoint, failpointSeam, parseFailpoints, type SeenWrite } from "../../sandbox/failpoints.ts";
 import type { WriteAt } from "../../runner/write-seam.ts";
 
-const at = (step: string, phase: "forward" | "compensating", part: "report" | "work" | "checkpoint", call: string): WriteAt => ({ migrationId: "m1", namespace: "shop", statefulSet: "db", step: { step, phase, part, memo: new Map() }, call });
+const at = (step: string, phase: "forward" | "compensating", part: "report" | "work" | "wait" | "checkpoint", call: string): WriteAt => ({ migrationId: "m1", namespace: "shop", statefulSet: "db", step: { step, phase, part, memo: new Map() }, call });
 
 describe("failpoints for the crash matrix", () => {
   it("reads a list of failpoints and names the one it cannot read", () => {
-    assert.deepEqual(parseFailpoints("rebind/forward#3=kill, protect/compensating#1=pause:2500"), [
-      { step: "rebind", phase: "forward", nth: 3, action: { kind: "kill" } },
-      { step: "protect", phase: "compensating", nth: 1, action: { kind: "pause", ms: 2500 } },
+    assert.deepEqual(parseFailpoints("rebind/forward#3=kill, protect/compensating#1=pause:2500, scale-to-zero/forward#w1=flush"), [
+      { step: "rebind", phase: "forward", nth: 3, wait: false, action: { kind: "kill" } },
+      { step: "protect", phase: "compensating", nth: 1, wait: false, action: { kind: "pause", ms: 2500 } },
+      { step: "scale-to-zero", phase: "forward", nth: 1, wait: true, action: { kind: "flush" } },
     ]);
     assert.deepEqual(parseFailpoints(""), []);
-    assert.throws(() => parseFailpoints("rebind/backward#1=kill"), /"rebind\/backward#1=kill" is not <step>\/<forward\|compensating>#<n>=/);
+    assert.throws(() => parseFailpoints("rebind/backward#1=kill"), /"rebind\/backward#1=kill" is not <step>\/<forward\|compensating>#<n\|w<n>>=/);
+  });
+
+  it("numbers a wait's record apart, so a run that did not wait strikes the same write as one that did", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "zf-failpoints-")), "writes.jsonl");
+    const seam = failpointSeam({ ZF_FAILPOINTS: "scale-to-zero/forward#3=pause:1,scale-to-zero/forward#w1=pause:1", ZF_FAILPOINT_LOG: log });
+    await seam(at("scale-to-zero", "forward", "report", "recordEvent"));
+    await seam(at("scale-to-zero", "forward", "work", "patchNamespacedStatefulSet"));
+    await seam(at("scale-to-zero", "forward", "wait", "updateStatus"));
+    await seam(at("scale-to-zero", "forward", "checkpoint", "updateStatus"));
+    const lines = readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as SeenWrite);
+    assert.deepEqual(lines.map((line) => [line.part, line.nth, line.fired]), [
+      ["report", 1, undefined],
+      ["work", 2, undefined],
+      ["wait", 1, "scale-to-zero/forward#w1=pause:1"],
+      ["checkpoint", 3, "scale-to-zero/forward#3=pause:1"],
+    ]);
   });
 
   it("refuses exactly the nth write of the step's own work, once, and lets every other write through", async () => {
