@@ -4,6 +4,7 @@
  * view, the runner's precheck on a fresh view of the live cluster.
  */
 import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
+import { MAX_LISTED_ITEMS, listWithin } from "./bounded-text.ts";
 import { MAX_DISK_TAGS, OWN_TAG_COUNT, excessTags } from "./carried-attributes.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { DiskFacts, DiskLookup } from "./disk-cloud.ts";
@@ -11,6 +12,7 @@ import { ESSD_FAMILY, resolveClaims, type DiskVolume, type OtherVolume, type Unb
 import type { MigrationRequest } from "./migration-request.ts";
 import { zoneCapacity, type ZoneCapacity } from "./node-fit.ts";
 import { planPlacement, type PlacementPlan } from "./planner.ts";
+import { DEFAULT_MAX_REPLICAS, sizeDenial } from "./size-limits.ts";
 
 export interface Assessment {
   /** Reasons to deny, each a clause a user can act on; empty when the request may proceed. */
@@ -27,7 +29,26 @@ export const REGIONAL_CATEGORY = "cloud_regional_disk_auto";
 /** Zone used in the plan for a disk whose zone neither the PV nor ECS could tell. */
 export const UNKNOWN_ZONE = "unknown-zone";
 
-export async function assessMigration(
+export type AssessMigration = (sts: V1StatefulSet, request: MigrationRequest, view: ClusterView, cloud: DiskLookup) => Promise<Assessment>;
+
+export interface AssessmentLimits {
+  /** MAX_REPLICAS: a larger StatefulSet is denied before anything per ordinal is built (core/size-limits.ts). */
+  readonly maxReplicas: number;
+}
+
+/** The assessment within the installation's limits; the webhook and the runner's precheck pass theirs. */
+export function migrationAssessor(limits: AssessmentLimits): AssessMigration {
+  return async (sts, request, view, cloud) => {
+    const tooLarge = sizeDenial(sts, limits.maxReplicas);
+    if (tooLarge !== undefined) return { denials: [tooLarge], warnings: [], plan: planPlacement([], request.targetZones), disks: [] };
+    return assessWithinLimits(sts, request, view, cloud);
+  };
+}
+
+/** The assessment within the default limits (DEFAULT_MAX_REPLICAS). */
+export const assessMigration: AssessMigration = migrationAssessor({ maxReplicas: DEFAULT_MAX_REPLICAS });
+
+async function assessWithinLimits(
   sts: V1StatefulSet,
   request: MigrationRequest,
   view: ClusterView,
@@ -106,22 +127,35 @@ export function readinessDenial(sts: V1StatefulSet, pods?: readonly V1Pod[]): st
   return `only ${ready} of ${replicas} replicas are Ready (status.readyReplicas); ${advice}`;
 }
 
-/** Each replica of `sts` (ordinal within spec.replicas) that is not Ready, with why: "db-1 (Pending: Unschedulable: 0/3 nodes are available)". */
+/**
+ * Each replica of `sts` (ordinal within spec.replicas) that is not Ready, with why: "db-1 (Pending:
+ * Unschedulable: 0/3 nodes are available)". The first MAX_LISTED_ITEMS are named, the rest counted
+ * in a last item ("… and 40 more"): the walk stops there, so it costs the pods given plus the names
+ * listed, never the replicas asked for.
+ */
 export function unreadyReplicas(sts: V1StatefulSet, pods: readonly V1Pod[]): string[] {
   const name = sts.metadata?.name ?? "";
   const uid = sts.metadata?.uid;
   const start = sts.spec?.ordinals?.start ?? 0;
-  const replicas = sts.spec?.replicas ?? 1;
+  const end = start + (sts.spec?.replicas ?? 1);
   const owned = new Map(pods
     .filter((pod) => uid === undefined || pod.metadata?.ownerReferences?.some((owner) => owner.uid === uid) === true)
     .map((pod) => [pod.metadata?.name ?? "", pod]));
   const unready: string[] = [];
-  for (let ordinal = start; ordinal < start + replicas; ordinal++) {
+  let ordinal = start;
+  for (; ordinal < end && unready.length < MAX_LISTED_ITEMS; ordinal++) {
     const podName = `${name}-${ordinal}`;
     const pod = owned.get(podName);
     const why = pod === undefined ? "not created" : whyNotReady(pod);
     if (why !== undefined) unready.push(`${podName} (${why})`);
   }
+  const readyBeyond = [...owned].filter(([podName, pod]) => {
+    const suffix = podName.startsWith(`${name}-`) ? podName.slice(name.length + 1) : "";
+    const index = /^\d+$/.test(suffix) ? Number(suffix) : Number.NaN;
+    return index >= ordinal && index < end && whyNotReady(pod) === undefined;
+  }).length;
+  const more = end - ordinal - readyBeyond;
+  if (more > 0) unready.push(`… and ${more} more`);
   return unready;
 }
 
@@ -184,7 +218,7 @@ async function completeFromCloud(
   const unknown = disks.filter((disk) => disk.category === undefined || disk.zone === undefined);
   const answer = await cloud.describeDisks(disks.map((disk) => disk.diskId));
   if (!answer.ok) {
-    const gaps = unknown.length === 0 ? "" : `category or zone of ${unknown.map((disk) => disk.claim).join(", ")} unchecked, `;
+    const gaps = unknown.length === 0 ? "" : `category or zone of ${listWithin(unknown.map((disk) => disk.claim))} unchecked, `;
     return {
       disks: [...disks],
       facts: new Map(),
@@ -193,7 +227,7 @@ async function completeFromCloud(
   }
   const facts: ReadonlyMap<string, DiskFacts> = answer.value;
   const missing = unknown.filter((disk) => !facts.has(disk.diskId)).map((disk) => `${disk.claim} (${disk.diskId})`);
-  const warnings = missing.length > 0 ? [`ECS does not know the disks of ${missing.join(", ")}; the runner prechecks again`] : [];
+  const warnings = missing.length > 0 ? [`ECS does not know the disks of ${listWithin(missing)}; the runner prechecks again`] : [];
   return {
     disks: disks.map((disk) => {
       const fact = facts.get(disk.diskId);
@@ -242,17 +276,17 @@ function ordinalsOf(disks: readonly DiskVolume[]): { ordinal: number; volumes: {
 }
 
 function unboundDenial(unbound: readonly UnboundClaim[]): string {
-  const list = unbound.map((claim) => `PVC ${claim.claim} ${claim.reason}`).join(", ");
+  const list = listWithin(unbound.map((claim) => `PVC ${claim.claim} ${claim.reason}`));
   return `${list}; every PVC of the current replicas must be Bound before its disk can move, so wait for the StatefulSet to be fully up and apply again`;
 }
 
 function regionalDenial(disks: readonly DiskVolume[]): string {
-  const list = disks.map((disk) => `PVC ${disk.claim} is on regional ESSD disk ${disk.diskId} (${REGIONAL_CATEGORY})`).join(", ");
+  const list = listWithin(disks.map((disk) => `PVC ${disk.claim} is on regional ESSD disk ${disk.diskId} (${REGIONAL_CATEGORY})`));
   return `${list}; a regional ESSD serves every zone of its region, so there is nothing to move: schedule the pods into the target zones instead (node affinity or a nodeSelector on topology.kubernetes.io/zone)`;
 }
 
 function categoryDenial(disks: readonly DiskVolume[]): string {
-  const list = disks.map((disk) => `PVC ${disk.claim} is on ${disk.category ?? "?"} disk ${disk.diskId}`).join(", ");
+  const list = listWithin(disks.map((disk) => `PVC ${disk.claim} is on ${disk.category ?? "?"} disk ${disk.diskId}`));
   return `${list}; only ESSD-family disks (${[...ESSD_FAMILY].join(", ")}) can be moved, because zoneferry relies on their instant-access snapshots`;
 }
 
@@ -317,7 +351,7 @@ function planWarnings(
     );
   }
   if (others.length > 0) {
-    const list = others.map((other) => `${other.claim} (${other.source})`).join(", ");
+    const list = listWithin(others.map((other) => `${other.claim} (${other.source})`));
     warnings.push(`volumes that are not Alibaba Cloud disks stay where they are: ${list}`);
   }
   if (sts.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled === "Delete") {

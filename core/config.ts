@@ -3,6 +3,7 @@
  * `main` reads `process.env`; the Helm values map one to one onto these variables.
  */
 import { formatDuration, parseDuration } from "./duration.ts";
+import { DEFAULT_MAX_REPLICAS } from "./size-limits.ts";
 import { redisTarget } from "./redis-target.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -12,6 +13,11 @@ export interface Config {
   readonly redisUrl: string;
   /** Path of a kubeconfig; undefined means in-cluster credentials. */
   readonly kubeconfig: string | undefined;
+  /**
+   * MAX_REPLICAS: the largest StatefulSet a move is planned for (core/size-limits.ts). Read by both
+   * components, so admission and the runner's precheck refuse the same StatefulSets.
+   */
+  readonly maxReplicas: number;
   readonly ecs: {
     readonly regionId: string | undefined;
     /** host[:port]; undefined means the SDK's default endpoint for the region. */
@@ -36,6 +42,14 @@ export interface Config {
     readonly enqueueTimeoutMs: number;
     /** Time an admission may wait for ECS before it admits with an "ECS unreachable" warning. */
     readonly ecsTimeoutMs: number;
+    /** New migrations queued per namespace per minute (bursts of as many); the reconciler queues the rest. */
+    readonly namespaceEnqueuesPerMinute: number;
+    /**
+     * PEM file of the CA that signs the API server's client certificate for webhooks; undefined
+     * means no caller check. When set, /validate and /mutate answer only callers with a
+     * certificate it signed (webhook/client-auth.ts).
+     */
+    readonly clientCaFile: string | undefined;
   };
   readonly runner: {
     /** Kubernetes username of the runner: the only identity the migration guard lets through. */
@@ -75,6 +89,7 @@ export function loadConfig(env: Env, component: Component): Config {
   const config: Config = {
     redisUrl: reader.redisUrl("REDIS_URL", "redis://127.0.0.1:6379"),
     kubeconfig: reader.optional("KUBECONFIG"),
+    maxReplicas: reader.integer("MAX_REPLICAS", DEFAULT_MAX_REPLICAS, { min: 1, max: 100_000, what: "a number of replicas" }),
     ecs: {
       regionId: component === "runner" ? reader.required("ECS_REGION_ID", "the region of the cluster's disks, e.g. cn-shanghai") : reader.optional("ECS_REGION_ID"),
       endpoint: reader.endpoint("ECS_ENDPOINT"),
@@ -92,6 +107,8 @@ export function loadConfig(env: Env, component: Component): Config {
       bodyLimitBytes: reader.byteSize("WEBHOOK_BODY_LIMIT", 3 * 1024 * 1024),
       enqueueTimeoutMs: reader.duration("WEBHOOK_ENQUEUE_TIMEOUT", "1s", { min: 10, max: 4_000 }),
       ecsTimeoutMs: reader.duration("WEBHOOK_ECS_TIMEOUT", "1500ms", { min: 10, max: 4_000 }),
+      namespaceEnqueuesPerMinute: reader.integer("WEBHOOK_NAMESPACE_ENQUEUES_PER_MINUTE", 30, { min: 1, max: 10_000, what: "a number of migrations per minute" }),
+      clientCaFile: reader.optional("WEBHOOK_CLIENT_CA_FILE"),
     },
     runner: {
       identity: reader.optional("RUNNER_IDENTITY"),

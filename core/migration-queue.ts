@@ -44,15 +44,45 @@ interface QueuedJob {
   remove(): Promise<void>;
 }
 
+/** How many finished jobs of one kind BullMQ keeps, and for how long (seconds). */
+export interface JobRetention {
+  readonly age: number;
+  readonly count: number;
+}
+
+/**
+ * How long finished jobs stay in Redis. Never removing them let Redis grow with every request
+ * (forged ones too). Nothing relies on a finished job: the journal (ZoneMigration) and the
+ * StatefulSet's annotations say how a migration ended, the reconciler decides from them, and a
+ * saga records its result in the journal before its job completes or fails. Failed jobs stay
+ * longer, for whoever looks into a failure with a queue board. BullMQ applies the age when another
+ * job finishes; the count bounds Redis regardless.
+ */
+export const JOB_RETENTION: { readonly completed: JobRetention; readonly failed: JobRetention } = {
+  completed: { age: 24 * 3600, count: 1000 },
+  failed: { age: 7 * 24 * 3600, count: 1000 },
+};
+
+/** What a job is added with: its id, the migration id, and when BullMQ removes it once finished. */
+export interface MigrationJobOptions {
+  readonly jobId: string;
+  readonly removeOnComplete: JobRetention;
+  readonly removeOnFail: JobRetention;
+}
+
 /** The part of a BullMQ Queue the producers use (a Queue is one). */
 export interface MigrationQueueWriter<T extends MigrationJobData = MigrationJobData> {
-  add(name: string, data: T, options: { jobId: string }): Promise<unknown>;
+  add(name: string, data: T, options: MigrationJobOptions): Promise<unknown>;
   getJob(id: string): Promise<QueuedJob | undefined>;
 }
 
 /** Adds the job under its migration id; BullMQ ignores it while a job of that id exists. */
-export async function addMigrationJob<T extends MigrationJobData>(queue: Pick<MigrationQueueWriter<T>, "add">, data: T): Promise<void> {
-  await queue.add(MIGRATION_JOB_NAME, data, { jobId: data.migrationId });
+export async function addMigrationJob<T extends MigrationJobData>(
+  queue: Pick<MigrationQueueWriter<T>, "add">,
+  data: T,
+  retention: typeof JOB_RETENTION = JOB_RETENTION,
+): Promise<void> {
+  await queue.add(MIGRATION_JOB_NAME, data, { jobId: data.migrationId, removeOnComplete: retention.completed, removeOnFail: retention.failed });
 }
 
 /**

@@ -4,6 +4,7 @@
  * user reads in Argo CD or Flux when a sync is denied.
  */
 import { ANNOTATION_PREFIX, KNOWN_ANNOTATIONS, USER_ANNOTATIONS } from "./annotations.ts";
+import { MAX_QUOTED_LENGTH, clipText, listWithin, quoted } from "./bounded-text.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 
 export const STRATEGIES = ["Recreate", "Rolling"] as const;
@@ -46,6 +47,23 @@ export const MAX_TARGET_ZONES = 16;
 const ZONE_ID = /^[a-z0-9]+(-[a-z0-9]+)+$/;
 const MAX_ZONE_ID_LENGTH = 63;
 
+/**
+ * Longest value of each annotation, checked before any is parsed: a value is held in the job, the
+ * journal and every message that quotes it, and forged 2.9 MB `retry` values filled Redis.
+ * target-zones holds at most 16 zone IDs of at most 63 characters, each with a comma and a space.
+ * Every other value is a short word, number or duration; 63 characters (a Kubernetes label value)
+ * is far more than any of them needs, and leaves `retry` room for what people bump it with: a
+ * counter, a date, a 40-character commit id.
+ */
+export const MAX_VALUE_LENGTH = 63;
+export const MAX_TARGET_ZONES_LENGTH = MAX_TARGET_ZONES * (MAX_ZONE_ID_LENGTH + 2);
+
+/**
+ * Unknown zoneferry.io/ keys given a "did you mean" each; the rest are counted. Each suggestion
+ * measures edit distances, and 3,447 forged keys cost 1.4 s of the event loop and a 1.3 MB answer.
+ */
+export const MAX_UNKNOWN_NAMED = 5;
+
 /** Bounds of the duration annotations; chosen so a typo ("15h" for "15m") is caught, not obeyed. */
 const LIMITS = {
   checkInterval: { min: 1_000, max: 3_600_000 },
@@ -80,6 +98,8 @@ export function parseMigrationRequest(annotations: Annotations): RequestParse {
     return result;
   };
   problems.push(...unknownAnnotations(annotations));
+  const oversized = oversizedValues(annotations);
+  if (oversized.length > 0) return { ok: false, problems: [...problems, ...oversized] };
   const targetZones = collect(parseTargetZones(annotations[USER_ANNOTATIONS.targetZones] ?? ""));
   const checkIntervalMs = collect(parseBoundedDuration(annotations, "checkInterval", DEFAULTS.checkIntervalMs));
   const readyTimeoutMs = collect(parseBoundedDuration(annotations, "readyTimeout", DEFAULTS.readyTimeoutMs));
@@ -111,7 +131,17 @@ function isProblem(value: unknown): value is AnnotationProblem {
 }
 
 function problem(annotation: string, value: string, allowed: string): AnnotationProblem {
-  return { annotation, value, message: `annotation ${annotation}: ${JSON.stringify(value)} ${allowed}` };
+  return { annotation, value, message: `annotation ${annotation}: ${quoted(value)} ${allowed}` };
+}
+
+/** A problem for each user annotation whose value is longer than it may be; nothing else is read of those. */
+function oversizedValues(annotations: Annotations): AnnotationProblem[] {
+  return Object.values(USER_ANNOTATIONS).flatMap((key) => {
+    const value = annotations[key];
+    const max = key === USER_ANNOTATIONS.targetZones ? MAX_TARGET_ZONES_LENGTH : MAX_VALUE_LENGTH;
+    if (value === undefined || value.length <= max) return [];
+    return [problem(key, value, `is too long; it may have at most ${max} characters`)];
+  });
 }
 
 function parseTargetZones(value: string): string[] | AnnotationProblem {
@@ -123,12 +153,12 @@ function parseTargetZones(value: string): string[] | AnnotationProblem {
   }
   const invalid = zones.filter((zone) => zone.length > MAX_ZONE_ID_LENGTH || !ZONE_ID.test(zone));
   if (invalid.length > 0) {
-    const names = invalid.map((zone) => JSON.stringify(zone)).join(", ");
+    const names = listWithin(invalid.map((zone) => quoted(zone)));
     return problem(key, value, `has invalid zone IDs ${names}; a zone ID is lower-case letters and digits in dash-separated parts (like cn-shanghai-b), at most ${MAX_ZONE_ID_LENGTH} characters`);
   }
   const duplicates = [...new Set(zones.filter((zone, index) => zones.indexOf(zone) !== index))];
   if (duplicates.length > 0) {
-    return problem(key, value, `lists ${duplicates.join(", ")} more than once; list each target zone once`);
+    return problem(key, value, `lists ${listWithin(duplicates)} more than once; list each target zone once`);
   }
   if (zones.length > MAX_TARGET_ZONES) {
     return problem(key, value, `lists ${zones.length} zones; at most ${MAX_TARGET_ZONES} are allowed`);
@@ -210,25 +240,40 @@ export function unavailableStrategy(request: MigrationRequest, annotations: Anno
 
 /**
  * A misspelt zoneferry annotation is denied rather than ignored: a silently ignored
- * `retain-sources: "true"` would delete the source disks the user meant to keep.
+ * `retain-sources: "true"` would delete the source disks the user meant to keep. The first
+ * MAX_UNKNOWN_NAMED (in key order) are named with a suggestion; the others are counted.
  */
 function unknownAnnotations(annotations: Annotations): AnnotationProblem[] {
-  const known = [...KNOWN_ANNOTATIONS];
-  return Object.keys(annotations)
-    .filter((key) => key.startsWith(ANNOTATION_PREFIX) && !KNOWN_ANNOTATIONS.has(key))
-    .sort()
-    .map((key) => {
-      const nearest = known.reduce((best, candidate) =>
-        editDistance(key, candidate) < editDistance(key, best) ? candidate : best,
-      );
-      const hint = editDistance(key, nearest) <= 3 ? `did you mean ${nearest}? ` : "";
-      const userKeys = Object.values(USER_ANNOTATIONS).join(", ");
-      return {
-        annotation: key,
-        value: annotations[key] ?? "",
-        message: `annotation ${key} is not a zoneferry annotation; ${hint}the annotations you can set are ${userKeys}`,
-      };
-    });
+  const unknown = Object.keys(annotations).filter((key) => key.startsWith(ANNOTATION_PREFIX) && !KNOWN_ANNOTATIONS.has(key)).sort();
+  const userKeys = Object.values(USER_ANNOTATIONS).join(", ");
+  const named = unknown.slice(0, MAX_UNKNOWN_NAMED).map((key) => {
+    const nearest = nearestKnown(key);
+    const hint = nearest === undefined ? "" : `did you mean ${nearest}? `;
+    return {
+      annotation: key,
+      value: annotations[key] ?? "",
+      message: `annotation ${clipText(key, MAX_QUOTED_LENGTH)} is not a zoneferry annotation; ${hint}the annotations you can set are ${userKeys}`,
+    };
+  });
+  const rest = unknown.slice(MAX_UNKNOWN_NAMED);
+  if (rest.length === 0) return named;
+  const more = {
+    annotation: rest[0]!,
+    value: annotations[rest[0]!] ?? "",
+    message: `${rest.length} more ${ANNOTATION_PREFIX} annotations are not zoneferry annotations either; remove them`,
+  };
+  return [...named, more];
+}
+
+/** The known key within 3 edits of `key`, if any. A key whose length differs by more than 3 is never measured. */
+function nearestKnown(key: string): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of KNOWN_ANNOTATIONS) {
+    if (Math.abs(candidate.length - key.length) > 3) continue;
+    const distance = editDistance(key, candidate);
+    if (distance <= 3 && (best === undefined || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
 }
 
 function editDistance(a: string, b: string): number {

@@ -1,7 +1,8 @@
 /**
- * A token bucket for outgoing calls: at most `perSecond` on average, bursts up to `burst`. Calls
- * wait their turn in order, so a flood of parallel work (64 volumes at once) is spread out instead
- * of meeting the cloud's flow control and backing off with jitter.
+ * A token bucket: at most `perSecond` on average, bursts up to `burst`. Outgoing calls wait their
+ * turn in order (`acquire`), so a flood of parallel work (64 volumes at once) is spread out instead
+ * of meeting the cloud's flow control and backing off with jitter. Work that may be skipped rather
+ * than delayed takes a token only if one is there (`tryTake`).
  */
 export interface RateLimiterOptions {
   readonly perSecond: number;
@@ -29,14 +30,34 @@ export class RateLimiter {
 
   /** How long the next call must wait, in ms; the token is taken now. */
   reserve(): number {
-    const now = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updated) * this.#perMs);
-    this.#updated = now;
+    const now = this.#refill();
     this.#tokens -= 1;
     if (this.#tokens >= 0) return 0;
     const at = Math.max(this.#tail, now + -this.#tokens / this.#perMs);
     this.#tail = at;
     return Math.ceil(at - now);
+  }
+
+  /** Takes a token if one is there now; false (and nothing taken) when the bucket is empty. */
+  tryTake(): boolean {
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Whether the bucket is full again: a limiter in that state remembers nothing a new one would not. */
+  full(): boolean {
+    this.#refill();
+    return this.#tokens >= this.#burst;
+  }
+
+  /** Adds the tokens earned since the last look; returns now. */
+  #refill(): number {
+    const now = this.#now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updated) * this.#perMs);
+    this.#updated = now;
+    return now;
   }
 
   /** Resolves when the caller may make its call. */

@@ -1,14 +1,16 @@
 /**
  * A real Kubernetes control plane on loopback: etcd and kube-apiserver built from the Go module
  * proxy (scripts/control-plane/build.sh). Tests and the sandbox start it the same way. Admission
- * webhooks are on (the API server's defaults), authentication is by client certificate.
+ * webhooks are on (the API server's defaults), authentication is by client certificate, both
+ * ways: the API server presents a client certificate of its own CA to every webhook it calls
+ * (an admission configuration, as a hardened cluster has), so a webhook can check its caller.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPki, writeKubeconfig, type Pki } from "./pki.ts";
+import { createClientCa, createPki, writeKubeconfig, type ClientCert, type Pki } from "./pki.ts";
 import { freePort, startProcess, waitFor, type Managed } from "./processes.ts";
 
 export interface ControlPlaneOptions {
@@ -27,6 +29,8 @@ export interface ControlPlane {
   readonly pki: Pki;
   /** Kubeconfig of the admin (group system:masters). */
   readonly kubeconfig: string;
+  /** The CA of the client certificate the API server presents to webhooks (WEBHOOK_CLIENT_CA_FILE). */
+  readonly webhookClientCaFile: string;
   /** Writes a kubeconfig for another user (groups decide what RBAC lets it do). */
   kubeconfigFor(user: string, groups?: readonly string[]): string;
   /** Stops and starts kube-apiserver on the same port: every open watch breaks. */
@@ -52,13 +56,15 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
   mkdirSync(pkiDir);
   const pki = createPki(pkiDir);
   const admin = pki.client("zoneferry-admin", ["system:masters"]);
+  const webhookClientCa = createClientCa(join(pkiDir, "webhook-client"), "zoneferry-sandbox-webhook-client-ca");
+  const admissionConfig = writeAdmissionConfig(dir, webhookClientCa.client("kube-apiserver"));
   const kubeconfig = join(dir, "admin.kubeconfig");
   // A start that fails (a port taken between claim and bind) stops what it started and tries
   // again on new ports: nothing may outlive a failed start and keep a test file's process alive.
   let started: { etcd: Managed; startApiServer: () => Promise<Managed>; apiServer: Managed; server: string } | undefined;
   for (let attempt = 1; started === undefined; attempt++) {
     try {
-      started = await startOnce(binDir, dir, { pki, admin }, spawnOptions);
+      started = await startOnce(binDir, dir, { pki, admin, admissionConfig }, spawnOptions);
     } catch (error) {
       if (attempt >= 3) throw error;
     }
@@ -73,6 +79,7 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
     server,
     pki,
     kubeconfig,
+    webhookClientCaFile: webhookClientCa.caFile,
     processes: () => (apiServer === undefined ? [etcd] : [etcd, apiServer]),
     kubeconfigFor(user, groups = []) {
       const file = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, "_")}.kubeconfig`);
@@ -93,8 +100,40 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
   };
 }
 
+/**
+ * The API server's admission configuration: the webhook admission plugins authenticate to every
+ * webhook with `client` (user "*" of their kubeconfig matches any webhook's host:port; the
+ * sandbox's webhook port is chosen after the API server starts). Returns the file to pass.
+ */
+function writeAdmissionConfig(dir: string, client: ClientCert): string {
+  const kubeconfigFile = join(dir, "webhook-client.kubeconfig");
+  const b64 = (path: string): string => readFileSync(path).toString("base64");
+  writeFileSync(kubeconfigFile, JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    users: [{ name: "*", user: { "client-certificate-data": b64(client.certFile), "client-key-data": b64(client.keyFile) } }],
+  }, null, 2), { mode: 0o600 });
+  const plugin = (name: string): object => ({
+    name,
+    configuration: { apiVersion: "apiserver.config.k8s.io/v1", kind: "WebhookAdmissionConfiguration", kubeConfigFile: kubeconfigFile },
+  });
+  const file = join(dir, "admission-configuration.json");
+  writeFileSync(file, JSON.stringify({
+    apiVersion: "apiserver.config.k8s.io/v1",
+    kind: "AdmissionConfiguration",
+    plugins: [plugin("ValidatingAdmissionWebhook"), plugin("MutatingAdmissionWebhook")],
+  }, null, 2));
+  return file;
+}
+
+interface Credentials {
+  readonly pki: Pki;
+  readonly admin: ClientCert;
+  readonly admissionConfig: string;
+}
+
 /** One try at etcd and kube-apiserver on fresh ports; on failure both are stopped. */
-async function startOnce(binDir: string, dir: string, { pki, admin }: { pki: Pki; admin: { certFile: string; keyFile: string } }, spawnOptions: { detached: boolean }): Promise<{ etcd: Managed; startApiServer: () => Promise<Managed>; apiServer: Managed; server: string }> {
+async function startOnce(binDir: string, dir: string, { pki, admin, admissionConfig }: Credentials, spawnOptions: { detached: boolean }): Promise<{ etcd: Managed; startApiServer: () => Promise<Managed>; apiServer: Managed; server: string }> {
   const pkiDir = join(dir, "pki");
   const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
   const server = `https://127.0.0.1:${apiPort}`;
@@ -118,6 +157,7 @@ async function startOnce(binDir: string, dir: string, { pki, admin }: { pki: Pki
     "--service-cluster-ip-range=10.0.0.0/24", "--authorization-mode=RBAC", "--allow-privileged=true",
     // No token controller runs here; pods use no service account tokens.
     "--disable-admission-plugins=ServiceAccount",
+    `--admission-control-config-file=${admissionConfig}`,
   ];
   const startApiServer = async (): Promise<Managed> => {
     const started = startProcess("kube-apiserver", join(binDir, "kube-apiserver"), apiServerArgs, { logFile: join(dir, "apiserver.log"), ...spawnOptions });

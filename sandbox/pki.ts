@@ -1,10 +1,11 @@
 /**
  * The local control plane's certificates, made with openssl: a CA, the API server's serving
- * certificate, client certificates (a user is its CN, its groups the O fields), and the service
- * account signing key. Everything lives in a temporary folder; nothing here is ever committed.
+ * certificate, client certificates (a user is its CN, its groups the O fields), the service
+ * account signing key, and a CA of its own for the client certificate the API server presents to
+ * webhooks. Everything lives in a temporary folder; nothing here is ever committed.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ClientCert {
@@ -36,8 +37,33 @@ function sign(dir: string, name: string, subject: string, extensions: string): C
   return { certFile, keyFile };
 }
 
+/** A self-signed CA in `dir` (ca.crt, ca.key), the signer `sign` uses there. */
+function makeCa(dir: string, name: string): string {
+  openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "7", "-subj", `/CN=${name}`], dir);
+  return join(dir, "ca.crt");
+}
+
+const CLIENT_EXTENSIONS = "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n";
+
+export interface ClientCa {
+  readonly caFile: string;
+  /** Issues a client certificate with the given subject CN. */
+  client(name: string): ClientCert;
+}
+
+/**
+ * A CA that signs client certificates only, apart from the cluster's: a webhook that trusts it
+ * (WEBHOOK_CLIENT_CA_FILE) trusts the callers given its certificates, not every user of the cluster.
+ */
+export function createClientCa(dir: string, name: string): ClientCa {
+  mkdirSync(dir, { recursive: true });
+  const caFile = makeCa(dir, name);
+  let serial = 0;
+  return { caFile, client: (cn) => sign(dir, `client-${serial++}`, `/CN=${cn}`, CLIENT_EXTENSIONS) };
+}
+
 export function createPki(dir: string): Pki {
-  openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "7", "-subj", "/CN=zoneferry-sandbox-ca"], dir);
+  makeCa(dir, "zoneferry-sandbox-ca");
   const apiServer = sign(
     dir,
     "apiserver",
@@ -56,7 +82,7 @@ export function createPki(dir: string): Pki {
     serviceAccountPub: join(dir, "sa.pub"),
     client(user, groups = []) {
       const subject = `/CN=${user}${groups.map((group) => `/O=${group}`).join("")}`;
-      return sign(dir, `client-${serial++}`, subject, "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n");
+      return sign(dir, `client-${serial++}`, subject, CLIENT_EXTENSIONS);
     },
   };
 }

@@ -92,7 +92,8 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     const metricsPort = await freePort();
     env["RUNNER_METRICS_URL"] = `http://127.0.0.1:${metricsPort}/metrics`;
     started.push(startNode("runner", "runner/main.ts", dir, { ...env, ...options.runnerEnv, KUBECONFIG: env["RUNNER_KUBECONFIG"]!, METRICS_PORT: String(metricsPort) }));
-    const webhook = await startWebhook(dir, env, started);
+    // The webhook answers only the API server (the client certificate of sandbox/control-plane.ts).
+    const webhook = await startWebhook(dir, env, started, cluster.plane.webhookClientCaFile);
     env["WEBHOOK_URL"] = webhook.url;
     // The chart's webhook configurations and scale guard policy, exempting the runner's user.
     await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8"), runnerIdentity: RUNNER_USER });
@@ -168,7 +169,7 @@ async function startEmulator(dir: string, world: { zones: readonly string[]; ove
   return { url, endpoint: `127.0.0.1:${port}`, accessKeyId, accessKeySecret };
 }
 
-async function startWebhook(dir: string, env: Readonly<Record<string, string>>, started: Managed[]): Promise<{ url: string; caFile: string }> {
+async function startWebhook(dir: string, env: Readonly<Record<string, string>>, started: Managed[], clientCaFile: string): Promise<{ url: string; caFile: string }> {
   const certDir = join(dir, "webhook-certs");
   execFileSync("bash", [join(REPO, "certs/make-certs.sh"), "--out", certDir, "--ip", "127.0.0.1", "--dns", "localhost", "--days", "30"], { stdio: "ignore" });
   const port = await freePort();
@@ -177,6 +178,7 @@ async function startWebhook(dir: string, env: Readonly<Record<string, string>>, 
     WEBHOOK_PORT: String(port),
     WEBHOOK_TLS_CERT: join(certDir, "tls.crt"),
     WEBHOOK_TLS_KEY: join(certDir, "tls.key"),
+    WEBHOOK_CLIENT_CA_FILE: clientCaFile,
   });
   started.push(webhook);
   const url = `https://127.0.0.1:${port}`;

@@ -3,15 +3,21 @@
  * with supertest. Routes: POST /validate and /mutate (AdmissionReview v1), GET /healthz, /readyz
  * (ready once the cluster view has synced) and /metrics.
  */
-import express, { type ErrorRequestHandler, type Express } from "express";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { admissionRoute, observe, send, type HandlerName, type TransportDeps } from "./admission/transport.ts";
 import { errored } from "./admission/response.ts";
+import { requireClientCertificate } from "./client-auth.ts";
 import { mutate } from "./handlers/mutate.ts";
 import { validate } from "./handlers/validate.ts";
 
 export interface AppDeps extends TransportDeps {
   /** Largest body accepted, in bytes; larger ones are answered 413 inside the review. */
   readonly bodyLimitBytes: number;
+  /**
+   * Answer /validate and /mutate only for a caller with a trusted client certificate
+   * (WEBHOOK_CLIENT_CA_FILE; webhook/client-auth.ts). The health and metrics routes stay open.
+   */
+  readonly clientCertificateRequired?: boolean;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -21,8 +27,10 @@ export function createApp(deps: AppDeps): Express {
   // Raw bytes, whatever the content type: the transport checks the type and parses JSON itself,
   // so every failure is answered as an AdmissionReview.
   const body = express.raw({ type: () => true, limit: deps.bodyLimitBytes });
-  app.post("/validate", body, admissionRoute("validate", validate, deps));
-  app.post("/mutate", body, admissionRoute("mutate", mutate, deps));
+  // The caller check comes before the body is read: a refused caller costs no parsing.
+  const caller: RequestHandler[] = deps.clientCertificateRequired === true ? [requireClientCertificate(deps)] : [];
+  app.post("/validate", ...caller, body, admissionRoute("validate", validate, deps));
+  app.post("/mutate", ...caller, body, admissionRoute("mutate", mutate, deps));
   app.use(bodyErrors(deps));
 
   app.get("/healthz", (_req, res) => {

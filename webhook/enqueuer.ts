@@ -7,7 +7,8 @@ import type { Logger } from "pino";
 import { queueMigration, type MigrationJobData, type MigrationQueueWriter } from "../core/migration-queue.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 
-export type EnqueueOutcome = "queued" | "timeout" | "error";
+/** "limited": skipped by the namespace's rate limit (webhook/namespace-rate-limit.ts). */
+export type EnqueueOutcome = "queued" | "timeout" | "error" | "limited";
 
 export interface Enqueuer {
   enqueue(job: MigrationJobData): Promise<EnqueueOutcome>;

@@ -13,6 +13,7 @@ import { startInformerView } from "./informer-view.ts";
 import { createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { connectMigrationQueue } from "./migration-queue-client.ts";
+import { limitedPerNamespace } from "./namespace-rate-limit.ts";
 import { startTlsServer } from "./tls-server.ts";
 
 async function main(): Promise<void> {
@@ -28,20 +29,24 @@ async function main(): Promise<void> {
   // Without ECS_REGION_ID there is no cloud to ask: every ECS check warns "ECS unreachable".
   const diskCloud = diskCloudFromConfig(config);
   const cloud = diskCloud === undefined ? NO_CLOUD : cachedDiskLookup(diskCloud, { ttlMs: config.ecs.cacheTtlMs, deadlineMs: config.webhook.ecsTimeoutMs });
+  const queued = queueEnqueuer({ queue: migrations.queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger });
+  const clientCaFile = config.webhook.clientCaFile;
   const app = createApp({
-    context: { view, cloud, runnerIdentity: config.runner.identity },
-    enqueuer: queueEnqueuer({ queue: migrations.queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger }),
+    context: { view, cloud, runnerIdentity: config.runner.identity, maxReplicas: config.maxReplicas },
+    enqueuer: limitedPerNamespace(queued, { perMinute: config.webhook.namespaceEnqueuesPerMinute, metrics, logger }),
     metrics,
     logger,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
+    clientCertificateRequired: clientCaFile !== undefined,
   });
   const server = await startTlsServer(app, {
     port: config.webhook.port,
     certFile: config.webhook.tlsCertFile,
     keyFile: config.webhook.tlsKeyFile,
+    ...(clientCaFile === undefined ? {} : { clientCaFile }),
     logger,
   });
-  logger.info({ port: server.port }, "zoneferry webhook serving");
+  logger.info({ port: server.port, callerCheck: clientCaFile !== undefined }, "zoneferry webhook serving");
 
   const shutdown = (signal: string): void => {
     logger.info({ signal }, "shutting down");

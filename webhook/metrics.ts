@@ -10,6 +10,7 @@ export interface WebhookMetrics {
   readonly latency: Histogram<"handler">;
   readonly enqueued: Counter;
   readonly enqueueFailures: Counter<"reason">;
+  readonly refusedCallers: Counter<"reason">;
 }
 
 export function createMetrics(options: { processMetrics: boolean } = { processMetrics: true }): WebhookMetrics {
@@ -38,7 +39,13 @@ export function createMetrics(options: { processMetrics: boolean } = { processMe
     }),
     enqueueFailures: new Counter({
       name: "zoneferry_webhook_enqueue_failures_total",
-      help: "Admitted new requests whose job could not be queued in time (the runner's reconciler queues them), by reason (timeout, error).",
+      help: "Admitted new requests whose job could not be queued in time (the runner's reconciler queues them), by reason (timeout, error, limited: over the namespace's enqueue rate).",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    refusedCallers: new Counter({
+      name: "zoneferry_webhook_refused_callers_total",
+      help: "Admission requests refused before reading them, with WEBHOOK_CLIENT_CA_FILE set: the caller sent no client certificate (missing) or one the CA did not sign (untrusted).",
       labelNames: ["reason"],
       registers: [registry],
     }),

@@ -16,6 +16,13 @@ export interface TlsServerOptions {
   readonly host?: string;
   readonly certFile: string;
   readonly keyFile: string;
+  /**
+   * PEM of the CA that signs callers' client certificates (WEBHOOK_CLIENT_CA_FILE): the server
+   * then asks every caller for one, and `socket.authorized` says whether the CA signed it. The
+   * handshake completes without one, so probes and scrapes still reach /healthz, /readyz and
+   * /metrics; the admission routes refuse such callers (webhook/client-auth.ts).
+   */
+  readonly clientCaFile?: string;
   readonly logger: Logger;
   /** How often the files are checked for changes. */
   readonly pollIntervalMs?: number;
@@ -31,16 +38,17 @@ export interface TlsServer {
 
 const TLS_MIN_VERSION = "TLSv1.2";
 
-function readPair(certFile: string, keyFile: string): SecureContextOptions {
-  const pair = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: TLS_MIN_VERSION } as const;
+function readPair(certFile: string, keyFile: string, clientCaFile?: string): SecureContextOptions {
+  const pair = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: TLS_MIN_VERSION, ...(clientCaFile === undefined ? {} : { ca: readFileSync(clientCaFile) }) } as const;
   // Throws on a mismatched or malformed pair, before the server would use it.
   createSecureContext(pair);
   return pair;
 }
 
 export async function startTlsServer(app: RequestListener, options: TlsServerOptions): Promise<TlsServer> {
-  const { certFile, keyFile, logger } = options;
-  const server = createServer(readPair(certFile, keyFile), app);
+  const { certFile, keyFile, clientCaFile, logger } = options;
+  const clientAuth = clientCaFile === undefined ? {} : { requestCert: true, rejectUnauthorized: false };
+  const server = createServer({ ...readPair(certFile, keyFile, clientCaFile), ...clientAuth }, app);
   // The API server keeps connections open between calls; Node's 5 s default would cut them and
   // cost a TLS handshake per admission (the values controller-runtime's webhook server uses).
   server.keepAliveTimeout = 90_000;
@@ -48,7 +56,7 @@ export async function startTlsServer(app: RequestListener, options: TlsServerOpt
 
   const reload = (): boolean => {
     try {
-      server.setSecureContext(readPair(certFile, keyFile));
+      server.setSecureContext(readPair(certFile, keyFile, clientCaFile));
       logger.info({ certFile, keyFile }, "serving certificate reloaded");
       return true;
     } catch (error) {
@@ -61,7 +69,8 @@ export async function startTlsServer(app: RequestListener, options: TlsServerOpt
     if (current.mtimeMs !== previous.mtimeMs) reload();
   };
   const interval = options.pollIntervalMs ?? 2_000;
-  const watchers: StatWatcher[] = [certFile, keyFile].map((file) => watchFile(file, { interval, persistent: false }, onChange));
+  const files = clientCaFile === undefined ? [certFile, keyFile] : [certFile, keyFile, clientCaFile];
+  const watchers: StatWatcher[] = files.map((file) => watchFile(file, { interval, persistent: false }, onChange));
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -75,7 +84,7 @@ export async function startTlsServer(app: RequestListener, options: TlsServerOpt
     port: (server.address() as AddressInfo).port,
     reload,
     close: async () => {
-      for (const file of [certFile, keyFile]) unwatchFile(file, onChange);
+      for (const file of files) unwatchFile(file, onChange);
       watchers.length = 0;
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));

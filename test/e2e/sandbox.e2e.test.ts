@@ -170,6 +170,20 @@ describe("zoneferry on the sandbox", () => {
     assert.notEqual((await kubectl("-n", NS, "get", "statefulset", "essd", "-o", "jsonpath={.spec.replicas}")).stdout, "3");
   });
 
+  it("answers reviews only from the API server: curl without its client certificate is refused, health stays open", async () => {
+    const before = await jobs();
+    const caFile = join(dir, "webhook-certs", "ca.crt");
+    const forged = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: {
+      uid: "forged", kind: { group: "apps", version: "v1", kind: "StatefulSet" }, name: "essd", namespace: NS, operation: "UPDATE", userInfo: { username: "mallory" },
+      object: { metadata: { name: "essd", namespace: NS, annotations: { "zoneferry.io/target-zones": "cn-shanghai-g" } }, spec: { template: {} } },
+      oldObject: { metadata: { name: "essd", namespace: NS }, spec: { template: {} } },
+    } });
+    const curl = async (...args: string[]): Promise<string> => (await run("curl", ["-sS", "--cacert", caFile, "-o", "/dev/null", "-w", "%{http_code}", ...args])).stdout;
+    assert.equal(await curl("-H", "Content-Type: application/json", "--data", forged, `${env["WEBHOOK_URL"]!}/validate`), "401");
+    assert.equal(await curl(`${env["WEBHOOK_URL"]!}/healthz`), "200");
+    assert.equal(await jobs(), before, "nothing was queued");
+  });
+
   it("keeps answering while its certificate files are replaced, then serves the new certificate", async () => {
     const certDir = join(dir, "webhook-certs");
     const caFile = join(certDir, "ca.crt");

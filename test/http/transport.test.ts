@@ -82,10 +82,9 @@ describe("answering malformed admission requests inside an AdmissionReview", () 
   });
 
   it("answers a fault inside the webhook with code 500 and the request's uid, and keeps serving", async () => {
-    const broken = new SnapshotClusterView({});
+    const { admission, body, view: broken } = moveReview();
     broken.listNodes = () => { throw new Error("node cache corrupted"); };
     const { app: failing } = testApp({ view: broken });
-    const { admission, body } = moveReview();
     const review = await post(failing, "/validate", body);
     assert.deepEqual(review.response, { uid: admission.uid, allowed: false, status: { code: 500, message: "zoneferry webhook internal error: node cache corrupted" } });
     const health = await request(failing).get("/healthz");

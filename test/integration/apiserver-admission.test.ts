@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
@@ -19,15 +20,29 @@ import { startTlsServer, type TlsServer } from "../../webhook/tls-server.ts";
 import { controlPlaneBinaries, startControlPlane, type ControlPlane } from "../../sandbox/control-plane.ts";
 import { waitFor } from "../../sandbox/processes.ts";
 import { createApp } from "../../webhook/app.ts";
-import { makeCerts } from "../support/certs.ts";
+import { makeCerts, type CertFiles } from "../support/certs.ts";
 import { NAMESPACE, clusterWithDisks, essdStorageClass, nodes, statefulSet } from "../support/cluster-fixtures.ts";
 import { registerWebhook, seed } from "../support/kube-seed.ts";
+import { reviewBody, update } from "../support/admission.ts";
 import { startRedis, type RedisServer } from "../support/redis.ts";
 import { capturingLogger } from "../support/webhook-app.ts";
 import { createMetrics } from "../../webhook/metrics.ts";
 import { cloudAnswering } from "../support/cloud-answers.ts";
 
 const run = promisify(execFile);
+
+/** POSTs an AdmissionReview as a caller without a client certificate would. */
+function postReview(url: string, ca: Buffer, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: "POST", ca, headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => { text += chunk.toString(); });
+      res.on("end", () => { resolve({ status: res.statusCode ?? 0, body: text }); });
+    });
+    req.once("error", reject);
+    req.end(body);
+  });
+}
 const RUNNER = "zoneferry-runner";
 const M = "cn-shanghai-m";
 
@@ -37,6 +52,7 @@ describe("admission through a real API server", () => {
   let view: InformerClusterView;
   let server: TlsServer;
   let queueClient: MigrationQueueClient;
+  let certs: CertFiles;
   const queueName = `test-${randomUUID()}`;
   const users = new Map<string, KubeConfig>();
   const { logger } = capturingLogger();
@@ -90,9 +106,11 @@ describe("admission through a real API server", () => {
       metrics,
       logger,
       bodyLimitBytes: 3 * 1024 * 1024,
+      clientCertificateRequired: true,
     });
-    const certs = makeCerts();
-    server = await startTlsServer(app, { port: 0, host: "127.0.0.1", certFile: certs.certFile, keyFile: certs.keyFile, logger });
+    certs = makeCerts();
+    // Only the API server's client certificate (its admission configuration) is answered.
+    server = await startTlsServer(app, { port: 0, host: "127.0.0.1", certFile: certs.certFile, keyFile: certs.keyFile, clientCaFile: plane.webhookClientCaFile, logger });
     await view.whenSynced();
     await registerWebhook(admin, { url: `https://127.0.0.1:${server.port}`, caPem: readFileSync(certs.caFile, "utf8") });
   });
@@ -182,6 +200,15 @@ describe("admission through a real API server", () => {
     const updated = await annotate(RUNNER, "db", { "zoneferry.io/status": "Running", "zoneferry.io/step": "snapshot" });
     assert.equal(updated.spec!.replicas, 0);
     assert.equal(updated.metadata!.annotations!["zoneferry.io/step"], "snapshot");
+  });
+
+  it("refuses a review posted to the webhook's port without the API server's client certificate, and queues nothing", async () => {
+    const before = (await jobs()).length;
+    const forged = update(statefulSet({ name: "cache", replicas: 1 }), (next) => { next.metadata!.annotations = { "zoneferry.io/target-zones": "cn-shanghai-g" }; });
+    const answer = await postReview(`https://127.0.0.1:${server.port}/validate`, readFileSync(certs.caFile), JSON.stringify(reviewBody(forged)));
+    assert.equal(answer.status, 401);
+    assert.match(answer.body, /client certificate required/);
+    assert.equal((await jobs()).length, before);
   });
 
   it("releases the StatefulSet once the migration has ended", async () => {

@@ -1,8 +1,12 @@
-/** Certificates made by the project's own certs/make-certs.sh, in a temporary folder. */
+/**
+ * Certificates made by the project's own certs/make-certs.sh, and client certificates by the
+ * sandbox's PKI, in temporary folders.
+ */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClientCa, type ClientCa } from "../../sandbox/pki.ts";
 
 const SCRIPT = join(import.meta.dirname, "../../certs/make-certs.sh");
 
@@ -25,4 +29,9 @@ export function makeCerts(options: { dir?: string; reuseCa?: boolean } = {}): Ce
   const args = ["--out", dir, "--ip", "127.0.0.1", "--dns", "localhost", "--days", "2"];
   execFileSync("bash", [SCRIPT, ...args, ...(options.reuseCa === true ? ["--reuse-ca"] : [])], { stdio: "ignore" });
   return { dir, caFile: join(dir, "ca.crt"), certFile: join(dir, "tls.crt"), keyFile: join(dir, "tls.key") };
+}
+
+/** A CA of client certificates (as the API server's for webhooks), in a temporary folder. */
+export function makeClientCa(name = "zoneferry-test-client-ca"): ClientCa {
+  return createClientCa(temporaryDir(), name);
 }

@@ -132,3 +132,24 @@ describe("configuration", () => {
     assert.throws(() => loadConfig({ WEBHOOK_PORT: "x" }, "webhook"), /invalid configuration:\n {2}- WEBHOOK_PORT="x" is not a TCP port/);
   });
 });
+
+describe("configuration of the webhook's bounds and caller check", () => {
+  it("plans moves of at most 1000 replicas, 30 enqueues per namespace a minute and no caller check unless told", () => {
+    const config = loadConfig(WEBHOOK_ENV, "webhook");
+    assert.equal(config.maxReplicas, 1000);
+    assert.equal(config.webhook.namespaceEnqueuesPerMinute, 30);
+    assert.equal(config.webhook.clientCaFile, undefined);
+  });
+
+  it("reads MAX_REPLICAS, the per-namespace enqueue rate and the client CA file", () => {
+    const config = loadConfig({ ...WEBHOOK_ENV, MAX_REPLICAS: "250", WEBHOOK_NAMESPACE_ENQUEUES_PER_MINUTE: "5", WEBHOOK_CLIENT_CA_FILE: "/etc/zoneferry/client-ca/ca.crt" }, "webhook");
+    assert.deepEqual([config.maxReplicas, config.webhook.namespaceEnqueuesPerMinute, config.webhook.clientCaFile], [250, 5, "/etc/zoneferry/client-ca/ca.crt"]);
+  });
+
+  it("refuses a replica ceiling or an enqueue rate that is not a positive count", () => {
+    assert.deepEqual(problems({ ...WEBHOOK_ENV, MAX_REPLICAS: "2147483647", WEBHOOK_NAMESPACE_ENQUEUES_PER_MINUTE: "0" }), [
+      'MAX_REPLICAS="2147483647" is not a number of replicas; use a whole number from 1 to 100000',
+      'WEBHOOK_NAMESPACE_ENQUEUES_PER_MINUTE="0" is not a number of migrations per minute; use a whole number from 1 to 10000',
+    ]);
+  });
+});

@@ -172,3 +172,49 @@ describe("denying malformed option annotations", () => {
     assert.deepEqual(problems.map((problem) => problem.annotation).sort(), ["zoneferry.io/retain-source", "zoneferry.io/strategy", ZONES]);
   });
 });
+
+describe("bounding what the annotations may hold", () => {
+  it("refuses a retry value longer than 63 characters, quoting only its start", () => {
+    const problem = onlyProblem({ "zoneferry.io/retry": "r".repeat(2_900_000) });
+    assert.equal(problem.annotation, "zoneferry.io/retry");
+    assert.equal(problem.message, `annotation zoneferry.io/retry: "${"r".repeat(80)}"… (2900000 characters) is too long; it may have at most 63 characters`);
+  });
+
+  it("keeps a retry value of 63 characters, room for a commit id or a date", () => {
+    const parsed = parseMigrationRequest({ [ZONES]: "cn-shanghai-b", "zoneferry.io/retry": "9".repeat(63) });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.request.retry.length, 63);
+  });
+
+  it("refuses a target-zones value longer than 16 zones of 63 characters with a comma and space each", () => {
+    assert.match(onlyProblem({ [ZONES]: "cn-shanghai-b,".repeat(100) }).message, /^annotation zoneferry\.io\/target-zones: ".{80}"… \(1400 characters\) is too long; it may have at most 1040 characters$/);
+  });
+
+  it("refuses an overlong option value without parsing it", () => {
+    assert.match(onlyProblem({ "zoneferry.io/check-interval": `1${"0".repeat(100)}` }).message, /check-interval: .* is too long; it may have at most 63 characters/);
+  });
+
+  it("names at most 5 unknown zoneferry.io/ annotations with a suggestion and counts the rest, quickly and briefly", () => {
+    const forged = Object.fromEntries(Array.from({ length: 3_447 }, (_, index) => [`zoneferry.io/retain-sources-${index}`, "true"]));
+    const started = performance.now();
+    const problems = problemsOf(forged);
+    const elapsed = performance.now() - started;
+    assert.equal(problems.length, 6);
+    assert.match(problems[5]!.message, /^3442 more zoneferry\.io\/ annotations are not zoneferry annotations either; remove them$/);
+    assert.ok(problems.map((problem) => problem.message).join("; ").length < 2_000);
+    assert.ok(elapsed < 200, `took ${elapsed} ms`);
+  });
+
+  it("never measures an unknown key far longer than any zoneferry annotation, and quotes only its start", () => {
+    const key = `zoneferry.io/${"k".repeat(1_000_000)}`;
+    const started = performance.now();
+    const problem = onlyProblem({ [key]: "x" });
+    assert.ok(performance.now() - started < 200);
+    assert.match(problem.message, /^annotation zoneferry\.io\/k{67}… and 999933 more characters is not a zoneferry annotation; the annotations you can set are/);
+  });
+
+  it("lists at most ten invalid zone IDs", () => {
+    const zones = Array.from({ length: 16 }, (_, index) => `Zone${index}`).join(",");
+    assert.match(onlyProblem({ [ZONES]: zones }).message, /"Zone9" … and 6 more; a zone ID is lower-case/);
+  });
+});

@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { SnapshotClusterView, type ClusterObjects } from "../../core/cluster-view.ts";
 import { NO_CLOUD, type DiskLookup } from "../../core/disk-cloud.ts";
-import { CREATE_WARNING, validate } from "../../webhook/handlers/validate.ts";
+import { unreadyReplicas } from "../../core/assess-migration.ts";
+import { CREATE_WARNING, UNSEEN_WARNING, validate } from "../../webhook/handlers/validate.ts";
 import type { Decision } from "../../webhook/handlers/types.ts";
 import { ARGO, RUNNER, USER, scaleRequest, stsRequest, update } from "../support/admission.ts";
 import { cloudAnswering } from "../support/cloud-answers.ts";
@@ -473,5 +474,88 @@ describe("reading the cluster", () => {
     const [strayClaim, strayPv] = diskClaim("data-db-7", M, "d-stray", { category: "cloud_ssd" });
     const decision = await judge(request, { ...cluster, persistentVolumeClaims: [...cluster.persistentVolumeClaims, strayClaim], persistentVolumes: [...cluster.persistentVolumes, strayPv] });
     assert.equal(decision.verdict.allowed, true);
+  });
+});
+
+describe("bounding what a request costs and what its answer tells", () => {
+  /** A view that counts its claim lookups: a too-large StatefulSet must be denied before any. */
+  function countingView(objects: ClusterObjects): { view: SnapshotClusterView; lookups: () => number } {
+    const view = new SnapshotClusterView(objects);
+    let lookups = 0;
+    const get = view.getPersistentVolumeClaim.bind(view);
+    view.getPersistentVolumeClaim = (namespace, name) => { lookups++; return get(namespace, name); };
+    return { view, lookups: () => lookups };
+  }
+
+  it("denies replicas: 2147483647 at once, naming the limit, before it looks up a single claim", async () => {
+    const { old, request, cluster } = moveRequest([M, M], G);
+    const huge = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; next.spec!.replicas = 2_147_483_647; });
+    const { view, lookups } = countingView(cluster);
+    const started = performance.now();
+    const decision = await validate(huge, { view, cloud: cloudAnswering(), runnerIdentity: RUNNER });
+    assert.ok(performance.now() - started < 100);
+    assert.equal(denial(decision), "zoneferry: StatefulSet shop/db cannot move to cn-shanghai-g: spec.replicas is 2147483647; zoneferry moves StatefulSets of at most 1000 replicas (MAX_REPLICAS, set where zoneferry is installed), so scale it down first or ask for the limit to be raised");
+    assert.equal(lookups(), 0);
+    assert.equal((await judge(request, cluster)).verdict.allowed, true, "the same StatefulSet at 2 replicas is admitted");
+  });
+
+  it("takes MAX_REPLICAS from the context: a StatefulSet at the limit is admitted, one above it denied", async () => {
+    const { request, cluster } = moveRequest([M, M, M], G);
+    const context = (maxReplicas: number) => ({ view: new SnapshotClusterView(cluster), cloud: cloudAnswering(), runnerIdentity: RUNNER, maxReplicas });
+    assert.equal((await validate(request, context(3))).verdict.allowed, true);
+    assert.match(denial(await validate(request, context(2))), /spec\.replicas is 3; zoneferry moves StatefulSets of at most 2 replicas/);
+  });
+
+  it("denies a StatefulSet with more claim templates than ECS attaches disks to an instance", async () => {
+    const templates = Array.from({ length: 65 }, (_, index) => `vol${index}`);
+    const { request, cluster } = moveRequest([M], G, { templates });
+    assert.match(denial(await judge(request, cluster)), /spec\.volumeClaimTemplates has 65 claim templates; zoneferry moves StatefulSets of at most 64/);
+  });
+
+  it("names at most ten claims that are not Bound and counts the rest", async () => {
+    const zones = Array.from({ length: 30 }, () => M);
+    const { request, cluster } = moveRequest(zones, G);
+    const message = denial(await judge(request, { ...cluster, persistentVolumeClaims: [] }));
+    assert.match(message, /PVC data-db-9 does not exist … and 20 more; every PVC of the current replicas must be Bound/);
+    assert.doesNotMatch(message, /data-db-10 /);
+  });
+
+  it("names at most ten replicas that are not Ready and counts the rest, without walking every ordinal (the runner's precheck)", () => {
+    const huge = statefulSet({ replicas: 2_147_483_647 });
+    const started = performance.now();
+    const unready = unreadyReplicas(huge, []);
+    assert.ok(performance.now() - started < 100);
+    assert.deepEqual(unready.slice(0, 2), ["db-0 (not created)", "db-1 (not created)"]);
+    assert.equal(unready.length, 11);
+    assert.equal(unready.at(-1), "… and 2147483637 more");
+  });
+
+  it("counts only the replicas beyond those named that are not Ready", () => {
+    const ready = (ordinal: number): V1Pod => ({
+      metadata: { name: `db-${ordinal}`, namespace: NAMESPACE, ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: "db", uid: "uid-db" }] },
+      status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] },
+    });
+    const pods = [0, 1, 2, 3, 4, 20, 21, 22, 23, 24].map(ready);
+    const unready = unreadyReplicas(statefulSet({ replicas: 30 }), pods);
+    assert.equal(unready[0], "db-5 (not created)");
+    assert.equal(unready[9], "db-14 (not created)");
+    assert.equal(unready.at(-1), "… and 10 more");
+  });
+
+  it("admits an UPDATE of a StatefulSet the view does not hold under its uid without a word about the cluster, and queues nothing", async () => {
+    // A forged review for another namespace's StatefulSet: its claims are Pending, which a real check would name.
+    const { old, cluster } = moveRequest([M, M], G);
+    const claims = cluster.persistentVolumeClaims.map((claim) => pendingClaim(claim.metadata!.name!));
+    const forgedOld = { ...old, metadata: { ...old.metadata, uid: "forged-uid" } };
+    const forged = update(forgedOld, (next) => { next.metadata!.annotations!["zoneferry.io/target-zones"] = G; });
+    const decision = await judge(forged, { ...cluster, persistentVolumeClaims: claims });
+    assert.deepEqual(decision, { verdict: { allowed: true, warnings: [UNSEEN_WARNING] } });
+    assert.doesNotMatch(JSON.stringify(decision), /data-db|d-data|Pending, not Bound/);
+  });
+
+  it("treats a StatefulSet missing from the view as unseen, as a view a moment behind the API server would", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const decision = await judge(request, { ...cluster, statefulSets: [] });
+    assert.deepEqual(decision, { verdict: { allowed: true, warnings: [UNSEEN_WARNING] } });
   });
 });

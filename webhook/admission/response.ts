@@ -3,6 +3,7 @@
  * the original object against a mutated clone with fast-json-patch.
  */
 import fastJsonPatch from "fast-json-patch";
+import { clipText } from "../../core/bounded-text.ts";
 import { ADMISSION_API_VERSION, type AdmissionResponse, type AdmissionReview, type KubeObject } from "./review.ts";
 
 /** A response before the transport pairs it with the request's uid. */
@@ -32,6 +33,31 @@ export function patched(original: KubeObject, mutated: KubeObject, warnings: rea
     patchType: "JSONPatch",
     patch: Buffer.from(JSON.stringify(operations)).toString("base64"),
   };
+}
+
+/**
+ * Bounds of what one answer says. Handlers already list at most a few items of anything; this is
+ * the last line, so no input, forged or not, makes an answer (and its log line, and the API
+ * server's Event) grow with it. The API server itself keeps 4 KiB of warnings per response.
+ */
+export const MAX_MESSAGE_LENGTH = 4096;
+export const MAX_WARNINGS = 10;
+export const MAX_WARNING_LENGTH = 1024;
+
+/** `verdict` with its message and warnings cut to the bounds above, saying what was left out. */
+export function withinBounds(verdict: Verdict): Verdict {
+  const { status, warnings } = verdict;
+  return {
+    ...verdict,
+    ...(status === undefined ? {} : { status: { ...status, message: clipText(status.message, MAX_MESSAGE_LENGTH) } }),
+    ...(warnings === undefined ? {} : { warnings: boundedWarnings(warnings) }),
+  };
+}
+
+function boundedWarnings(warnings: readonly string[]): string[] {
+  const clipped = warnings.map((warning) => clipText(warning, MAX_WARNING_LENGTH));
+  if (clipped.length <= MAX_WARNINGS) return clipped;
+  return [...clipped.slice(0, MAX_WARNINGS - 1), `… and ${clipped.length - MAX_WARNINGS + 1} more warnings`];
 }
 
 export function review(uid: string, verdict: Verdict): AdmissionReview {

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { Enqueuer } from "../enqueuer.ts";
 import type { WebhookMetrics } from "../metrics.ts";
 import type { AdmissionContext, AdmissionHandler, Decision } from "../handlers/types.ts";
-import { errored, review, type Verdict } from "./response.ts";
+import { errored, review, withinBounds, type Verdict } from "./response.ts";
 import { decodeAdmissionReview, type AdmissionRequest } from "./review.ts";
 
 export type HandlerName = "validate" | "mutate";
@@ -26,11 +26,15 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 export const ENQUEUE_DEFERRED_WARNING =
   "zoneferry could not queue this migration right now; the runner's reconciler queues it shortly";
 
+export const ENQUEUE_LIMITED_WARNING =
+  "zoneferry did not queue this migration now: this namespace asked for more new migrations than the webhook queues per minute; the runner's reconciler queues it shortly";
+
 /** An express route for one handler; it expects the body as a raw Buffer. */
 export function admissionRoute(name: HandlerName, handler: AdmissionHandler, deps: TransportDeps): RequestHandler {
   return (req, res) => {
     const started = process.hrtime.bigint();
-    void answer(req, name, handler, deps).then(({ uid, verdict, request }) => {
+    void answer(req, name, handler, deps).then(({ uid, verdict: unbounded, request }) => {
+      const verdict = withinBounds(unbounded);
       send(res, uid, verdict);
       observe(deps, { name, started, uid, verdict, request });
     });
@@ -73,7 +77,8 @@ async function queueIfAdmitted(decision: Decision, request: AdmissionRequest, de
   if (decision.enqueue === undefined || !decision.verdict.allowed || request.dryRun) return decision.verdict;
   const outcome = await deps.enqueuer.enqueue(decision.enqueue);
   if (outcome === "queued") return decision.verdict;
-  return { ...decision.verdict, warnings: [...(decision.verdict.warnings ?? []), ENQUEUE_DEFERRED_WARNING] };
+  const warning = outcome === "limited" ? ENQUEUE_LIMITED_WARNING : ENQUEUE_DEFERRED_WARNING;
+  return { ...decision.verdict, warnings: [...(decision.verdict.warnings ?? []), warning] };
 }
 
 /** Writes the review; also used for errors raised before a route runs (body too large). */

@@ -14,6 +14,8 @@ export interface AdmissionContext {
   readonly cloud: DiskLookup;
   /** Kubernetes username of zoneferry's runner, exempt from the migration guard. */
   readonly runnerIdentity: string | undefined;
+  /** MAX_REPLICAS: larger StatefulSets are denied before they are assessed (core/size-limits.ts DEFAULT_MAX_REPLICAS when absent). */
+  readonly maxReplicas?: number;
 }
 
 export interface Decision {

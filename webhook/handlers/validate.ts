@@ -5,14 +5,31 @@
  */
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { OWNED_ANNOTATIONS } from "../../core/annotations.ts";
-import { assessMigration } from "../../core/assess-migration.ts";
+import { migrationAssessor } from "../../core/assess-migration.ts";
+import { listWithin } from "../../core/bounded-text.ts";
 import { migrationJob } from "../../core/migration-queue.ts";
 import type { AnnotationProblem } from "../../core/migration-request.ts";
+import { DEFAULT_MAX_REPLICAS } from "../../core/size-limits.ts";
 import type { AdmissionRequest } from "../admission/review.ts";
 import { allowed, denied } from "../admission/response.ts";
 import { guardViolation } from "./guard.ts";
 import { objectName, readIntent, type Intent } from "./intent.ts";
 import type { AdmissionContext, AdmissionHandler, Decision } from "./types.ts";
+
+/**
+ * The answer to a request for a StatefulSet the cluster view does not hold under the request's
+ * uid: a forged review (anyone who reaches the port can post one) or, rarely, a view a moment
+ * behind the API server. Admitted, so a lagging view never fails a real user's sync, but without a
+ * check of the cluster, so the answer says nothing about claims, disks or nodes; and nothing is
+ * queued. A real request is not lost: the mutating webhook stamped it Pending, and the runner's
+ * reconciler queues any StatefulSet whose migration-id has neither journal nor job; its precheck
+ * then runs every check on the live cluster.
+ */
+export const UNSEEN_WARNING =
+  "zoneferry has not seen this StatefulSet yet, so its checks of the cluster run when the runner prechecks the migration; the runner's reconciler queues it shortly";
+
+/** Denial clauses quoted in one answer before the rest are counted. */
+const MAX_DENIALS = 10;
 
 export const CREATE_WARNING =
   "zoneferry.io/target-zones set at creation: a new StatefulSet has no disks to move, so nothing is queued; change target-zones or retry later to move it";
@@ -41,12 +58,14 @@ async function assessNewRequest(
   context: AdmissionContext,
 ): Promise<Decision> {
   const name = objectName(admission);
+  if (!seenInView(admission, context)) return { verdict: allowed([UNSEEN_WARNING]) };
   const sts = withIdentity(admission.object as unknown as V1StatefulSet, admission.namespace, name);
-  const assessment = await assessMigration(sts, intent.request, context.view, context.cloud);
+  const assess = migrationAssessor({ maxReplicas: context.maxReplicas ?? DEFAULT_MAX_REPLICAS });
+  const assessment = await assess(sts, intent.request, context.view, context.cloud);
   const target = intent.request.targetZones.join(",");
   if (assessment.denials.length > 0) {
     return {
-      verdict: denied(`zoneferry: StatefulSet ${admission.namespace}/${name} cannot move to ${target}: ${assessment.denials.join("; ")}`, assessment.warnings),
+      verdict: denied(`zoneferry: StatefulSet ${admission.namespace}/${name} cannot move to ${target}: ${listWithin(assessment.denials, MAX_DENIALS, "; ")}`, assessment.warnings),
     };
   }
   const warnings = [...assessment.warnings];
@@ -60,12 +79,19 @@ async function assessNewRequest(
   };
 }
 
+/** Whether the view holds the StatefulSet the request changes, by the uid the API server sent in oldObject. */
+function seenInView(admission: AdmissionRequest, context: AdmissionContext): boolean {
+  const uid = admission.oldObject?.metadata?.["uid"];
+  const live = context.view.getStatefulSet(admission.namespace, objectName(admission));
+  return typeof uid === "string" && uid !== "" && live?.metadata?.uid === uid;
+}
+
 /** The request's object (its shape checked by the decoder) with the namespace and name of the request (they may be absent from it). */
 function withIdentity(sts: V1StatefulSet, namespace: string, name: string): V1StatefulSet {
   return { ...sts, metadata: { ...sts.metadata, namespace, name } };
 }
 
 function invalidMessage(admission: AdmissionRequest, problems: readonly AnnotationProblem[]): string {
-  const list = problems.map((problem) => problem.message).join("; ");
+  const list = listWithin(problems.map((problem) => problem.message), MAX_DENIALS, "; ");
   return `zoneferry: StatefulSet ${admission.namespace}/${objectName(admission)} has invalid annotations: ${list}`;
 }
