@@ -4,7 +4,7 @@
  */
 import { formatDuration, parseDuration } from "./duration.ts";
 import { DEFAULT_MAX_REPLICAS } from "./size-limits.ts";
-import { redisTarget } from "./redis-target.ts";
+import { redactRedisUrl, redisTarget } from "./redis-target.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -23,6 +23,12 @@ export interface Config {
     /** host[:port]; undefined means the SDK's default endpoint for the region. */
     readonly endpoint: string | undefined;
     readonly protocol: "https" | "http";
+    /**
+     * The endpoint is a local ECS emulator (ECS_INSECURE_EMULATOR): the only case in which
+     * `protocol` may be http, since over http every request, signed with the cloud credentials,
+     * travels in clear.
+     */
+    readonly insecureEmulator: boolean;
     /** How long an ECS answer stays in the webhook's cache. */
     readonly cacheTtlMs: number;
     readonly connectTimeoutMs: number;
@@ -65,6 +71,8 @@ export interface Config {
      * runner dies mid-step. The job's BullMQ lock lasts two thirds of it (runner/worker.ts).
      */
     readonly leaseDurationMs: number;
+    /** RUNNER_JOURNAL_KEY_FILE: the key the runner seals its journals with (runner/journal/seal.ts); "" for the webhook. */
+    readonly journalKeyFile: string;
   };
   readonly logLevel: LogLevel;
 }
@@ -94,6 +102,7 @@ export function loadConfig(env: Env, component: Component): Config {
       regionId: component === "runner" ? reader.required("ECS_REGION_ID", "the region of the cluster's disks, e.g. cn-shanghai") : reader.optional("ECS_REGION_ID"),
       endpoint: reader.endpoint("ECS_ENDPOINT"),
       protocol: reader.oneOf("ECS_PROTOCOL", ["https", "http"] as const, "https"),
+      insecureEmulator: reader.boolean("ECS_INSECURE_EMULATOR", false),
       cacheTtlMs: reader.duration("ECS_CACHE_TTL", "5m", { min: 0, max: 86_400_000 }),
       connectTimeoutMs: reader.duration("ECS_CONNECT_TIMEOUT", "5s", { min: 100, max: 120_000 }),
       readTimeoutMs: reader.duration("ECS_READ_TIMEOUT", "10s", { min: 100, max: 120_000 }),
@@ -117,11 +126,29 @@ export function loadConfig(env: Env, component: Component): Config {
       cloudWaitTimeoutMs: reader.duration("RUNNER_CLOUD_WAIT_TIMEOUT", "30m", { min: 1_000, max: 86_400_000 }),
       reconcileIntervalMs: reader.duration("RUNNER_RECONCILE_INTERVAL", "30s", { min: 1_000, max: 3_600_000 }),
       leaseDurationMs: reader.duration("RUNNER_LEASE_DURATION", "15s", { min: 3_000, max: 300_000 }),
+      journalKeyFile: component === "runner" ? reader.required("RUNNER_JOURNAL_KEY_FILE", "the file of the key the runner seals its ZoneMigration journals with (the chart makes it)") : "",
     },
     logLevel: reader.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
+  reader.problems.push(...plaintextEcsProblems(config.ecs));
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return deepFreeze(config);
+}
+
+/**
+ * ECS over http is for a local emulator only, and only when asked for by name: a stray
+ * ECS_PROTOCOL=http in production would send every request, its signature and STS token with it,
+ * in clear; and without an endpoint the SDK would send them to Alibaba Cloud's public one.
+ */
+function plaintextEcsProblems(ecs: Config["ecs"]): string[] {
+  if (ecs.protocol !== "http") return [];
+  if (!ecs.insecureEmulator) {
+    return ["ECS_PROTOCOL=http is only for a local ECS emulator (requests and their credentials would travel in clear); use https, or set ECS_INSECURE_EMULATOR=true with ECS_ENDPOINT at the emulator"];
+  }
+  if (ecs.endpoint === undefined) {
+    return ["ECS_INSECURE_EMULATOR=true with ECS_PROTOCOL=http needs ECS_ENDPOINT, the emulator's host:port; without it requests would go in clear to Alibaba Cloud's public endpoint"];
+  }
+  return [];
 }
 
 function deepFreeze<T extends object>(value: T): T {
@@ -177,10 +204,19 @@ class EnvReader {
     return fallback;
   }
 
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    if (/^(true|false)$/i.test(value)) return value.toLowerCase() === "true";
+    this.problems.push(`${name}=${JSON.stringify(value)} is not allowed; use true or false`);
+    return fallback;
+  }
+
   redisUrl(name: string, fallback: string): string {
     const value = this.optional(name) ?? fallback;
     if (redisTarget(value) !== undefined) return value;
-    this.problems.push(`${name}=${JSON.stringify(value)} is not a Redis URL; write it like redis://host:6379, rediss://user:password@host:6380/0 or, for Sentinel, redis+sentinel://:password@host1:26379,host2:26379/mymaster`);
+    // The value carries the queue's password: the message names the rest of it.
+    this.problems.push(`${name}=${JSON.stringify(redactRedisUrl(value))} is not a Redis URL; write it like redis://host:6379, rediss://user:password@host:6380/0 or, for Sentinel, redis+sentinel://:password@host1:26379,host2:26379/mymaster`);
     return fallback;
   }
 

@@ -51,6 +51,20 @@ export function claimName(template: string, statefulSet: string, ordinal: number
   return `${template}-${statefulSet}-${ordinal}`;
 }
 
+const ORDINAL = /^(0|[1-9]\d{0,8})$/;
+
+/** Whether `claim` is named as a claim of a StatefulSet named `statefulSet`: `<template>-<statefulSet>-<ordinal>`. */
+export function claimShapedFor(statefulSet: string, claim: string): boolean {
+  const at = claim.lastIndexOf(`-${statefulSet}-`);
+  return at > 0 && ORDINAL.test(claim.slice(at + statefulSet.length + 2));
+}
+
+/** Whether `claim` is the claim of template `template` of StatefulSet `statefulSet` for some ordinal. */
+export function claimOfTemplate(template: string, statefulSet: string, claim: string): boolean {
+  const prefix = `${template}-${statefulSet}-`;
+  return claim.startsWith(prefix) && ORDINAL.test(claim.slice(prefix.length));
+}
+
 /** Ordinals the StatefulSet runs now: `spec.ordinals.start` up to `replicas` of them. */
 export function currentOrdinals(sts: V1StatefulSet): number[] {
   const start = sts.spec?.ordinals?.start ?? 0;

@@ -41,3 +41,14 @@ export function activeZoneMigration(migrations: readonly ZoneMigration[], statef
     (migration) => migration.spec?.statefulSet === statefulSet && ACTIVE_STATUSES.has(migration.status?.phase ?? "Pending"),
   );
 }
+
+/**
+ * The finished journal of this very request (same migration id), if there is one: a repeat of a
+ * request that ran needs a new zoneferry.io/retry value (contract §2), since its journal is the
+ * record of that run and is never replaced.
+ */
+export function endedZoneMigration(migrations: readonly ZoneMigration[], statefulSet: string, migrationId: string): ZoneMigration | undefined {
+  return migrations.find(
+    (migration) => migration.spec?.statefulSet === statefulSet && migration.spec.migrationId === migrationId && migration.status?.phase !== undefined && !ACTIVE_STATUSES.has(migration.status.phase),
+  );
+}

@@ -6,6 +6,8 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
+import { claimShapedFor } from "../core/disk-volumes.ts";
+import { DEFAULT_MAX_REPLICAS } from "../core/size-limits.ts";
 import type { MigrationJobData } from "../core/migration-queue.ts";
 import { journalName, type MigrationJournal } from "./journal/journal.ts";
 import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
@@ -20,9 +22,11 @@ import type { WriteSeam } from "./write-seam.ts";
 export interface RunnerSettings {
   /** How long new snapshots and disks may take to become Available (RUNNER_CLOUD_WAIT_TIMEOUT). */
   readonly cloudWaitTimeoutMs: number;
+  /** The largest StatefulSet a migration is planned for (MAX_REPLICAS), as the webhook's. */
+  readonly maxReplicas: number;
 }
 
-export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_800_000 };
+export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_800_000, maxReplicas: DEFAULT_MAX_REPLICAS };
 
 export interface MigrationContext {
   readonly job: MigrationJobData;
@@ -79,9 +83,15 @@ export async function readJournal(context: MigrationContext): Promise<ZoneMigrat
   return journal;
 }
 
-/** The volumes to move, as the journal records them. */
+/**
+ * The volumes to move, as the journal records them; a claim not named as one of the StatefulSet's
+ * is refused before anything acts on it (the live templates are checked too: runner/provenance.ts).
+ */
 export async function movingVolumes(context: MigrationContext): Promise<VolumeProgress[]> {
-  return (await readJournal(context)).status?.volumes ?? [];
+  const volumes = (await readJournal(context)).status?.volumes ?? [];
+  const foreign = volumes.filter((volume) => !claimShapedFor(context.job.statefulSet, volume.claim)).map((volume) => volume.claim);
+  if (foreign.length > 0) throw new PermanentMigrationError(`refusing to act: PVC(s) ${foreign.join(", ")} in the journal are not named as claims of StatefulSet ${context.job.namespace}/${context.job.statefulSet}; the journal does not chain back to its own claims (was it edited?)`);
+  return volumes;
 }
 
 export async function recordVolume(context: MigrationContext, claim: string, change: Partial<VolumeProgress>): Promise<void> {

@@ -1,13 +1,16 @@
 /** Merge patches the runner writes, as zoneferry's runner identity (exempt from the migration guard). */
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions, type V1StatefulSet } from "@kubernetes/client-node";
 import { tolerating } from "../core/kube/api-status.ts";
 import type { MigrationContext } from "./context.ts";
+import { assertCarriesMigration } from "./ownership.ts";
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 /** The manager of the fields the runner sets (replicas, retention): what GitOps tools are told to leave alone. */
 export const FIELD_MANAGER = "zoneferry-runner";
 
-export async function patchStatefulSet(context: MigrationContext, body: object): Promise<void> {
+/** `sts`: the StatefulSet as just read; the patch goes only to one that still carries this migration. */
+export async function patchStatefulSet(context: MigrationContext, sts: V1StatefulSet, body: object): Promise<void> {
+  assertCarriesMigration(sts, context.job);
   await context.apps.patchNamespacedStatefulSet({ namespace: context.job.namespace, name: context.job.statefulSet, body, fieldManager: FIELD_MANAGER }, MERGE);
 }
 

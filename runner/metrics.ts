@@ -15,6 +15,8 @@ export interface RunnerMetrics {
   readonly reportFailures: Counter<"part">;
   /** Journaled migrations the reconciler queued again: their job failed unexpectedly, or was gone. */
   readonly requeued: Counter<"reason">;
+  /** Jobs the gate ended unacted (runner/job-gate.ts): a journal not sealed by the runner, a repeat, a job edited in Redis. */
+  readonly jobsRefused: Counter;
 }
 
 export function createRunnerMetrics(): RunnerMetrics {
@@ -46,6 +48,11 @@ export function createRunnerMetrics(): RunnerMetrics {
       name: "zoneferry_jobs_requeued_total",
       help: "Unfinished journaled migrations the reconciler queued again, by reason: failed (the job failed for an unexpected reason), missing (Redis lost it).",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    jobsRefused: new Counter({
+      name: "zoneferry_jobs_refused_total",
+      help: "Jobs ended without acting: their journal was not created by the runner, their request already ran (a repeat needs a new zoneferry.io/retry), or their data does not match their journal. A rise is worth a look (docs/security.md).",
       registers: [registry],
     }),
   };

@@ -16,6 +16,7 @@ import { PermanentMigrationError } from "./faults.ts";
 import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
 import { done, doneKeeping, waitAndRecheck, type StepOutcome } from "./saga/step.ts";
 import { beginWait, failIfOverdue } from "./waits.ts";
+import { madeByRunFor } from "./provenance.ts";
 
 const POLL_MS = 1_000;
 const CREATING = "NewDisksCreating";
@@ -52,9 +53,12 @@ interface Verdict {
 }
 
 /** Whether a new disk holds only a copy of what its claim's source disk holds. */
-async function judge(context: MigrationContext, disk: DiskRecord, volume: VolumeProgress | undefined, sources: ReadonlySet<string>): Promise<Verdict> {
+async function judge(context: MigrationContext, journal: ZoneMigrationResource, disk: DiskRecord, around: { readonly volume: VolumeProgress | undefined; readonly sources: ReadonlySet<string> }): Promise<Verdict> {
+  const { volume, sources } = around;
   const named = `new disk ${disk.diskId} in ${disk.zoneId}`;
   if (volume === undefined) return { disk, volume, keep: `${named} (no claim of this migration names it)` };
+  // Only a disk this run made for the claim (its tags) is this migration's to delete.
+  if (!madeByRunFor(context, journal, disk.tags, volume.claim)) return { disk, volume, keep: `${named} (the journal names it for PVC ${volume.claim}, but it was not made by this migration: not touched)` };
   if (volume.servedAt !== undefined && volume.newDisk === disk.diskId) return { disk, volume, keep: `${named} of PVC ${volume.claim} (the app ran on it after the move; the PVC is back on ${volume.sourceDisk ?? "its source disk"})` };
   if (!sources.has(volume.sourceDisk ?? "")) return { disk, volume, keep: `${named} of PVC ${volume.claim} (its source disk ${volume.sourceDisk ?? "?"} is gone: it may hold the only copy)` };
   if (!(await claimBoundTo(context, volume.claim, volume.sourcePersistentVolume))) {
@@ -69,7 +73,7 @@ async function snapshotServed(context: MigrationContext, journal: ZoneMigrationR
   const changes = new Map<string, Partial<VolumeProgress>>();
   const days = journal.spec.request?.snapshotRetentionDays ?? 1;
   for (const { disk, volume } of kept) {
-    if (volume?.servedAt === undefined || volume.newDisk !== disk.diskId) continue;
+    if (volume?.servedAt === undefined || volume.newDisk !== disk.diskId || !madeByRunFor(context, journal, disk.tags, volume.claim)) continue;
     const id = volume.keptSnapshot ?? await context.cloud.createSnapshot({
       diskId: disk.diskId,
       name: `zoneferry-kept-${context.job.migrationId}`,
@@ -97,7 +101,7 @@ export async function deleteNewDisks(context: MigrationContext): Promise<StepOut
   const tagged = await context.cloud.findDisksByTags(runTags(context, journal));
   const existing = [...tagged, ...(await context.cloud.describeDisks(ids.filter((id) => !tagged.some((disk) => disk.diskId === id))))];
   const sources = new Set((await context.cloud.describeDisks(volumes.flatMap((volume) => (volume.sourceDisk === undefined ? [] : [volume.sourceDisk])))).map((disk) => disk.diskId));
-  const verdicts = await Promise.all(existing.map((disk) => judge(context, disk, volumes.find((volume) => volume.claim === claimOfTags(context, disk.tags) || volume.newDisk === disk.diskId), sources)));
+  const verdicts = await Promise.all(existing.map((disk) => judge(context, journal, disk, { volume: volumes.find((volume) => volume.claim === claimOfTags(context, disk.tags) || volume.newDisk === disk.diskId), sources })));
   const kept = verdicts.filter((verdict) => verdict.keep !== undefined);
   const snapshots = await snapshotServed(context, journal, kept);
   const busy = verdicts.filter((verdict) => verdict.keep === undefined && verdict.disk.status !== "Available").map((verdict) => where(verdict.disk));

@@ -56,6 +56,6 @@ async function restoreWhenScaled(context: MigrationContext): Promise<string[]> {
   if (original === "Delete" && originalReplicas !== undefined && sts.spec?.replicas !== originalReplicas) {
     return [`whenScaled kept on Retain (the StatefulSet has ${sts.spec?.replicas ?? 0} of its ${originalReplicas} replicas)`];
   }
-  await patchStatefulSet(context, { spec: { persistentVolumeClaimRetentionPolicy: { whenScaled: original } } });
+  await patchStatefulSet(context, sts, { spec: { persistentVolumeClaimRetentionPolicy: { whenScaled: original } } });
   return [];
 }

@@ -18,7 +18,7 @@ import type { Logger } from "pino";
 import { ACTIVE_STATUSES, OWNED_ANNOTATIONS } from "../core/annotations.ts";
 import { currentRequest } from "../core/migration-id.ts";
 import { RECONCILER_REQUESTER, addMigrationJob, hasLiveJob, migrationJob, type MigrationJobData } from "../core/migration-queue.ts";
-import { journalName, type MigrationJournal } from "./journal/journal.ts";
+import { journalName, untrustedMessage, type MigrationJournal } from "./journal/journal.ts";
 import { TERMINAL_PHASES, type ZoneMigrationResource } from "./journal/types.ts";
 import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
 import type { RunnerMetrics } from "./metrics.ts";
@@ -75,6 +75,11 @@ async function requeueJournals(options: ReconcilerOptions, active: readonly Zone
   const queued: string[] = [];
   for (const listed of active) {
     const id = listed.spec.migrationId;
+    // A journal the runner did not create is never worked from (runner/job-gate.ts): said once.
+    if (!options.journal.isSealed(listed)) {
+      warnUntrusted(options, listed);
+      continue;
+    }
     const job = await jobOf(queue, id);
     if (job === "present") continue;
     // Read again after the job: a saga that ends writes its journal's result before its job fails,
@@ -98,6 +103,16 @@ async function requeueJournals(options: ReconcilerOptions, active: readonly Zone
     queued.push(id);
   }
   return queued;
+}
+
+/** Journals already warned of, by uid: a pass every interval would otherwise repeat it. */
+const warnedUntrusted = new Set<string>();
+
+function warnUntrusted(options: ReconcilerOptions, journal: ZoneMigrationResource): void {
+  const uid = journal.metadata.uid ?? "";
+  if (warnedUntrusted.has(uid)) return;
+  warnedUntrusted.add(uid);
+  options.logger.warn({ journal: `${journal.metadata.namespace ?? ""}/${journal.metadata.name ?? ""}` }, untrustedMessage(journal));
 }
 
 async function freshUnfinished(journal: MigrationJournal, listed: ZoneMigrationResource): Promise<ZoneMigrationResource | undefined> {
@@ -148,6 +163,7 @@ async function mendStatus(options: ReconcilerOptions, sts: V1StatefulSet, id: st
   const name = sts.metadata?.name ?? "";
   const journal = await options.journal.read(namespace, journalName(name, id));
   if (journal === undefined) return false;
+  if (!options.journal.isSealed(journal)) return true;
   const phase = journal.status?.phase;
   if (journal.spec.migrationId !== id || phase === undefined || !TERMINAL_PHASES.has(phase)) return true;
   const job = await options.queue.getJob(id);

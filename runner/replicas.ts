@@ -5,7 +5,7 @@ import { patchStatefulSet } from "./kube-patch.ts";
 
 export async function scaleTo(context: MigrationContext, replicas: number): Promise<void> {
   const sts = await readStatefulSet(context);
-  if (sts.spec?.replicas !== replicas) await patchStatefulSet(context, { spec: { replicas } });
+  if (sts.spec?.replicas !== replicas) await patchStatefulSet(context, sts, { spec: { replicas } });
 }
 
 /** The StatefulSet's pods: those it owns (`sts`: the StatefulSet just read, if the caller has it). */

@@ -16,6 +16,7 @@ import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
 import type { SagaResult } from "./saga/checkpoint.ts";
 import { orUndefined } from "./kube-patch.ts";
 import { faultKind } from "./faults.ts";
+import { carriesMigration } from "./ownership.ts";
 
 /** Told of a report's write that was passed over (not thrown): the worker logs and counts it. */
 export type RefusedReport = (part: "annotations" | "event", error: unknown) => void;
@@ -42,7 +43,8 @@ async function report(context: MigrationContext, { phase, step, message, reason,
     });
   }
   const sts = await orUndefined(readStatefulSet(context));
-  if (sts === undefined) return;
+  // A StatefulSet that does not carry this migration (a forged or stale job, a newer request) is not told.
+  if (sts === undefined || !carriesMigration(sts, context.job)) return;
   // These clients are made from the kubeconfig, not the fenced ones: check by hand.
   await context.beforeWrite("writeStatefulSetStatus");
   try {

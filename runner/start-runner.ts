@@ -11,6 +11,7 @@ import { diskCloudFromConfig } from "../core/ecs/disk-cloud-from-config.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import { MigrationJournal } from "./journal/journal.ts";
+import { journalSealFromFile } from "./journal/seal.ts";
 import { createRunnerMetrics, serveMetrics } from "./metrics.ts";
 import { startReconciler } from "./reconciler.ts";
 import type { SagaData } from "./saga/run-saga.ts";
@@ -30,6 +31,7 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
   else kubeconfig.loadFromFile(config.kubeconfig);
   const cloud = diskCloudFromConfig(config);
   if (cloud === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
+  const seal = journalSealFromFile(config.runner.journalKeyFile);
   const metrics = createRunnerMetrics();
   const metricsServer = serveMetrics(metrics, config.runner.metricsPort, (error) => { logger.error({ err: error, port: config.runner.metricsPort }, "metrics server failed"); });
   const worker = startMigrationWorker({
@@ -39,12 +41,13 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
     concurrency: config.runner.concurrency,
     logger,
     metrics,
-    settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs },
+    settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs, maxReplicas: config.maxReplicas },
     leaseDurationMs: config.runner.leaseDurationMs,
+    seal,
     ...(extras.seam === undefined ? {} : { seam: extras.seam }),
   });
   const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: bullConnection(redisTarget(config.redisUrl) ?? { kind: "url", url: config.redisUrl }) });
-  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig), logger, metrics, intervalMs: config.runner.reconcileIntervalMs });
+  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig, { seal }), logger, metrics, intervalMs: config.runner.reconcileIntervalMs });
   logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
   return {
     async stop() {

@@ -9,7 +9,9 @@ import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
-import { DEFAULT_RUNNER_SETTINGS, migrationContext, type RunnerSettings } from "./context.ts";
+import { DEFAULT_RUNNER_SETTINGS, migrationContext, type MigrationContext, type RunnerSettings } from "./context.ts";
+import { gateJob } from "./job-gate.ts";
+import type { JournalSeal } from "./journal/seal.ts";
 import { MigrationJournal, journalName } from "./journal/journal.ts";
 import { FencedError, LeaseHeldError, MigrationLease, WORKER_IDENTITY, leaseName } from "./fence.ts";
 import { journalCheckpointStore } from "./journal/checkpoint-store.ts";
@@ -35,6 +37,8 @@ export interface MigrationWorkerOptions {
   readonly leaseDurationMs?: number;
   /** Called before each of a migration's writes: the sandbox's failpoints; production passes none. */
   readonly seam?: WriteSeam;
+  /** Seals the journals this runner creates (RUNNER_JOURNAL_KEY_FILE); it acts on no other. */
+  readonly seal: JournalSeal;
 }
 
 /**
@@ -51,7 +55,7 @@ function lockFor(leaseMs: number): { lockDuration: number; stalledInterval: numb
 type MigrationJob = Job<MigrationJobData & SagaData>;
 
 export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
-  const journal = new MigrationJournal(options.kubeconfig);
+  const journal = new MigrationJournal(options.kubeconfig, { seal: options.seal });
   const leaseMs = options.leaseDurationMs ?? 15_000;
   const metrics = options.metrics ?? createRunnerMetrics();
   // What this process remembers of a migration across the job's runs (each re-check is a run).
@@ -96,6 +100,11 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     const forget = (result: SagaResult): void => {
       if (remembered.delete(job.data.migrationId)) memory.timer.finished(result.status);
     };
+    const gate = await passGate(job, token, context, logger);
+    if (gate !== undefined) {
+      remembered.delete(job.data.migrationId);
+      return gate;
+    }
     return runSaga(job, token, context, {
       steps: RECREATE_STEPS,
       store: journalCheckpointStore(context),
@@ -135,6 +144,24 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
         logger.warn({ fault: describeFault(error), retryInMs }, "could not save the saga's checkpoint: the step runs again after a backoff");
       },
     });
+  };
+  /**
+   * The job's gate (runner/job-gate.ts): undefined to run the saga, or the job's end when there is
+   * nothing this runner may do for it. A transient fault while looking delays the job.
+   */
+  const passGate = async (job: MigrationJob, token: string | undefined, context: MigrationContext, logger: Logger): Promise<SagaResult | undefined> => {
+    try {
+      const gate = await gateJob(context, { journals: journal, concluded: job.data.saga?.phase === "finished" });
+      if (gate.kind === "run") return undefined;
+      logger.warn({ reason: gate.message }, "job not acted on");
+      metrics.jobsRefused.inc();
+      return { status: "Failed", message: gate.message };
+    } catch (error) {
+      if (error instanceof FencedError || faultKind(error) !== "transient") throw error;
+      logger.warn({ fault: describeFault(error) }, "could not check the job against its journal: trying again shortly");
+      await job.moveToDelayed(Date.now() + 2_000, token);
+      throw new DelayedError();
+    }
   };
   const worker = new Worker<MigrationJobData & SagaData, SagaResult>(options.queueName ?? MIGRATION_QUEUE, process, {
     connection: bullConnection(redisTarget(options.redisUrl) ?? { kind: "url", url: options.redisUrl }),

@@ -75,13 +75,16 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
       REDIS_URL: redisUrl,
       ECS_REGION_ID: REGION,
       ECS_ENDPOINT: ecs.endpoint,
+      // The emulator speaks plain http on loopback; zoneferry takes http only when told so by name.
       ECS_PROTOCOL: "http",
+      ECS_INSECURE_EMULATOR: "true",
       ALIBABA_CLOUD_ACCESS_KEY_ID: ecs.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: ecs.accessKeySecret,
       ECS_EMULATOR_URL: ecs.url,
       RUNNER_IDENTITY: RUNNER_USER,
       RUNNER_KUBECONFIG: cluster.plane.kubeconfigFor(RUNNER_USER, ["system:masters"]),
       SANDBOX_ZONES: zones.join(","),
+      RUNNER_JOURNAL_KEY_FILE: journalKeyFile(dir),
       ...SANDBOX_RUNNER_ENV,
     };
     await ensureStorageClasses(cluster.kubeconfig);
@@ -105,6 +108,13 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     rmSync(join(dir, "state.json"), { force: true });
     throw error;
   }
+}
+
+/** The key the sandbox's runners seal their journals with, made once per sandbox (the chart makes a Secret). */
+function journalKeyFile(dir: string): string {
+  const file = join(dir, "journal-key");
+  writeFileSync(file, randomBytes(48).toString("base64"), { mode: 0o600 });
+  return file;
 }
 
 /** Stops every process the sandbox started, newest first (the API server before etcd). */

@@ -6,6 +6,7 @@
  */
 import { tolerating } from "../../core/kube/api-status.ts";
 import { journalNameOf, type MigrationContext } from "../context.ts";
+import { INITIAL_CHECKPOINT, durable } from "../saga/checkpoint.ts";
 import type { CheckpointStore } from "../saga/run-saga.ts";
 
 export function journalCheckpointStore(context: MigrationContext): CheckpointStore {
@@ -14,7 +15,10 @@ export function journalCheckpointStore(context: MigrationContext): CheckpointSto
   return {
     async load() {
       const journal = await context.journal.read(namespace, name);
-      return journal?.status?.finishedAt === undefined ? journal?.status?.checkpoint : undefined;
+      if (journal?.status?.finishedAt !== undefined) return undefined;
+      // Until precheck has planned, nothing but precheck can have run: a job's checkpoint claiming
+      // more (edited in Redis) is not believed, and the run starts at precheck.
+      return journal?.spec.plan === undefined ? durable(INITIAL_CHECKPOINT) : journal.status?.checkpoint;
     },
     async save(checkpoint) {
       // One read-modify-write; no journal (404) means precheck has not made it yet.

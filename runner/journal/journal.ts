@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { UnrecoverableError } from "bullmq";
 import {
   CustomObjectsApi,
   PatchStrategy,
@@ -14,6 +15,7 @@ import {
 } from "@kubernetes/client-node";
 import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION } from "../../core/zone-migration.ts";
 import { apiStatus, tolerating } from "../../core/kube/api-status.ts";
+import { SEAL_ANNOTATION, type JournalSeal } from "./seal.ts";
 import { TERMINAL_PHASES, type JournalPlan, type JournalRequest, type ZoneMigrationResource, type ZoneMigrationSpec, type ZoneMigrationStatus } from "./types.ts";
 
 /** Labels on every journal, so a StatefulSet's journals can be listed by selector. */
@@ -34,6 +36,8 @@ export function journaledStatefulSetUid(journal: ZoneMigrationResource): string 
 }
 
 export interface MigrationJournalOptions {
+  /** Seals each journal this runner creates, and tells them from journals it did not (runner/journal/seal.ts). */
+  readonly seal: JournalSeal;
   /**
    * Field manager of every write (managedFields show who wrote what).
    * @defaultValue "zoneferry-runner"
@@ -68,30 +72,40 @@ export class MigrationJournal {
   readonly #api: CustomObjectsApi;
   readonly #fieldManager: string;
   readonly #conflictAttempts: number;
+  readonly #seal: JournalSeal;
 
-  constructor(kubeconfig: KubeConfig, options: MigrationJournalOptions = {}) {
+  constructor(kubeconfig: KubeConfig, options: MigrationJournalOptions) {
     this.#api = kubeconfig.makeApiClient(CustomObjectsApi);
+    this.#seal = options.seal;
     this.#fieldManager = options.fieldManager ?? "zoneferry-runner";
     this.#conflictAttempts = options.conflictAttempts ?? 5;
   }
 
   /**
-   * Creates the journal if absent and returns it. An existing journal is returned unchanged: the
-   * name holds the migration id, a hash of the request, so an existing one records this request.
-   * A journal without a phase (a crash between create and the first status write) gets `Pending`.
+   * Creates the journal, sealed, if absent and returns it. An existing journal is returned
+   * unchanged if this runner sealed it (the name holds the migration id, a hash of the request, so
+   * it records this request); one it did not seal is refused. A journal without a phase (a crash
+   * between create and the first status write) gets `Pending`.
    */
   async ensure(input: EnsureJournalInput): Promise<ZoneMigrationResource> {
     const name = journalName(input.statefulSet.metadata?.name ?? "", input.migrationId);
     const body = journalObject(name, input);
+    body.metadata.annotations = { [SEAL_ANNOTATION]: this.#seal.seal({ namespace: input.namespace, name, statefulSet: body.spec.statefulSet, statefulSetUid: input.statefulSet.metadata?.uid ?? "", migrationId: input.migrationId }) };
     const created = await tolerating<unknown>(409, () =>
       this.#api.createNamespacedCustomObject({ ...this.#target(input.namespace), body, fieldManager: this.#fieldManager }),
     );
     const journal = (created as ZoneMigrationResource | undefined) ?? (await this.#get(input.namespace, name));
+    if (!this.isSealed(journal)) throw new UntrustedJournalError(journal);
     if (journal.status?.phase !== undefined) return journal;
     // The status subresource drops status on create; Pending is what admission promised (§3).
     return this.updateStatus(input.namespace, name, (status) => {
       status.phase ??= "Pending";
     });
+  }
+
+  /** Whether this runner created the journal (it carries this runner's seal for its own identity). */
+  isSealed(journal: ZoneMigrationResource): boolean {
+    return this.#seal.verify(journal, journaledStatefulSetUid(journal));
   }
 
   /** The journal, or undefined when there is none. */
@@ -156,6 +170,21 @@ export class MigrationJournal {
   #target(namespace: string): { group: string; version: string; plural: string; namespace: string } {
     return { group: ZONE_MIGRATION_GROUP, version: ZONE_MIGRATION_VERSION, plural: ZONE_MIGRATION_PLURAL, namespace };
   }
+}
+
+/** A journal the runner did not create: nothing in it is acted on. */
+export class UntrustedJournalError extends UnrecoverableError {
+  constructor(journal: ZoneMigrationResource) {
+    super(untrustedMessage(journal));
+    this.name = "UntrustedJournalError";
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** What a user is told of a journal the runner did not create. */
+export function untrustedMessage(journal: ZoneMigrationResource): string {
+  const name = `${journal.metadata.namespace ?? ""}/${journal.metadata.name ?? ""}`;
+  return `ZoneMigration ${name} was not created by zoneferry's runner (it carries no valid zoneferry.io/seal): zoneferry acts on no journal it did not write, so nothing was done for this request; delete that ZoneMigration and apply the request again with a new zoneferry.io/retry value`;
 }
 
 /**

@@ -9,14 +9,15 @@
  * migration again when the queue loses its job during the wait.
  */
 import type { V1StatefulSet } from "@kubernetes/client-node";
-import { assessMigration, specNotObserved, unreadyReplicas } from "../../core/assess-migration.ts";
+import { migrationAssessor, specNotObserved, unreadyReplicas } from "../../core/assess-migration.ts";
+import { sizeDenial } from "../../core/size-limits.ts";
+import { listWithin } from "../../core/bounded-text.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { currentRequest } from "../../core/migration-id.ts";
 import { unavailableStrategy, type MigrationRequest } from "../../core/migration-request.ts";
 import { journalNameOf, readStatefulSet, type MigrationContext } from "../context.ts";
 import { directDiskLookup } from "../direct-disk-lookup.ts";
 import { PermanentMigrationError } from "../faults.ts";
-import { journaledStatefulSetUid } from "../journal/journal.ts";
 import type { ZoneMigrationResource } from "../journal/types.ts";
 import { orUndefined } from "../kube-patch.ts";
 import { liveClusterView } from "../live-view.ts";
@@ -41,11 +42,14 @@ export const precheck: Step<MigrationContext> = {
     // Admission denies it; a job queued before (an older zoneferry, the reconciler) is refused here.
     const strategy = unavailableStrategy(request, sts.metadata?.annotations ?? {});
     if (strategy !== undefined) throw new PermanentMigrationError(strategy.message);
+    // Too large to plan is known at once: no wait for replicas that would change nothing.
+    const tooLarge = sizeDenial(sts, context.settings.maxReplicas);
+    if (tooLarge !== undefined) throw new PermanentMigrationError(tooLarge);
     const unsettled = await unsettledReplicas(context, sts);
     if (unsettled !== undefined) return waitForReplicas(context, request, unsettled);
     const view = await liveClusterView(context.kubeconfig, job.namespace);
-    const assessment = await assessMigration(sts, request, view, directDiskLookup(context.cloud));
-    if (assessment.denials.length > 0) throw new PermanentMigrationError(assessment.denials.join("; "));
+    const assessment = await migrationAssessor({ maxReplicas: context.settings.maxReplicas })(sts, request, view, directDiskLookup(context.cloud));
+    if (assessment.denials.length > 0) throw new PermanentMigrationError(listWithin(assessment.denials, undefined, "; "));
     if (assessment.plan.moves.length === 0) return complete(`nothing to migrate: all ${assessment.disks.length} disks already in target zones`);
     const plan = { ordinals: assessment.plan.ordinals.map((ordinal) => ({ ordinal: ordinal.ordinal, zone: ordinal.zone, volumes: ordinal.volumes.map((volume) => ({ ...volume })) })) };
     const diskOf = new Map(assessment.disks.map((disk) => [disk.claim, disk]));
@@ -65,15 +69,14 @@ export const precheck: Step<MigrationContext> = {
 };
 
 /**
- * The journal of this run, made now if absent. A finished run of the same request (moved away and
- * back), or one planned for a StatefulSet since deleted and made again under this name, is
- * replaced: the plan is made afresh.
+ * The journal of this run, made (and sealed) now if absent. One that exists is this runner's own,
+ * unfinished, journal of this StatefulSet: the job's gate (runner/job-gate.ts) ends a job whose
+ * journal is finished or not sealed, and a finished journal is never replaced (a repeat needs a
+ * new zoneferry.io/retry value).
  */
 async function journalFor(context: MigrationContext, sts: V1StatefulSet, request: MigrationRequest, journaled: ZoneMigrationResource | undefined): Promise<void> {
   const { job } = context;
-  const stale = journaled !== undefined && (journaled.status?.finishedAt !== undefined || journaledStatefulSetUid(journaled) !== sts.metadata?.uid);
-  if (stale) await context.journal.remove(job.namespace, journalNameOf(context));
-  if (journaled === undefined || stale) await context.journal.ensure({ namespace: job.namespace, statefulSet: sts, migrationId: job.migrationId, targetZones: job.targetZones, request });
+  if (journaled === undefined) await context.journal.ensure({ namespace: job.namespace, statefulSet: sts, migrationId: job.migrationId, targetZones: job.targetZones, request });
 }
 
 /** What keeps the replicas from being settled (the controller behind the spec, replicas not Ready), or undefined. */

@@ -11,16 +11,20 @@ import { PermanentMigrationError } from "../faults.ts";
 import { patchPersistentVolume, patchStatefulSet } from "../kube-patch.ts";
 import { restorePolicies } from "../reclaim-policies.ts";
 import { done, type Step, type StepOutcome } from "../saga/step.ts";
+import { assertOwnClaims, assertVolumeOf } from "../provenance.ts";
 
 export const protect: Step<MigrationContext> = {
   name: "protect",
   async run(context): Promise<StepOutcome> {
     const volumes = await movingVolumes(context);
+    const sts = await readStatefulSet(context);
+    assertOwnClaims(sts, volumes);
     // What is to be restored goes to the journal (one write) before anything changes.
     const originals = new Map<string, Partial<VolumeProgress>>();
     for (const volume of volumes) {
       if (volume.originalReclaimPolicy !== undefined && volume.originalClaim !== undefined) continue;
       const [pv, claim] = await Promise.all([context.core.readPersistentVolume({ name: volume.sourcePersistentVolume! }), readClaim(context, volume.claim)]);
+      assertVolumeOf(pv, volume.sourceDisk, context.job.namespace, volume.claim);
       // A claim already gone (a journal from before shapes were kept, resumed past rebind) is
       // re-created from the template, as before.
       const shape = volume.originalClaim ?? (claim === undefined ? undefined : shapeOf(claim));
@@ -29,13 +33,13 @@ export const protect: Step<MigrationContext> = {
     await recordVolumes(context, originals);
     for (const volume of volumes) {
       const pv = await context.core.readPersistentVolume({ name: volume.sourcePersistentVolume! });
+      assertVolumeOf(pv, volume.sourceDisk, context.job.namespace, volume.claim);
       if (pv.spec?.persistentVolumeReclaimPolicy !== "Retain") await patchPersistentVolume(context, volume.sourcePersistentVolume!, { spec: { persistentVolumeReclaimPolicy: "Retain" } });
     }
-    const sts = await readStatefulSet(context);
     const whenScaled = sts.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled ?? "Retain";
     const journal = await readJournal(context);
     if (journal.spec.originalWhenScaled === undefined) await context.journal.updateSpec(context.job.namespace, journalNameOf(context), { originalWhenScaled: whenScaled });
-    if (whenScaled !== "Retain") await patchStatefulSet(context, { spec: { persistentVolumeClaimRetentionPolicy: { whenScaled: "Retain" } } });
+    if (whenScaled !== "Retain") await patchStatefulSet(context, sts, { spec: { persistentVolumeClaimRetentionPolicy: { whenScaled: "Retain" } } });
     return done;
   },
   async compensate(context): Promise<StepOutcome> {

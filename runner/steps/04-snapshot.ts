@@ -5,7 +5,10 @@
  * rollback: they are the user's backup, with the retention asked.
  */
 import { claimOfTags, clientToken, cloudTags, makeAll, movingVolumes, readJournal, runTags, type MigrationContext } from "../context.ts";
+import { boundTogether, readClaim, readVolume } from "../bindings.ts";
 import { PermanentMigrationError } from "../faults.ts";
+import type { VolumeProgress } from "../journal/types.ts";
+import { ProvenanceError, assertVolumeOf } from "../provenance.ts";
 import { assertAppDown } from "../premises.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, failIfOverdue } from "../waits.ts";
@@ -19,6 +22,8 @@ async function createMissing(context: MigrationContext): Promise<void> {
   if (missing.length === 0) return;
   const days = journal.spec.request?.snapshotRetentionDays ?? 1;
   const adopted = new Map((await context.cloud.findSnapshotsByTags(runTags(context, journal))).map((found) => [claimOfTags(context, found.tags), found.snapshotId]));
+  // A disk is copied only when it is the disk of the claim's own PV, which the claim is Bound to.
+  await Promise.all(missing.filter((volume) => !adopted.has(volume.claim)).map((volume) => assertClaimsDisk(context, volume)));
   await makeAll(context, missing, async (volume) => ({
     state: "snapshotted",
     snapshot: adopted.get(volume.claim) ?? await context.cloud.createSnapshot({
@@ -29,6 +34,13 @@ async function createMissing(context: MigrationContext): Promise<void> {
       ...(days === -1 ? {} : { retentionDays: days }),
     }),
   }));
+}
+
+async function assertClaimsDisk(context: MigrationContext, volume: VolumeProgress): Promise<void> {
+  const [claim, pv] = await Promise.all([readClaim(context, volume.claim), readVolume(context, volume.sourcePersistentVolume ?? "")]);
+  if (pv === undefined) throw new ProvenanceError(`source PV ${volume.sourcePersistentVolume ?? "?"} of PVC ${volume.claim} is gone`);
+  assertVolumeOf(pv, volume.sourceDisk, context.job.namespace, volume.claim);
+  if (!boundTogether(claim, pv)) throw new ProvenanceError(`PVC ${volume.claim} is not Bound to source PV ${volume.sourcePersistentVolume ?? "?"}`);
 }
 
 export const snapshot: Step<MigrationContext> = {

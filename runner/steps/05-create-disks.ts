@@ -15,6 +15,7 @@ import { claimOfTags, clientToken, cloudTags, makeAll, readJournal, runTags, typ
 import { PermanentMigrationError } from "../faults.ts";
 import { deleteNewDisks } from "../new-disks.ts";
 import { done, type Step, type StepOutcome } from "../saga/step.ts";
+import { ProvenanceError, snapshotMismatch } from "../provenance.ts";
 
 export const createDisks: Step<MigrationContext> = {
   name: "create-disks",
@@ -32,6 +33,13 @@ async function createMissing(context: MigrationContext): Promise<void> {
   const journal = await readJournal(context);
   const missing = (journal.status?.volumes ?? []).filter((volume) => volume.newDisk === undefined);
   if (missing.length === 0) return;
+  // A disk is made only from this run's snapshot of the claim's source disk (runner/provenance.ts).
+  const snapshots = await context.cloud.describeSnapshots(missing.map((volume) => volume.snapshot!));
+  for (const volume of missing) {
+    const made = snapshots.find((found) => found.snapshotId === volume.snapshot);
+    const mismatch = made === undefined ? undefined : snapshotMismatch(context, journal, made, volume);
+    if (mismatch !== undefined) throw new ProvenanceError(mismatch);
+  }
   const sources = new Map((await context.cloud.describeDisks(missing.map((volume) => volume.sourceDisk!))).map((disk) => [disk.diskId, disk]));
   const adopted = new Map((await context.cloud.findDisksByTags(runTags(context, journal))).map((disk) => [claimOfTags(context, disk.tags), disk.diskId]));
   await makeAll(context, missing, async (volume) => {

@@ -18,6 +18,7 @@ import { assertAppDown, assertSourcesUntouched } from "../premises.ts";
 import { clusterWaitMs, waitWithin } from "../waits.ts";
 import type { VolumeProgress } from "../journal/types.ts";
 import { mapLimit } from "../parallel.ts";
+import { ProvenanceError, assertOwnClaims, assertVolumeOf, madeByRunFor } from "../provenance.ts";
 
 const POLL_MS = 500;
 /** Volumes rebound at once: each is a handful of API calls, and 64 in turn would add seconds of downtime. */
@@ -54,17 +55,22 @@ async function bindClaimTo(context: MigrationContext, volume: VolumeProgress, ta
 
 /** Creates the new disk's PV unless it exists; answers the journal change, if one is due. */
 async function ensureNewVolume(context: MigrationContext, volume: VolumeProgress): Promise<Partial<VolumeProgress> | undefined> {
-  const exists = (await orUndefined(context.core.readPersistentVolume({ name: volume.newDisk! }))) !== undefined;
-  if (!exists) {
+  const existing = await orUndefined(context.core.readPersistentVolume({ name: volume.newDisk! }));
+  if (existing !== undefined) assertVolumeOf(existing, volume.newDisk, context.job.namespace, volume.claim);
+  else {
     const source = await context.core.readPersistentVolume({ name: volume.sourcePersistentVolume! });
+    assertVolumeOf(source, volume.sourceDisk, context.job.namespace, volume.claim);
     await context.core.createPersistentVolume({ body: persistentVolumeFor(source, volume.newDisk!, volume.zone!, { namespace: context.job.namespace, name: volume.claim }) });
   }
   return volume.newPersistentVolume === undefined ? { newPersistentVolume: volume.newDisk!, state: "pv-created" } : undefined;
 }
 
 /** A Released PV keeps its old claim's uid; forgetting it lets a claim of the same name bind again. */
-async function freeForClaim(context: MigrationContext, name: string, claim: string): Promise<void> {
+async function freeForClaim(context: MigrationContext, volume: VolumeProgress): Promise<void> {
+  const name = volume.sourcePersistentVolume!;
+  const claim = volume.claim;
   const pv = await orUndefined(context.core.readPersistentVolume({ name }));
+  if (pv !== undefined) assertVolumeOf(pv, volume.sourceDisk, context.job.namespace, claim);
   if (pv?.spec?.claimRef?.uid === undefined) return;
   const bound = await readClaim(context, claim);
   if (bound?.metadata?.uid === pv.spec.claimRef.uid) return;
@@ -79,6 +85,17 @@ async function waitOrDone(context: MigrationContext, type: string, waits: readon
   return waitWithin(context, { type, limitMs: clusterWaitMs(await readJournal(context)), awaited: listed, overdue: `still waiting for ${listed}`, pollMs: POLL_MS });
 }
 
+/** A new disk gets a PV for a claim only if this run made it for that claim (its tags). */
+async function assertNewDisksMadeForClaims(context: MigrationContext, volumes: readonly VolumeProgress[]): Promise<void> {
+  if (volumes.length === 0) return;
+  const journal = await readJournal(context);
+  const disks = await context.cloud.describeDisks(volumes.map((volume) => volume.newDisk!));
+  for (const volume of volumes) {
+    const disk = disks.find((found) => found.diskId === volume.newDisk);
+    if (disk !== undefined && !madeByRunFor(context, journal, disk.tags, volume.claim)) throw new ProvenanceError(`disk ${disk.diskId} was not made by this migration for PVC ${volume.claim}`);
+  }
+}
+
 export const rebind: Step<MigrationContext> = {
   name: "rebind",
   // It fails for good with old PVCs already deleted (a quota or a policy refusing the create):
@@ -88,6 +105,8 @@ export const rebind: Step<MigrationContext> = {
   async run(context): Promise<StepOutcome> {
     await assertAppDown(context, "the rebind");
     const volumes = await movingVolumes(context);
+    assertOwnClaims(await readStatefulSet(context), volumes);
+    await assertNewDisksMadeForClaims(context, volumes.filter((volume) => volume.newPersistentVolume === undefined));
     // Only while no claim has left its source yet: after that the sources are Released, unattached.
     if (volumes.every((volume) => volume.newPersistentVolume === undefined)) await assertSourcesUntouched(context, volumes);
     const changes = new Map<string, Partial<VolumeProgress>>();
@@ -103,12 +122,15 @@ export const rebind: Step<MigrationContext> = {
     return waitOrDone(context, "ClaimsRebinding", waits);
   },
   async compensate(context): Promise<StepOutcome> {
-    const waits = await mapLimit(await movingVolumes(context), PARALLEL, async (volume) => {
-      await freeForClaim(context, volume.sourcePersistentVolume!, volume.claim);
+    const volumes = await movingVolumes(context);
+    assertOwnClaims(await readStatefulSet(context), volumes);
+    const waits = await mapLimit(volumes, PARALLEL, async (volume) => {
+      await freeForClaim(context, volume);
       const waiting = await bindClaimTo(context, volume, volume.sourcePersistentVolume!);
       if (waiting !== undefined) return waiting;
       const newPv = volume.newDisk === undefined ? undefined : await orUndefined(context.core.readPersistentVolume({ name: volume.newDisk }));
       if (newPv !== undefined) {
+        assertVolumeOf(newPv, volume.newDisk, context.job.namespace, volume.claim);
         // Deleting a PV with Delete deletes its disk too (the provisioner's finalizer); the new
         // disk may be one a pod wrote to, which no rollback deletes.
         await ensureRetained(context, volume.newDisk);

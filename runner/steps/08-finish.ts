@@ -8,14 +8,15 @@
  * makes a snapshot usable long before), so that is waited for first, within the cloud wait bound.
  */
 import type { DiskRecord, SnapshotRecord } from "../../core/disk-cloud.ts";
-import type { VolumeProgress } from "../journal/types.ts";
+import type { VolumeProgress, ZoneMigrationResource } from "../journal/types.ts";
 import { movingVolumes, readJournal, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError, faultKind } from "../faults.ts";
 import { orUndefined } from "../kube-patch.ts";
 import { mapLimit } from "../parallel.ts";
 import { done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, failIfOverdue } from "../waits.ts";
-import { claimBoundTo } from "../bindings.ts";
+import { claimBoundTo, readVolume } from "../bindings.ts";
+import { snapshotMismatch, volumeMismatch } from "../provenance.ts";
 import { restorePolicies } from "../reclaim-policies.ts";
 
 const UPLOADING = "SnapshotsUploading";
@@ -44,17 +45,30 @@ async function deleteSource(context: MigrationContext, volume: VolumeProgress): 
  * its snapshot was taken (ECS's attach time), so it holds nothing they lack. The others are named,
  * and their sources kept.
  */
-async function verified(context: MigrationContext, volumes: readonly VolumeProgress[], snapshots: readonly SnapshotRecord[]): Promise<{ ready: VolumeProgress[]; kept: string[] }> {
+async function verified(context: MigrationContext, journal: ZoneMigrationResource, volumes: readonly VolumeProgress[], snapshots: readonly SnapshotRecord[]): Promise<{ ready: VolumeProgress[]; kept: string[] }> {
   const ready: VolumeProgress[] = [];
   const kept: string[] = [];
   const sources = new Map((await context.cloud.describeDisks(volumes.map((volume) => volume.sourceDisk!))).map((disk) => [disk.diskId, disk]));
   for (const volume of volumes) {
     const snapshot = snapshots.find((found) => found.snapshotId === volume.snapshot);
-    const why = await keptBecause(context, volume, snapshot, sources.get(volume.sourceDisk ?? ""));
+    const why = (await foreignBecause(context, journal, volume, snapshot)) ?? (await keptBecause(context, volume, snapshot, sources.get(volume.sourceDisk ?? "")));
     if (why === undefined) ready.push(volume);
     else kept.push(`source disk ${volume.sourceDisk ?? "?"} of PVC ${volume.claim} kept: ${why}`);
   }
   return { ready, kept };
+}
+
+/**
+ * Why the source disk and PV are not provably the claim's own (runner/provenance.ts): this run's
+ * snapshot must be of that disk for that claim, and the PV, while it exists, must be the disk
+ * CSI volume of that disk for that claim. Undefined when they are.
+ */
+async function foreignBecause(context: MigrationContext, journal: ZoneMigrationResource, volume: VolumeProgress, snapshot: SnapshotRecord | undefined): Promise<string | undefined> {
+  const mismatch = snapshot === undefined ? undefined : snapshotMismatch(context, journal, snapshot, volume);
+  if (mismatch !== undefined) return `${mismatch} (not touched: the journal does not chain back to the claim)`;
+  const pv = await readVolume(context, volume.sourcePersistentVolume ?? "");
+  const wrong = pv === undefined ? undefined : volumeMismatch(pv, volume.sourceDisk, context.job.namespace, volume.claim);
+  return wrong === undefined ? undefined : `${wrong} (not touched: the journal does not chain back to the claim)`;
 }
 
 async function keptBecause(context: MigrationContext, volume: VolumeProgress, snapshot: SnapshotRecord | undefined, source: DiskRecord | undefined): Promise<string | undefined> {
@@ -82,7 +96,7 @@ export const finish: Step<MigrationContext> = {
       failIfOverdue(context, waiting, { type: UPLOADING, limitMs: context.settings.cloudWaitTimeoutMs, what: () => `source disk(s) ${sources} and their PVs kept: their snapshots were still uploading; delete them by hand once ECS lets you` });
       return waitAndRecheck(5_000, `waiting for ${uploading.length} snapshot(s) to finish uploading before the source disks are deleted`);
     }
-    const { ready, kept } = await verified(context, volumes, snapshots);
+    const { ready, kept } = await verified(context, await readJournal(context), volumes, snapshots);
     const waits = (await mapLimit(ready, PARALLEL, (volume) => deleteSource(context, volume))).filter((wait) => wait !== undefined);
     return waits.length === 0 ? leftOrDone([...onRetain, ...kept]) : waitAndRecheck(1_000, `waiting for ${waits.join(", ")}`);
   },

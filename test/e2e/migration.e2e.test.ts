@@ -216,15 +216,19 @@ describe("moving StatefulSets between zones on the sandbox", () => {
     assert.equal(await kubectl("-n", NS, "get", "statefulset", "fragile", "-o", "jsonpath={.spec.persistentVolumeClaimRetentionPolicy.whenScaled}"), "Delete");
     assert.equal(await kubectl("get", "pv", await diskOf("data-fragile-0"), "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete");
   });
-  it("moves a StatefulSet away and back again, though the way back repeats the first request's id", async () => {
+  it("moves a StatefulSet away and back again: the way back repeats the first request, so it is refused until given a new retry value, and the first run's journal is kept", async () => {
     await statefulSet("yoyo", 1, { zones: ["cn-shanghai-b"] });
     assert.equal(await migrate("yoyo", { "target-zones": "cn-shanghai-g" }), "Succeeded");
     const first = await annotation("yoyo", "migration-id");
+    const record = await kubectl("-n", NS, "get", "zonemigration", `yoyo-${first}`, "-o", "jsonpath={.metadata.uid}");
     assert.equal(await migrate("yoyo", { "target-zones": "cn-shanghai-m" }), "Succeeded");
-    assert.equal(await migrate("yoyo", { "target-zones": "cn-shanghai-g" }), "Succeeded");
-    assert.equal(await annotation("yoyo", "migration-id"), first);
+    const repeat = await sandbox.kubectlOutput("-n", NS, "annotate", "statefulset", "yoyo", "--overwrite", "zoneferry.io/target-zones=cn-shanghai-g").catch((error: unknown) => ({ stdout: "", stderr: String((error as { stderr?: unknown }).stderr ?? error) }));
+    assert.match(repeat.stderr, new RegExp(`this request already ran \\(ZoneMigration yoyo-${first} ended Succeeded\\), and its record is kept; to run the same request again, set zoneferry.io/retry to a new value`));
+    assert.equal(await zoneOfPod("yoyo-0"), "cn-shanghai-m", "nothing moved");
+    assert.equal(await migrate("yoyo", { "target-zones": "cn-shanghai-g", retry: "back" }), "Succeeded");
     assert.equal(await zoneOfPod("yoyo-0"), "cn-shanghai-g");
     assert.equal(await contentOf("data-yoyo-0"), "yoyo-0 rows 1..100");
+    assert.equal(await kubectl("-n", NS, "get", "zonemigration", `yoyo-${first}`, "-o", "jsonpath={.metadata.uid}"), record, "the first run's journal is the same object");
   });
 
   it("rolls back when ECS refuses the snapshot: the app runs on its original disk with its content, nothing leaked", async () => {

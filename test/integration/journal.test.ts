@@ -17,6 +17,7 @@ import type { JournalRequest, VolumeProgress } from "../../runner/journal/types.
 import { controlPlaneBinaries, startControlPlane, type ControlPlane } from "../../sandbox/control-plane.ts";
 import { NAMESPACE, statefulSet } from "../support/cluster-fixtures.ts";
 import { ensureNamespace, seed } from "../support/kube-seed.ts";
+import { TEST_SEAL } from "../support/journal-seal.ts";
 
 const run = promisify(execFile);
 
@@ -46,7 +47,7 @@ describe("the ZoneMigration journal, on a real API server", () => {
     await installZoneMigrationCrd(kubeconfig);
     await seed(kubeconfig, { statefulSets: [statefulSet({ name: "db" })] });
     db = await kubeconfig.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ namespace: NAMESPACE, name: "db" });
-    journal = new MigrationJournal(kubeconfig, { fieldManager: "zoneferry-runner" });
+    journal = new MigrationJournal(kubeconfig, { seal: TEST_SEAL, fieldManager: "zoneferry-runner" });
   });
   after(async () => {
     await plane.stop();
@@ -102,7 +103,7 @@ describe("the ZoneMigration journal, on a real API server", () => {
 
   it("keeps every one of eight racing status updates: a conflict re-reads and re-applies, no update is lost", async () => {
     await ensureFor(db, "race");
-    const racer = new MigrationJournal(kubeconfig, { conflictAttempts: 20 });
+    const racer = new MigrationJournal(kubeconfig, { seal: TEST_SEAL, conflictAttempts: 20 });
     let mutations = 0;
     const claims = Array.from({ length: 8 }, (_, index) => `data-db-${index}`);
     await Promise.all(claims.map((claim) => racer.updateStatus(NAMESPACE, "db-race", (status) => {
@@ -225,7 +226,7 @@ describe("the ZoneMigration journal, on a real API server", () => {
     }
     const counting = new Counting();
     counting.loadFromString(kubeconfig.exportConfig());
-    const once = memoized(new MigrationJournal(counting));
+    const once = memoized(new MigrationJournal(counting, { seal: TEST_SEAL }));
     await ensureFor(db, "memo");
     await withinStep({ step: "protect", phase: "forward", part: "work" }, async () => {
       await once.read(NAMESPACE, "db-memo");

@@ -31,6 +31,7 @@ import { waitFor } from "../../sandbox/processes.ts";
 import { ensureStorageClasses } from "../../sandbox/storage-classes.ts";
 import { crashSeam, SimulatedCrash } from "./crashing-clients.ts";
 import { emulatorControl, type EmulatorControl } from "./ecs-emulator-control.ts";
+import { TEST_SEAL } from "./journal-seal.ts";
 
 export const REGION = "cn-shanghai";
 export const ZONES = ["cn-shanghai-b", "cn-shanghai-g", "cn-shanghai-m"] as const;
@@ -120,7 +121,7 @@ export async function startStepSandbox(): Promise<StepSandbox> {
       apps: kubeconfig.makeApiClient(AppsV1Api),
       cloud: cloudWith(RUNNER_KEY),
       control,
-      journal: new MigrationJournal(kubeconfig),
+      journal: new MigrationJournal(kubeconfig, { seal: TEST_SEAL }),
       inventory: async () => (await (await fetch(`${url}/_emulator/inventory`)).json()) as Inventory,
       runnerActions: async () => (await control.requests()).filter((entry) => (entry as { accessKeyId?: string }).accessKeyId === RUNNER_KEY.id).map((entry) => entry.action),
       stop,

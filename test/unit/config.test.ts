@@ -39,6 +39,7 @@ describe("configuration", () => {
       ECS_REGION_ID: "cn-shanghai",
       ECS_ENDPOINT: "127.0.0.1:9100",
       ECS_PROTOCOL: "http",
+      ECS_INSECURE_EMULATOR: "true",
       ECS_CACHE_TTL: "1m",
       WEBHOOK_PORT: "9443",
       WEBHOOK_BODY_LIMIT: "1Mi",
@@ -50,6 +51,8 @@ describe("configuration", () => {
       LOG_LEVEL: "debug",
     }, "webhook");
     assert.equal(config.ecs.endpoint, "127.0.0.1:9100");
+    assert.equal(config.ecs.protocol, "http");
+    assert.equal(config.ecs.insecureEmulator, true);
     assert.equal(config.ecs.cacheTtlMs, 60_000);
     assert.equal(config.webhook.bodyLimitBytes, 1024 * 1024);
     assert.equal(config.webhook.enqueueTimeoutMs, 250);
@@ -58,15 +61,15 @@ describe("configuration", () => {
   });
 
   it("bounds the runner's cloud waits and reconcile passes, 30 minutes and 30 seconds unless told", () => {
-    const defaults = loadConfig({ ECS_REGION_ID: "cn-shanghai" }, "runner");
+    const defaults = loadConfig({ ECS_REGION_ID: "cn-shanghai", RUNNER_JOURNAL_KEY_FILE: "/key" }, "runner");
     assert.equal(defaults.runner.cloudWaitTimeoutMs, 1_800_000);
     assert.equal(defaults.runner.reconcileIntervalMs, 30_000);
     assert.equal(defaults.runner.leaseDurationMs, 15_000);
-    assert.match(problems({ ECS_REGION_ID: "cn-shanghai", RUNNER_LEASE_DURATION: "1s" }, "runner")[0]!, /^RUNNER_LEASE_DURATION="1s" is not a duration from 3s to 5m;/);
-    const tuned = loadConfig({ ECS_REGION_ID: "cn-shanghai", RUNNER_CLOUD_WAIT_TIMEOUT: "2h", RUNNER_RECONCILE_INTERVAL: "5s" }, "runner");
+    assert.match(problems({ ECS_REGION_ID: "cn-shanghai", RUNNER_JOURNAL_KEY_FILE: "/key", RUNNER_LEASE_DURATION: "1s" }, "runner")[0]!, /^RUNNER_LEASE_DURATION="1s" is not a duration from 3s to 5m;/);
+    const tuned = loadConfig({ ECS_REGION_ID: "cn-shanghai", RUNNER_JOURNAL_KEY_FILE: "/key", RUNNER_CLOUD_WAIT_TIMEOUT: "2h", RUNNER_RECONCILE_INTERVAL: "5s" }, "runner");
     assert.equal(tuned.runner.cloudWaitTimeoutMs, 7_200_000);
     assert.equal(tuned.runner.reconcileIntervalMs, 5_000);
-    assert.match(problems({ ECS_REGION_ID: "cn-shanghai", RUNNER_RECONCILE_INTERVAL: "0s" }, "runner")[0]!, /^RUNNER_RECONCILE_INTERVAL="0s" is not a duration from 1s to 1h;/);
+    assert.match(problems({ ECS_REGION_ID: "cn-shanghai", RUNNER_JOURNAL_KEY_FILE: "/key", RUNNER_RECONCILE_INTERVAL: "0s" }, "runner")[0]!, /^RUNNER_RECONCILE_INTERVAL="0s" is not a duration from 1s to 1h;/);
   });
 
   it("names every missing required variable of the webhook", () => {
@@ -76,8 +79,11 @@ describe("configuration", () => {
     ]);
   });
 
-  it("requires the ECS region for the runner", () => {
-    assert.deepEqual(problems({}, "runner"), ["ECS_REGION_ID is not set; set it to the region of the cluster's disks, e.g. cn-shanghai"]);
+  it("requires the ECS region and the journal key for the runner", () => {
+    assert.deepEqual(problems({}, "runner"), [
+      "ECS_REGION_ID is not set; set it to the region of the cluster's disks, e.g. cn-shanghai",
+      "RUNNER_JOURNAL_KEY_FILE is not set; set it to the file of the key the runner seals its ZoneMigration journals with (the chart makes it)",
+    ]);
   });
 
   it("names each malformed value with what is allowed, all at once", () => {
@@ -126,6 +132,37 @@ describe("configuration", () => {
     assert.equal(config.ecs.connectTimeoutMs, 2_000);
     assert.equal(config.ecs.readTimeoutMs, 30_000);
     assert.match(problems({ ...WEBHOOK_ENV, ECS_READ_TIMEOUT: "forever" })[0]!, /^ECS_READ_TIMEOUT="forever" is not a duration/);
+  });
+
+  it("refuses ECS over http unless the endpoint is named an emulator, and says what to set", () => {
+    assert.deepEqual(problems({ ...WEBHOOK_ENV, ECS_ENDPOINT: "ecs.cn-shanghai.aliyuncs.com", ECS_PROTOCOL: "http" }), [
+      "ECS_PROTOCOL=http is only for a local ECS emulator (requests and their credentials would travel in clear); use https, or set ECS_INSECURE_EMULATOR=true with ECS_ENDPOINT at the emulator",
+    ]);
+    assert.deepEqual(problems({ ...WEBHOOK_ENV, ECS_PROTOCOL: "http", ECS_INSECURE_EMULATOR: "true" }), [
+      "ECS_INSECURE_EMULATOR=true with ECS_PROTOCOL=http needs ECS_ENDPOINT, the emulator's host:port; without it requests would go in clear to Alibaba Cloud's public endpoint",
+    ]);
+    assert.deepEqual(problems({ ...WEBHOOK_ENV, ECS_INSECURE_EMULATOR: "yes" }), ['ECS_INSECURE_EMULATOR="yes" is not allowed; use true or false']);
+  });
+
+  it("keeps https whatever the emulator setting says, and takes http from an emulator on loopback", () => {
+    const emulated = loadConfig({ ...WEBHOOK_ENV, ECS_ENDPOINT: "127.0.0.1:9100", ECS_PROTOCOL: "HTTP", ECS_INSECURE_EMULATOR: "TRUE" }, "webhook");
+    assert.deepEqual([emulated.ecs.protocol, emulated.ecs.insecureEmulator], ["http", true]);
+    const secure = loadConfig({ ...WEBHOOK_ENV, ECS_INSECURE_EMULATOR: "true" }, "webhook");
+    assert.deepEqual([secure.ecs.protocol, secure.ecs.insecureEmulator], ["https", true]);
+    assert.equal(loadConfig(WEBHOOK_ENV, "webhook").ecs.insecureEmulator, false);
+  });
+
+  it("never echoes the password of a REDIS_URL it refuses", () => {
+    for (const [url, shown] of [
+      ["http://:hunter2@redis.infra:6379", "http://:***@redis.infra:6379"],
+      ["redis//queue:hunter2@redis.infra:6380/0", "redis//queue:***@redis.infra:6380/0"],
+      ["redis+sentinel://:hunter2@sentinel-a/mymaster", "redis+sentinel://:***@sentinel-a/mymaster"],
+      ["tcp://redis.infra:6379?password=hunter2", "tcp://redis.infra:6379?password=***"],
+    ] as const) {
+      const [problem] = problems({ ...WEBHOOK_ENV, REDIS_URL: url });
+      assert.ok(problem!.startsWith(`REDIS_URL=${JSON.stringify(shown)} is not a Redis URL;`), problem);
+      assert.doesNotMatch(problem!, /hunter2/);
+    }
   });
 
   it("shows every problem in the error message a failed start prints", () => {

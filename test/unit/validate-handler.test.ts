@@ -4,6 +4,7 @@ import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { SnapshotClusterView, type ClusterObjects } from "../../core/cluster-view.ts";
 import { NO_CLOUD, type DiskLookup } from "../../core/disk-cloud.ts";
 import { unreadyReplicas } from "../../core/assess-migration.ts";
+import { requestMigrationId } from "../../core/migration-id.ts";
 import { CREATE_WARNING, UNSEEN_WARNING, validate } from "../../webhook/handlers/validate.ts";
 import type { Decision } from "../../webhook/handlers/types.ts";
 import { ARGO, RUNNER, USER, scaleRequest, stsRequest, update } from "../support/admission.ts";
@@ -459,6 +460,17 @@ describe("the migration guard", () => {
     const old = held("Pending");
     const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/retry"] = "again"; });
     assert.match(denial(await judge(request, clusterWithDisks(old, [M, M]))), /held by zoneferry migration 0123456789ab \(status Pending/);
+  });
+});
+
+describe("a request that already ran", () => {
+  it("denies repeating it, naming the journal kept as its record, and says to set a new retry value", async () => {
+    const { request, cluster } = moveRequest([M, M], G);
+    const id = requestMigrationId(NAMESPACE, "db", { targetZones: [G], retry: "" });
+    const journal = { metadata: { name: `db-${id}`, namespace: NAMESPACE }, spec: { statefulSet: "db", migrationId: id, targetZones: [G] }, status: { phase: "RollbackFailed" as const } };
+    assert.equal(denial(await judge(request, { ...cluster, zoneMigrations: [journal] })), `zoneferry: StatefulSet ${NAMESPACE}/db: this request already ran (ZoneMigration db-${id} ended RollbackFailed), and its record is kept; to run the same request again, set zoneferry.io/retry to a new value`);
+    const retried = moveRequest([M, M], G, { annotations: { "zoneferry.io/retry": "2" } });
+    assert.equal((await judge(retried.request, { ...retried.cluster, zoneMigrations: [journal] })).verdict.allowed, true, "with a new retry value it is a new request");
   });
 });
 

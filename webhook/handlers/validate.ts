@@ -9,6 +9,7 @@ import { migrationAssessor } from "../../core/assess-migration.ts";
 import { listWithin } from "../../core/bounded-text.ts";
 import { migrationJob } from "../../core/migration-queue.ts";
 import type { AnnotationProblem } from "../../core/migration-request.ts";
+import { endedZoneMigration } from "../../core/zone-migration.ts";
 import { DEFAULT_MAX_REPLICAS } from "../../core/size-limits.ts";
 import type { AdmissionRequest } from "../admission/review.ts";
 import { allowed, denied } from "../admission/response.ts";
@@ -59,6 +60,12 @@ async function assessNewRequest(
 ): Promise<Decision> {
   const name = objectName(admission);
   if (!seenInView(admission, context)) return { verdict: allowed([UNSEEN_WARNING]) };
+  const ran = endedZoneMigration(context.view.listZoneMigrations(admission.namespace), name, intent.migrationId);
+  if (ran !== undefined) {
+    return {
+      verdict: denied(`zoneferry: StatefulSet ${admission.namespace}/${name}: this request already ran (ZoneMigration ${ran.metadata?.name ?? "?"} ended ${ran.status?.phase ?? "?"}), and its record is kept; to run the same request again, set zoneferry.io/retry to a new value`),
+    };
+  }
   const sts = withIdentity(admission.object as unknown as V1StatefulSet, admission.namespace, name);
   const assess = migrationAssessor({ maxReplicas: context.maxReplicas ?? DEFAULT_MAX_REPLICAS });
   const assessment = await assess(sts, intent.request, context.view, context.cloud);

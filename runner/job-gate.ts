@@ -1,0 +1,92 @@
+/**
+ * The gate every run of a job passes before the saga: the runner works only from what the API
+ * server holds and what it wrote itself, never from a job's word alone (docs/security.md).
+ *
+ *   - The job's data must make its own migration id (a hash of namespace, name, zones and retry):
+ *     a job edited in Redis is not acted on.
+ *   - A journal of that id must be one this runner sealed (runner/journal/seal.ts) and agree with
+ *     the job; one it did not create is never acted on, and the StatefulSet, if it carries the
+ *     request, is told why.
+ *   - A finished journal is the record of a run that ended: it is never replaced or deleted, and
+ *     nothing runs again for it. A repeated request (moved away and back, a forged admission, the
+ *     queue's retry) needs a new zoneferry.io/retry value, as contract §2 says; the StatefulSet is
+ *     told so only when it shows the request as newly admitted (Pending), so a repeat never
+ *     overwrites the message of a RollbackFailed run, the operator's record of what is left.
+ *   - A job whose saga had finished (a report tried again) sets the StatefulSet's annotations
+ *     from the journal's result, not from the job's.
+ * A new request (no journal yet) passes: precheck checks that the live StatefulSet makes it.
+ */
+import type { V1StatefulSet } from "@kubernetes/client-node";
+import { OWNED_ANNOTATIONS, type MigrationStatus } from "../core/annotations.ts";
+import { requestMigrationId } from "../core/migration-id.ts";
+import { journalNameOf, readStatefulSet, type MigrationContext } from "./context.ts";
+import { journaledStatefulSetUid, untrustedMessage, type MigrationJournal } from "./journal/journal.ts";
+import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
+import { TERMINAL_PHASES, type ZoneMigrationResource } from "./journal/types.ts";
+import { orUndefined } from "./kube-patch.ts";
+import { carriesMigration } from "./ownership.ts";
+
+export type Gate = { readonly kind: "run" } | { readonly kind: "end"; readonly message: string };
+
+const RUN: Gate = { kind: "run" };
+
+export interface GateInput {
+  /** The journals, unfenced and unmemoized: the gate reads before any step scope exists. */
+  readonly journals: MigrationJournal;
+  /** The job's saga had concluded: only its report is due. */
+  readonly concluded: boolean;
+}
+
+export async function gateJob(context: MigrationContext, input: GateInput): Promise<Gate> {
+  const { job } = context;
+  const made = requestMigrationId(job.namespace, job.statefulSet, { targetZones: job.targetZones, retry: job.retry });
+  if (made !== job.migrationId) return end(`the job's data makes migration ${made}, not ${job.migrationId}: it was not queued by zoneferry and is not acted on`);
+  const journal = await input.journals.read(job.namespace, journalNameOf(context));
+  if (journal === undefined) return RUN;
+  const sts = await orUndefined(readStatefulSet(context));
+  if (!input.journals.isSealed(journal)) return tellIfOurs(context, sts, { status: "Failed", message: untrustedMessage(journal) });
+  const differs = disagreement(journal, context);
+  if (differs !== undefined) return end(`the job's ${differs} disagrees with its journal ${journal.metadata.name ?? ""}: not acted on`);
+  if (journal.status?.finishedAt === undefined && !TERMINAL_PHASES.has(journal.status?.phase ?? "Pending")) return RUN;
+  return input.concluded ? reportFromJournal(context, sts, journal) : repeated(context, sts, journal);
+}
+
+/** A job for a request whose run has ended: nothing runs, the record stays. */
+async function repeated(context: MigrationContext, sts: V1StatefulSet | undefined, journal: ZoneMigrationResource): Promise<Gate> {
+  const { job } = context;
+  const earlier = sts !== undefined && journaledStatefulSetUid(journal) !== sts.metadata?.uid ? " of an earlier StatefulSet of this name" : "";
+  const at = journal.status?.finishedAt === undefined ? "" : ` at ${journal.status.finishedAt}`;
+  const message = `request ${job.migrationId} already ran${earlier}: ZoneMigration ${journal.metadata.name ?? ""} ended ${journal.status?.phase ?? "?"}${at}, and its record is kept; nothing was done. To run the same request again, set zoneferry.io/retry to a new value`;
+  // Told only when shown as newly admitted: a repeat never overwrites the message of the run that ended.
+  const fresh = sts?.metadata?.annotations?.[OWNED_ANNOTATIONS.status] === "Pending";
+  return fresh ? tellIfOurs(context, sts, { status: "Failed", message }) : end(message);
+}
+
+function end(message: string): Gate {
+  return { kind: "end", message };
+}
+
+/** What in the job differs from the journal it would act on, if anything. */
+function disagreement(journal: ZoneMigrationResource, context: MigrationContext): string | undefined {
+  const { job } = context;
+  if (journal.spec.migrationId !== job.migrationId || journal.spec.statefulSet !== job.statefulSet) return "migration";
+  if (journal.spec.targetZones.join(",") !== job.targetZones.join(",")) return "target zones";
+  if ((journal.spec.request?.retry ?? "") !== job.retry) return "retry value";
+  return undefined;
+}
+
+/** The StatefulSet's annotations set to the finished journal's result. */
+async function reportFromJournal(context: MigrationContext, sts: V1StatefulSet | undefined, journal: ZoneMigrationResource): Promise<Gate> {
+  const status = journal.status!;
+  const message = status.message ?? `migration ${context.job.migrationId} ended ${status.phase ?? "?"}`;
+  return tellIfOurs(context, sts, { status: status.phase ?? "Failed", message, ...(status.step === undefined ? {} : { step: status.step }) });
+}
+
+/** Ends the job, first telling the StatefulSet why if it carries this migration (else it is not ours to write). */
+async function tellIfOurs(context: MigrationContext, sts: V1StatefulSet | undefined, told: { readonly status: MigrationStatus; readonly message: string; readonly step?: string }): Promise<Gate> {
+  if (sts !== undefined && carriesMigration(sts, context.job)) {
+    await context.beforeWrite("writeStatefulSetStatus");
+    await writeStatefulSetStatus(context.kubeconfig, context.job.namespace, context.job.statefulSet, told);
+  }
+  return end(told.message);
+}
