@@ -27,6 +27,28 @@ export type RedisTarget =
 const SENTINEL = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/]+)(?:\/(\d+))?\/?$/;
 const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
 
+/** What stands for a password in anything zoneferry shows. */
+const REDACTED = "***";
+
+/**
+ * The URL with its password replaced, for configuration errors and logs: a REDIS_URL carries the
+ * queue's credentials, and a message that echoes it puts them in every log collector. It works on
+ * malformed URLs too (those are the ones echoed): whatever stands between the scheme and the last
+ * `@` is credentials, and a `password=` query parameter is one.
+ */
+export function redactRedisUrl(url: string): string {
+  const queried = url.replace(/([?&](?:password|pass|auth)=)[^&#]*/gi, `$1${REDACTED}`);
+  const scheme = queried.indexOf("://");
+  const from = scheme < 0 ? 0 : scheme + 3;
+  const at = queried.lastIndexOf("@");
+  if (at < from) return queried;
+  const userinfo = queried.slice(from, at);
+  // user:password keeps the user (it names who, not the secret); a lone word is taken as a password.
+  const colon = userinfo.indexOf(":");
+  const user = colon < 0 ? "" : userinfo.slice(0, colon);
+  return `${queried.slice(0, from)}${user}:${REDACTED}${queried.slice(at)}`;
+}
+
 /** The target of a REDIS_URL, or undefined when it is neither form. */
 export function redisTarget(url: string): RedisTarget | undefined {
   if (url.startsWith("redis+sentinel:")) return sentinelTarget(url);

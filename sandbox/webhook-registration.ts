@@ -1,10 +1,11 @@
 /**
  * Puts zoneferry in the API server's admission chain for a webhook reached by URL (the sandbox,
- * tests): the very objects the Helm chart ships (charts/zoneferry/templates/webhook-configurations.yaml),
- * rendered by helm, with each webhook's Service swapped for the URL and the CA given, as
- * controller-runtime's envtest does. The end-to-end tests so exercise what users install.
+ * tests): the very objects the Helm chart ships (charts/zoneferry/templates/webhook-configurations.yaml
+ * and admission-policies.yaml), rendered by helm, with each webhook's Service swapped for the URL
+ * and the CA given, as controller-runtime's envtest does. The end-to-end tests so exercise what
+ * users install, the policies that keep journals the runner's and the runner's writes narrow included.
  */
-import { AppsV1Api, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject, type V1StatefulSet, type V1ValidatingWebhook } from "@kubernetes/client-node";
+import { AppsV1Api, CustomObjectsApi, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject, type V1StatefulSet, type V1ValidatingWebhook } from "@kubernetes/client-node";
 import { helmTemplate } from "./helm.ts";
 
 export interface WebhookEndpoint {
@@ -18,9 +19,10 @@ export interface WebhookEndpoint {
   readonly namespace?: string;
 }
 
-/** The release name: the chart's objects are called zoneferry-webhook and zoneferry-scale-guard. */
+/** The release name: the chart's objects are called zoneferry-webhook, zoneferry-scale-guard, zoneferry-journal-writer and zoneferry-runner-writes. */
 export const RELEASE = "zoneferry";
-export const WEBHOOK_TEMPLATE = "templates/webhook-configurations.yaml";
+/** The chart's admission templates: the webhook configurations and scale guard, then the write policies. */
+export const ADMISSION_TEMPLATES = ["templates/webhook-configurations.yaml", "templates/admission-policies.yaml"] as const;
 
 type WebhookConfiguration = KubernetesObject & { webhooks?: V1ValidatingWebhook[] };
 
@@ -31,12 +33,13 @@ export function admissionObjects(endpoint: WebhookEndpoint): KubernetesObject[] 
     "ecs.regionId": "cn-shanghai",
     "redis.url": "redis://127.0.0.1:6379/0",
     "ecs.credentials.mode": "secret",
-    "ecs.credentials.secret.name": "unused",
+    "ecs.credentials.runner.secret.name": "unused-runner",
+    "ecs.credentials.webhook.secret.name": "unused-webhook",
     "webhook.certificates.mode": "secret",
     "webhook.certificates.secret.name": "unused",
     "webhook.certificates.secret.caBundle": Buffer.from(endpoint.caPem).toString("base64"),
     "webhook.runnerIdentity": endpoint.runnerIdentity ?? "zoneferry-runner",
-  }, { release: RELEASE, namespace: endpoint.namespace ?? "zoneferry-system", showOnly: [WEBHOOK_TEMPLATE] });
+  }, { release: RELEASE, namespace: endpoint.namespace ?? "zoneferry-system", showOnly: ADMISSION_TEMPLATES });
   const objects = (loadAllYaml(rendered) as (KubernetesObject | null)[]).filter((object): object is KubernetesObject => object !== null);
   return objects.map((object) => withUrl(object as WebhookConfiguration, endpoint.url));
 }
@@ -55,9 +58,9 @@ function withUrl(object: WebhookConfiguration, url: string): KubernetesObject {
 }
 
 /**
- * Creates the chart's admission objects, or replaces them (a new URL or CA after a restart), and
- * returns once the API server enforces the scale guard policy (it compiles a policy and watches its
- * parameters a moment after it is created).
+ * Creates the chart's admission objects, or replaces them (a new URL or CA after a restart, another
+ * runner identity), and returns once the API server enforces the scale guard and journal policies
+ * (it compiles a policy and watches its parameters a moment after it is created).
  */
 export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endpoint: WebhookEndpoint): Promise<KubernetesObject[]> {
   const client = KubernetesObjectApi.makeApiClient(kubeconfig);
@@ -71,6 +74,7 @@ export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endp
     for (const object of [...objects].reverse()) await client.delete(object).catch(ignoreNotFound);
     for (const object of objects) await client.create(object);
     await untilScaleGuarded(apps);
+    await untilJournalsGuarded(kubeconfig.makeApiClient(CustomObjectsApi));
   } finally {
     await apps.deleteNamespacedStatefulSet({ name: PROBE.metadata!.name!, namespace: PROBE.metadata!.namespace! }).catch(ignoreNotFound);
   }
@@ -101,6 +105,25 @@ async function untilScaleGuarded(apps: AppsV1Api, withinMs = 30_000): Promise<vo
     );
     if (refused) return;
     if (Date.now() > deadline) throw new Error(`the API server did not enforce the scale guard policy within ${withinMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Until a dry-run journal by the caller (not the runner) is refused; at once when the API server
+ * has no ZoneMigration CRD (nothing to guard yet; the policy covers it once it is installed).
+ */
+async function untilJournalsGuarded(custom: CustomObjectsApi, withinMs = 30_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  const body = { apiVersion: "zoneferry.io/v1alpha1", kind: "ZoneMigration", metadata: { name: "zoneferry-admission-probe", namespace: "default" }, spec: { statefulSet: "probe", migrationId: "probe", targetZones: ["probe"] } };
+  for (;;) {
+    const code = await custom.createNamespacedCustomObject({ group: "zoneferry.io", version: "v1alpha1", plural: "zonemigrations", namespace: "default", body, dryRun: "All" }).then(
+      () => 201,
+      (error: unknown) => (error as { code?: number }).code ?? 0,
+    );
+    // 403: refused by the policy; 404: no CRD; 201: admitted, the policy is not enforced yet.
+    if (code === 403 || code === 404) return;
+    if (Date.now() > deadline) throw new Error(`the API server did not enforce the journal policy within ${withinMs / 1000} s (a probe journal got ${code})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

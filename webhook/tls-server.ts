@@ -1,5 +1,5 @@
 /**
- * Serves the app over HTTPS (TLS 1.2 at least) with the certificate and key read from files and
+ * Serves the app over HTTPS (TLS 1.2 at least, AEAD cipher suites only) with the certificate and key read from files and
  * reloaded when they change, without a restart: cert-manager and Secret rotation replace the
  * files (through a symlink swap), and `setSecureContext` applies the new pair to new connections
  * while open ones finish undisturbed.
@@ -37,9 +37,26 @@ export interface TlsServer {
 }
 
 const TLS_MIN_VERSION = "TLSv1.2";
+/**
+ * AEAD suites only: TLS 1.3's three (AEAD by design), and TLS 1.2 with ECDHE (forward secrecy) and
+ * AES-GCM or ChaCha20-Poly1305, for ECDSA and RSA keys. Node's default list still offers CBC
+ * suites with SHA-1/SHA-256 MACs in TLS 1.2, which padding-oracle attacks (Lucky 13) have targeted.
+ * Every Kubernetes API server (Go's crypto/tls) negotiates one of these.
+ */
+const TLS_CIPHERS = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
 
 function readPair(certFile: string, keyFile: string, clientCaFile?: string): SecureContextOptions {
-  const pair = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: TLS_MIN_VERSION, ...(clientCaFile === undefined ? {} : { ca: readFileSync(clientCaFile) }) } as const;
+  const pair = { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: TLS_MIN_VERSION, ciphers: TLS_CIPHERS, ...(clientCaFile === undefined ? {} : { ca: readFileSync(clientCaFile) }) } as const;
   // Throws on a mismatched or malformed pair, before the server would use it.
   createSecureContext(pair);
   return pair;

@@ -1,7 +1,7 @@
 /**
  * The disk provisioner as a process, for the sandbox: `node sandbox/disk-provisioner/main.ts`.
- * Environment (read once): KUBECONFIG (else in-cluster), ECS_REGION_ID, ECS_ENDPOINT, ECS_PROTOCOL,
- * ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, ECS_EMULATOR_URL, LOG_LEVEL. Stops cleanly on SIGTERM/SIGINT.
+ * Environment (read once): KUBECONFIG (else in-cluster), ECS_REGION_ID, ECS_ENDPOINT, ECS_PROTOCOL (http with
+ * ECS_INSECURE_EMULATOR=true), ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, ECS_EMULATOR_URL, LOG_LEVEL. Stops cleanly on SIGTERM/SIGINT.
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";

@@ -38,7 +38,9 @@ describe("the Helm chart", () => {
         }
       }
       for (const suffix of ["-webhook", "-runner"]) assert.equal(named<V1Deployment>(objects, "Deployment", suffix).spec!.template.spec!.securityContext?.runAsUser, 65532);
-      assert.equal(objects.some((object) => object.kind === "Secret"), false, "no Secret (and so no key or certificate) is rendered");
+      // No certificate or key is ever rendered; the only Secrets are the random ones the chart makes.
+      const secrets = objects.filter((object) => object.kind === "Secret").map((object) => object.metadata?.name);
+      assert.deepEqual(secrets, modes.redis === "bundled" ? ["zf-zoneferry-journal-key", "zf-zoneferry-redis"] : ["zf-zoneferry-journal-key"]);
     });
   }
 
@@ -73,9 +75,10 @@ describe("the Helm chart", () => {
     assert.equal(envOf(runner, "RUNNER_CONCURRENCY"), "8");
     assert.equal(envOf(runner, "RUNNER_CLOUD_WAIT_TIMEOUT"), "2h");
     assert.equal(envOf(runner, "ECS_RATE_LIMIT"), "50");
-    assert.equal(envOf(runner, "REDIS_URL"), "redis://zf-zoneferry-redis:6379/0");
+    assert.equal(envOf(runner, "REDIS_URL"), "redis://:$(REDIS_PASSWORD)@zf-zoneferry-redis:6379/0");
     assert.equal(envOf(webhook, "RUNNER_IDENTITY"), "system:serviceaccount:zoneferry:zf-zoneferry-runner");
-    assert.equal(runner.env?.find((variable) => variable.name === "ALIBABA_CLOUD_ACCESS_KEY_ID")?.valueFrom?.secretKeyRef?.name, "zoneferry-ecs");
+    assert.equal(runner.env?.find((variable) => variable.name === "ALIBABA_CLOUD_ACCESS_KEY_ID")?.valueFrom?.secretKeyRef?.name, "zoneferry-ecs-runner");
+    assert.equal(webhook.env?.find((variable) => variable.name === "ALIBABA_CLOUD_ACCESS_KEY_ID")?.valueFrom?.secretKeyRef?.name, "zoneferry-ecs-webhook");
     assert.deepEqual(runner.args, ["runner/main.js"]);
     assert.deepEqual(webhook.args, ["webhook/main.js"]);
   });
@@ -84,12 +87,12 @@ describe("the Helm chart", () => {
     const values = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
     const pod = (objects: readonly KubernetesObject[]): NonNullable<V1Deployment["spec"]>["template"] => named<V1Deployment>(objects, "Deployment", "-runner").spec!.template;
     const mounted = pod(render(values));
-    assert.equal(envOf(mounted.spec!.containers[0]!, "ALIBABA_CLOUD_ROLE_ARN"), "acs:ram::1234567890:role/zoneferry");
+    assert.equal(envOf(mounted.spec!.containers[0]!, "ALIBABA_CLOUD_ROLE_ARN"), "acs:ram::1234567890:role/zoneferry-runner");
     assert.equal(envOf(mounted.spec!.containers[0]!, "ALIBABA_CLOUD_OIDC_TOKEN_FILE"), "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token");
-    assert.equal(mounted.spec!.volumes?.[0]?.projected?.sources?.[0]?.serviceAccountToken?.audience, "sts.aliyuncs.com");
+    assert.equal(mounted.spec!.volumes?.find((volume) => volume.name === "rrsa-oidc-token")?.projected?.sources?.[0]?.serviceAccountToken?.audience, "sts.aliyuncs.com");
     const injected = pod(render({ ...values, "ecs.credentials.rrsa.mountToken": false }));
     assert.equal(envOf(injected.spec!.containers[0]!, "ALIBABA_CLOUD_ROLE_ARN"), undefined);
-    assert.equal(injected.spec!.volumes, undefined);
+    assert.deepEqual(injected.spec!.volumes?.map((volume) => volume.name), ["journal-key"], "no token volume");
   });
 
   it("keeps two webhook pods spread over zones and nodes, a disruption budget, and a preStop delay", () => {

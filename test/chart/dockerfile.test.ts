@@ -1,7 +1,8 @@
 /**
  * The container image, checked without a Docker engine: the Dockerfile runs only the project's
- * own commands, the entrypoints it and the chart name exist in the build output, production
- * dependencies cover every import the entrypoints make at run time, and the image runs as 65532.
+ * own commands, pins every base image by digest, the entrypoints it and the chart name exist in the
+ * build output, production dependencies cover every import the entrypoints make at run time, and
+ * the image runs as 65532.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -17,16 +18,26 @@ interface Stage {
   readonly instructions: { readonly keyword: string; readonly args: string }[];
 }
 
-function stages(): Stage[] {
+interface Dockerfile {
+  /** ARGs before the first FROM: the only ones a FROM line may use. */
+  readonly globalArgs: readonly string[];
+  readonly stages: readonly Stage[];
+}
+
+function dockerfile(): Dockerfile {
   const lines = readFileSync(join(REPO, "Dockerfile"), "utf8").split("\n").filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
+  const globalArgs: string[] = [];
   const parsed: { from: string; instructions: { keyword: string; args: string }[] }[] = [];
   for (const line of lines) {
     const [keyword = "", ...rest] = line.trim().split(/\s+/);
     if (keyword.toUpperCase() === "FROM") parsed.push({ from: rest.join(" "), instructions: [] });
+    else if (parsed.length === 0 && keyword.toUpperCase() === "ARG") globalArgs.push(rest.join(" "));
     else parsed.at(-1)!.instructions.push({ keyword: keyword.toUpperCase(), args: rest.join(" ") });
   }
-  return parsed;
+  return { globalArgs, stages: parsed };
 }
+
+const stages = (): readonly Stage[] => dockerfile().stages;
 
 const packageJson = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string>; dependencies: Record<string, string> };
 
@@ -47,6 +58,24 @@ describe("the container image", () => {
     const all = stages();
     assert.ok(all.every((stage) => /node(js)?:?24|nodejs24/.test(stage.from)), all.map((stage) => stage.from).join(", "));
     assert.deepEqual(all.at(-1)!.instructions.filter((instruction) => instruction.keyword === "USER").map((instruction) => instruction.args), ["65532:65532"]);
+  });
+
+  it("pins every base image by digest: the build stages by one the Dockerfile says where it was found, the runtime by a required argument", () => {
+    const { globalArgs, stages: all } = dockerfile();
+    const named = new Set(all.map((stage) => /\sAS\s+(\S+)$/i.exec(stage.from)?.[1]).filter((name) => name !== undefined));
+    const bases = all.map((stage) => stage.from.split(/\s+/)[0]!).filter((base) => !named.has(base));
+    assert.ok(bases.length >= 2);
+    for (const base of bases) {
+      const pinned = /^[^\s@]+:[^\s@]+@sha256:[0-9a-f]{64}$/.test(base);
+      const argument = /^[^\s@]+:[^\s@]+@\$\{([A-Z_]+)\}$/.exec(base)?.[1];
+      assert.ok(pinned || argument !== undefined, `FROM ${base} is pinned by digest`);
+      // An argument with a default would let a build fall back to whatever the tag points at.
+      if (argument !== undefined) assert.ok(globalArgs.includes(argument), `ARG ${argument} is declared before the first FROM, without a default`);
+    }
+    const text = readFileSync(join(REPO, "Dockerfile"), "utf8");
+    for (const digest of new Set(bases.flatMap((base) => /@(sha256:[0-9a-f]{64})$/.exec(base)?.[1] ?? []))) {
+      assert.match(text, /# .*github\.com\/[\w.-]+\/[\w.-]+, Dockerfile at commit [0-9a-f]{12}/, `where ${digest} was found is said`);
+    }
   });
 
   it("builds the entrypoints the Dockerfile and the chart name, and nothing from tests, the sandbox or the emulator", () => {

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
-import type { V1ClusterRole } from "@kubernetes/client-node";
-import { REPO, installValues, render } from "../support/helm.ts";
+import type { V1ClusterRole, V1LabelSelector, V1Role, V1RoleBinding, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import { REPO, installValues, render, renderError } from "../support/helm.ts";
 
 /** client-node method → "group/resource verb". */
 const CALLS: Readonly<Record<string, string>> = {
@@ -83,7 +83,7 @@ function used(main: string): Set<string> {
   return permissions;
 }
 
-function granted(role: V1ClusterRole): Set<string> {
+function granted(role: V1ClusterRole | V1Role): Set<string> {
   return new Set((role.rules ?? []).flatMap((rule) => (rule.apiGroups ?? []).flatMap((group) => (rule.resources ?? []).flatMap((resource) => rule.verbs.map((verb) => `${group}/${resource} ${verb}`)))));
 }
 
@@ -110,5 +110,44 @@ describe("the chart's RBAC", () => {
         assert.ok(![...(rule.resources ?? []), ...rule.verbs, ...(rule.apiGroups ?? [])].includes("*"), clusterRole.metadata?.name);
       }
     }
+  });
+
+  describe("in namespaced mode (rbac.namespaced)", () => {
+    const values = { ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "rbac.namespaced": true, "rbac.namespaces[0]": "shop", "rbac.namespaces[1]": "web" };
+    const objects = render(values);
+    const clusterRunner = objects.find((object): object is V1ClusterRole => object.kind === "ClusterRole" && object.metadata?.name === "zf-zoneferry-runner")!;
+    const roles = objects.filter((object): object is V1Role => object.kind === "Role");
+    /** Resources of the core, apps, coordination and zoneferry groups that live in a namespace. */
+    const namespaced = new Set(["apps/statefulsets", "/pods", "/persistentvolumeclaims", "/events", "coordination.k8s.io/leases", "zoneferry.io/zonemigrations", "zoneferry.io/zonemigrations/status"]);
+
+    it("grants the runner the same verbs, its rights on namespaced objects as a Role in each listed namespace only", () => {
+      assert.deepEqual(roles.map((role) => role.metadata?.namespace), ["shop", "web"]);
+      for (const role of roles) {
+        assert.deepEqual(sorted(new Set([...granted(clusterRunner), ...granted(role)])), sorted(used("runner/main.ts")), role.metadata?.namespace);
+        assert.ok([...granted(role)].every((permission) => namespaced.has(permission.split(" ")[0]!)), "a Role grants only namespaced resources");
+      }
+      const bindings = objects.filter((object): object is V1RoleBinding => object.kind === "RoleBinding");
+      assert.deepEqual(bindings.map((binding) => [binding.metadata?.namespace, binding.roleRef.kind, binding.subjects?.[0]?.name, binding.subjects?.[0]?.namespace]), [
+        ["shop", "Role", "zf-zoneferry-runner", "zoneferry"],
+        ["web", "Role", "zf-zoneferry-runner", "zoneferry"],
+      ]);
+    });
+
+    it("keeps in the ClusterRole only cluster-scoped objects and the reconciler's lists, no write on a namespaced object", () => {
+      const clusterWide = [...granted(clusterRunner)].filter((permission) => namespaced.has(permission.split(" ")[0]!));
+      assert.deepEqual(clusterWide.sort(), ["apps/statefulsets list", "zoneferry.io/zonemigrations list"]);
+      assert.deepEqual(sorted(granted(clusterRunner)).filter((permission) => !namespaced.has(permission.split(" ")[0]!)), sorted(new Set([...used("runner/main.ts")].filter((permission) => !namespaced.has(permission.split(" ")[0]!)))));
+    });
+
+    it("sends the webhooks and the scale guard only the listed namespaces, and refuses the mode without any", () => {
+      const configurations = objects.filter((object): object is V1ValidatingWebhookConfiguration => object.kind === "ValidatingWebhookConfiguration" || object.kind === "MutatingWebhookConfiguration");
+      const guard = objects.find((object) => object.metadata?.name === "zf-zoneferry-scale-guard" && object.kind === "ValidatingAdmissionPolicy") as unknown as { spec: { matchConstraints: { namespaceSelector: V1LabelSelector } } };
+      const selectors = [...configurations.map((configuration) => configuration.webhooks![0]!.namespaceSelector), guard.spec.matchConstraints.namespaceSelector];
+      assert.equal(selectors.length, 3);
+      for (const selector of selectors) {
+        assert.deepEqual(JSON.parse(JSON.stringify(selector!.matchExpressions![1])), { key: "kubernetes.io/metadata.name", operator: "In", values: ["shop", "web"] });
+      }
+      assert.match(renderError({ ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "rbac.namespaced": true }), /rbac\.namespaces is required when rbac\.namespaced is true/);
+    });
   });
 });

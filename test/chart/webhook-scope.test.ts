@@ -27,11 +27,13 @@ interface Binding extends KubernetesObject {
 
 /** loadAllYaml makes class instances of known kinds; the assertions compare plain JSON. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-const one = <T extends KubernetesObject>(objects: readonly KubernetesObject[], kind: NonNullable<T["kind"]>): T => {
-  const found = objects.filter((object) => object.kind === kind);
+const one = <T extends KubernetesObject>(objects: readonly KubernetesObject[], kind: NonNullable<T["kind"]>, name?: string): T => {
+  const found = objects.filter((object) => object.kind === kind && (name === undefined || object.metadata?.name === name));
   assert.equal(found.length, 1, kind);
   return found[0] as T;
 };
+/** The scale guard and its binding, among the chart's admission policies (the others: admission-policies.test.ts). */
+const SCALE_GUARD = "zf-zoneferry-scale-guard";
 const webhooks = (values: Values) => {
   const objects = render(values);
   return ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"].map((kind) => one<V1ValidatingWebhookConfiguration>(objects, kind).webhooks![0]!);
@@ -42,7 +44,7 @@ describe("the scope of the chart's webhooks and scale guard", () => {
     const objects = render(BASE);
     const exempt = `request.userInfo.username != '${RUNNER}'`;
     for (const webhook of webhooks(BASE)) assert.deepEqual(plain(webhook.matchConditions?.[0]), { name: "not-the-runner", expression: exempt });
-    assert.deepEqual(plain(one<Policy>(objects, "ValidatingAdmissionPolicy").spec.matchConditions), [{ name: "not-the-runner", expression: exempt }]);
+    assert.deepEqual(plain(one<Policy>(objects, "ValidatingAdmissionPolicy", SCALE_GUARD).spec.matchConditions), [{ name: "not-the-runner", expression: exempt }]);
     const webhookPod = objects.find((object): object is V1Deployment => object.kind === "Deployment" && object.metadata?.name === "zf-zoneferry-webhook")!;
     assert.equal(webhookPod.spec!.template.spec!.containers[0]!.env?.find((variable) => variable.name === "RUNNER_IDENTITY")?.value, RUNNER);
   });
@@ -66,8 +68,8 @@ describe("the scope of the chart's webhooks and scale guard", () => {
 
   it("guards the scale subresource in the API server: every StatefulSet of the namespace is a parameter, the held one refuses a change of replicas", () => {
     const objects = render(BASE);
-    const policy = one<Policy>(objects, "ValidatingAdmissionPolicy");
-    const binding = one<Binding>(objects, "ValidatingAdmissionPolicyBinding");
+    const policy = one<Policy>(objects, "ValidatingAdmissionPolicy", SCALE_GUARD);
+    const binding = one<Binding>(objects, "ValidatingAdmissionPolicyBinding", SCALE_GUARD);
     assert.equal(policy.metadata?.name, "zf-zoneferry-scale-guard");
     assert.deepEqual(plain(policy.spec.paramKind), { apiVersion: "apps/v1", kind: "StatefulSet" });
     assert.deepEqual(policy.spec.matchConstraints.resourceRules.map((rule) => [rule.resources, rule.operations]), [[["statefulsets/scale"], ["UPDATE"]]]);
@@ -79,7 +81,7 @@ describe("the scope of the chart's webhooks and scale guard", () => {
   it("acts in the namespaces the values select, never in kube-system or its own", () => {
     const values = { ...BASE, "webhook.namespaceSelector.matchLabels.zoneferry\\.io/enabled": "true" };
     const objects = render(values);
-    const selectors = [...webhooks(values).map((webhook) => webhook.namespaceSelector), one<Policy>(objects, "ValidatingAdmissionPolicy").spec.matchConstraints.namespaceSelector];
+    const selectors = [...webhooks(values).map((webhook) => webhook.namespaceSelector), one<Policy>(objects, "ValidatingAdmissionPolicy", SCALE_GUARD).spec.matchConstraints.namespaceSelector];
     for (const selector of selectors) {
       assert.deepEqual(plain(selector), {
         matchLabels: { "zoneferry.io/enabled": "true" },

@@ -1,9 +1,11 @@
 /**
  * The chart against a real API server (the sandbox's): every rendered manifest of every values
  * combination passes a server-side dry run, the CRD becomes Established and the webhook
- * configurations are accepted by a real apply, and, with the chart's ServiceAccounts and
- * ClusterRoles installed, the webhook and the runner run under those identities (tokens of the
- * ServiceAccounts, not the sandbox's admin certificates) and complete a migration.
+ * configurations are accepted by a real apply, an upgrade keeps the secrets the install generated
+ * (helm's lookup, against this API server), and, with the chart's ServiceAccounts and ClusterRoles
+ * installed and its admission objects naming the runner's ServiceAccount, the webhook and the
+ * runner run under those identities (tokens of the ServiceAccounts, not the sandbox's admin
+ * certificates) and complete a migration.
  */
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -13,9 +15,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { dumpYaml, type KubernetesObject } from "@kubernetes/client-node";
+import { dumpYaml, KubeConfig, loadAllYaml, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
+import { setArgs } from "../../sandbox/helm.ts";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
-import { CHART, REPO, installValues, render, type Values } from "../support/helm.ts";
+import { registerWebhookConfigurations } from "../../sandbox/webhook-registration.ts";
+import { CHART, REPO, helmBinary, installValues, render, type Values } from "../support/helm.ts";
 
 const run = promisify(execFile);
 const NAMESPACE = "zoneferry";
@@ -77,6 +81,27 @@ describe("the chart on a real API server", () => {
     await kubectl(["delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "zf-zoneferry-webhook"]);
   });
 
+  it("keeps the journal key and the bundled Redis's password an install generated when the release is upgraded", async () => {
+    const values = installValues({ certs: "secret", redis: "bundled", credentials: "secret" });
+    // What an install or an upgrade renders: helm's lookup reads the live Secrets from this API server.
+    const generated = async (): Promise<V1Secret[]> => {
+      const { stdout } = await run(helmBinary(), ["template", "zf", CHART, "--namespace", NAMESPACE, "--dry-run=server", "--kubeconfig", env["KUBECONFIG"]!, "--show-only", "templates/secrets.yaml", ...setArgs(values)]);
+      return (loadAllYaml(stdout) as (V1Secret | null)[]).filter((object): object is V1Secret => object !== null);
+    };
+    const data = (secrets: readonly V1Secret[]): Record<string, unknown> => Object.fromEntries(secrets.map((secret) => [secret.metadata!.name!, secret.data]));
+    const install = await generated();
+    assert.deepEqual(install.map((secret) => secret.metadata!.name), ["zf-zoneferry-journal-key", "zf-zoneferry-redis"]);
+    assert.notDeepEqual(data(await generated()), data(install), "with no Secret to find, each render generates new values");
+    // As `helm install` leaves them: owned by the release, which an upgrade checks.
+    const owned = install.map((secret) => ({ ...secret, metadata: { ...secret.metadata, annotations: { ...secret.metadata?.annotations, "meta.helm.sh/release-name": "zf", "meta.helm.sh/release-namespace": NAMESPACE } } }));
+    await apply(owned);
+    try {
+      assert.deepEqual(data(await generated()), data(install), "the upgrade renders the installed values");
+    } finally {
+      await kubectl(["-n", NAMESPACE, "delete", "secret", ...install.map((secret) => secret.metadata!.name!)]);
+    }
+  });
+
   it("completes a migration with the webhook and the runner running as the chart's ServiceAccounts", async () => {
     const values: Values = installValues({ certs: "secret", redis: "external", credentials: "secret" });
     const rbac = render(values, NAMESPACE).filter((object) => ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"].includes(object.kind ?? ""));
@@ -97,6 +122,11 @@ current-context: sandbox
       return file;
     };
     const runnerIdentity = `system:serviceaccount:${NAMESPACE}:zf-zoneferry-runner`;
+    // The admission objects as the chart installs them for this runner: its journals and its writes
+    // are the ones the policies allow, and the webhooks are not sent its writes.
+    const admin = new KubeConfig();
+    admin.loadFromFile(env["KUBECONFIG"]!);
+    await registerWebhookConfigurations(admin, { url: env["WEBHOOK_URL"]!, caPem: readFileSync(join(dir, "webhook-certs/ca.crt"), "utf8"), runnerIdentity });
     // The sandbox's own webhook and runner make way (admin certificates); ours take their place.
     const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { processes: { name: string; pid: number }[] };
     for (const name of ["webhook", "runner"]) process.kill(state.processes.find((entry) => entry.name === name)!.pid, "SIGTERM");

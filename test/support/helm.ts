@@ -21,9 +21,14 @@ export function installValues(modes: { certs: "certManager" | "secret"; redis: "
     "ecs.credentials.mode": modes.credentials,
     ...(modes.certs === "secret" ? { "webhook.certificates.secret.name": "zoneferry-webhook-tls", "webhook.certificates.secret.caBundle": Buffer.from("-----BEGIN CERTIFICATE-----\n").toString("base64") } : {}),
     ...(modes.redis === "external" ? { "redis.url": "redis://redis.infra:6379/0" } : {}),
+    // One cloud identity per component: the runner's creates and deletes, the webhook's describes.
     ...(modes.credentials === "rrsa"
-      ? { "ecs.credentials.rrsa.roleArn": "acs:ram::1234567890:role/zoneferry", "ecs.credentials.rrsa.oidcProviderArn": "acs:ram::1234567890:oidc-provider/ack-rrsa-c1" }
-      : { "ecs.credentials.secret.name": "zoneferry-ecs" }),
+      ? {
+          "ecs.credentials.runner.rrsa.roleArn": "acs:ram::1234567890:role/zoneferry-runner",
+          "ecs.credentials.webhook.rrsa.roleArn": "acs:ram::1234567890:role/zoneferry-webhook",
+          "ecs.credentials.rrsa.oidcProviderArn": "acs:ram::1234567890:oidc-provider/ack-rrsa-c1",
+        }
+      : { "ecs.credentials.runner.secret.name": "zoneferry-ecs-runner", "ecs.credentials.webhook.secret.name": "zoneferry-ecs-webhook" }),
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { redisTarget } from "../../core/redis-target.ts";
+import { redactRedisUrl, redisTarget } from "../../core/redis-target.ts";
 
 describe("REDIS_URL", () => {
   it("takes redis:// and rediss:// URLs as they are", () => {
@@ -19,5 +19,19 @@ describe("REDIS_URL", () => {
     for (const url of ["localhost:6379", "http://redis:6379", "redis+sentinel://sentinel-a/mymaster", "redis+sentinel://10.0.0.1:26379", "redis+sentinel://10.0.0.1:26379,/m"]) {
       assert.equal(redisTarget(url), undefined, url);
     }
+  });
+
+  it("shows a URL without its password: the user stays, a lone word is taken for a password, a query password goes too", () => {
+    assert.equal(redactRedisUrl("rediss://queue:s3cr%40t@redis.infra:6380/2"), "rediss://queue:***@redis.infra:6380/2");
+    assert.equal(redactRedisUrl("redis://:s3cret@redis.infra:6379"), "redis://:***@redis.infra:6379");
+    assert.equal(redactRedisUrl("redis://s3cret@redis.infra:6379"), "redis://:***@redis.infra:6379");
+    assert.equal(redactRedisUrl("redis+sentinel://:s3cret@10.0.0.1:26379,10.0.0.2:26379/mymaster"), "redis+sentinel://:***@10.0.0.1:26379,10.0.0.2:26379/mymaster");
+    assert.equal(redactRedisUrl("redis://redis.infra:6379/0?password=s3cret&db=1"), "redis://redis.infra:6379/0?password=***&db=1");
+  });
+
+  it("redacts what a malformed value holds before its last @, and leaves a URL without credentials as it is", () => {
+    assert.equal(redactRedisUrl("redis//:pass@word@redis.infra"), "redis//:***@redis.infra");
+    assert.equal(redactRedisUrl("redis://redis.infra:6379/0"), "redis://redis.infra:6379/0");
+    assert.equal(redactRedisUrl("localhost:6379"), "localhost:6379");
   });
 });

@@ -39,13 +39,53 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "zoneferry.runner" . }
 {{- end -}}
 {{- end -}}
 
-{{/* Environment both components read (core/config.ts), one value each. */}}
+{{/* Values of earlier charts that no longer exist, each with what replaces it: a renamed value must
+never quietly fall back to a default (here: to one cloud identity shared by both components). */}}
+{{- define "zoneferry.removedValues" -}}
+{{- if .Values.ecs.credentials.rrsa.roleArn }}
+{{- fail "ecs.credentials.rrsa.roleArn was split per component: set ecs.credentials.runner.rrsa.roleArn and ecs.credentials.webhook.rrsa.roleArn, two roles with their own RAM policies (docs/security.md)" }}
+{{- end }}
+{{- with .Values.ecs.credentials.secret }}
+{{- if .name }}
+{{- fail "ecs.credentials.secret was split per component: set ecs.credentials.runner.secret.name and ecs.credentials.webhook.secret.name, two RAM users with their own policies (docs/security.md)" }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The bundled Redis's password: the user's Secret, or the one the chart generates. */}}
+{{- define "zoneferry.redisPasswordSecret" -}}
+{{ .Values.redis.bundled.passwordSecret | default (include "zoneferry.redis" .) }}
+{{- end -}}
+
+{{/* The runner's journal key: the user's Secret, or the one the chart generates. */}}
+{{- define "zoneferry.journalKeySecret" -}}
+{{ .Values.runner.journalKeySecret | default (printf "%s-journal-key" (include "zoneferry.fullname" .)) }}
+{{- end -}}
+
+{{/* A value the chart generates into a Secret, base64: the live Secret's when there is one (so an
+upgrade keeps it), else `Length` random characters. `helm template` and client-side dry runs have
+no cluster to look in, and render a new value each time. */}}
+{{- define "zoneferry.generatedSecretValue" -}}
+{{- $live := lookup "v1" "Secret" .Namespace .Name -}}
+{{- if and $live $live.data (hasKey $live.data .Key) -}}
+{{ index $live.data .Key }}
+{{- else -}}
+{{ randAlphaNum .Length | b64enc }}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment both components read (core/config.ts), one value each. The bundled Redis's URL
+refers to the password by $(REDIS_PASSWORD), which the kubelet expands from the Secret: the pod
+spec never holds it. */}}
 {{- define "zoneferry.commonEnv" -}}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 {{- if eq .Values.redis.mode "bundled" }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ include "zoneferry.redisPasswordSecret" . | quote }}, key: password}
 - name: REDIS_URL
-  value: {{ printf "redis://%s:6379/0" (include "zoneferry.redis" .) | quote }}
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "zoneferry.redis" .) | quote }}
 {{- else if .Values.redis.urlSecret.name }}
 - name: REDIS_URL
   valueFrom:
@@ -54,42 +94,85 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "zoneferry.runner" . }
 - name: REDIS_URL
   value: {{ required "redis.url is required when redis.mode is external (or set redis.urlSecret.name)" .Values.redis.url | quote }}
 {{- end }}
+{{- end -}}
+
+{{/* Whether a component ("webhook" or "runner", as .Component) asks ECS at all: the runner always;
+the webhook unless ecs.credentials.webhook.enabled is false. */}}
+{{- define "zoneferry.hasCloud" -}}
+{{- if or (eq .Component "runner") .Root.Values.ecs.credentials.webhook.enabled }}true{{ end }}
+{{- end -}}
+
+{{/* The component's RAM role (rrsa mode), checked: present, and never the other component's. */}}
+{{- define "zoneferry.roleArn" -}}
+{{- $credentials := .Root.Values.ecs.credentials }}
+{{- $own := (index $credentials .Component).rrsa.roleArn }}
+{{- $role := required (printf "ecs.credentials.%s.rrsa.roleArn is required when credentials.mode is rrsa: the %s's own RAM role (docs/security.md)" .Component .Component) $own }}
+{{- if and $credentials.webhook.enabled (eq $credentials.runner.rrsa.roleArn $credentials.webhook.rrsa.roleArn) }}
+{{- fail "ecs.credentials.webhook.rrsa.roleArn is the runner's role: the webhook must have a role of its own that can only describe disks (docs/security.md)" }}
+{{- end }}
+{{- $role }}
+{{- end -}}
+
+{{/* The component's AccessKey Secret (secret mode), checked the same way. */}}
+{{- define "zoneferry.accessKeySecret" -}}
+{{- $credentials := .Root.Values.ecs.credentials }}
+{{- $own := (index $credentials .Component).secret.name }}
+{{- $name := required (printf "ecs.credentials.%s.secret.name is required when credentials.mode is secret: the %s's own AccessKey pair (docs/security.md)" .Component .Component) $own }}
+{{- if and $credentials.webhook.enabled (eq $credentials.runner.secret.name $credentials.webhook.secret.name) }}
+{{- fail "ecs.credentials.webhook.secret.name is the runner's Secret: the webhook must have an AccessKey of its own that can only describe disks (docs/security.md)" }}
+{{- end }}
+{{- $name }}
+{{- end -}}
+
+{{/* The ECS environment of one component (dict Root, Component): the region and client settings,
+and its own credentials. A webhook without a cloud identity gets none of it, so it asks ECS nothing. */}}
+{{- define "zoneferry.ecsEnv" -}}
+{{- $values := .Root.Values }}
+{{- if include "zoneferry.hasCloud" . }}
 - name: ECS_REGION_ID
-  value: {{ required "ecs.regionId is required: the region of the cluster's disks, e.g. cn-shanghai" .Values.ecs.regionId | quote }}
-{{- with .Values.ecs.endpoint }}
+  value: {{ required "ecs.regionId is required: the region of the cluster's disks, e.g. cn-shanghai" $values.ecs.regionId | quote }}
+{{- with $values.ecs.endpoint }}
 - name: ECS_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
 - name: ECS_PROTOCOL
-  value: {{ .Values.ecs.protocol | quote }}
+  value: {{ $values.ecs.protocol | quote }}
 - name: ECS_RATE_LIMIT
-  value: {{ .Values.ecs.rateLimit | quote }}
+  value: {{ $values.ecs.rateLimit | quote }}
 - name: ECS_CACHE_TTL
-  value: {{ .Values.ecs.cacheTtl | quote }}
+  value: {{ $values.ecs.cacheTtl | quote }}
 - name: ECS_CONNECT_TIMEOUT
-  value: {{ .Values.ecs.connectTimeout | quote }}
+  value: {{ $values.ecs.connectTimeout | quote }}
 - name: ECS_READ_TIMEOUT
-  value: {{ .Values.ecs.readTimeout | quote }}
-{{- if eq .Values.ecs.credentials.mode "secret" }}
+  value: {{ $values.ecs.readTimeout | quote }}
+{{- if eq $values.ecs.credentials.mode "secret" }}
+{{- $secret := (index $values.ecs.credentials .Component).secret }}
 - name: ALIBABA_CLOUD_ACCESS_KEY_ID
   valueFrom:
-    secretKeyRef: {name: {{ required "ecs.credentials.secret.name is required when credentials.mode is secret" .Values.ecs.credentials.secret.name | quote }}, key: {{ .Values.ecs.credentials.secret.accessKeyIdKey | quote }}}
+    secretKeyRef: {name: {{ include "zoneferry.accessKeySecret" . | quote }}, key: {{ $secret.accessKeyIdKey | quote }}}
 - name: ALIBABA_CLOUD_ACCESS_KEY_SECRET
   valueFrom:
-    secretKeyRef: {name: {{ .Values.ecs.credentials.secret.name | quote }}, key: {{ .Values.ecs.credentials.secret.accessKeySecretKey | quote }}}
-{{- else if .Values.ecs.credentials.rrsa.mountToken }}
+    secretKeyRef: {name: {{ include "zoneferry.accessKeySecret" . | quote }}, key: {{ $secret.accessKeySecretKey | quote }}}
+{{- else if $values.ecs.credentials.rrsa.mountToken }}
 - name: ALIBABA_CLOUD_ROLE_ARN
-  value: {{ required "ecs.credentials.rrsa.roleArn is required when credentials.mode is rrsa" .Values.ecs.credentials.rrsa.roleArn | quote }}
+  value: {{ include "zoneferry.roleArn" . | quote }}
 - name: ALIBABA_CLOUD_OIDC_PROVIDER_ARN
-  value: {{ required "ecs.credentials.rrsa.oidcProviderArn is required when credentials.mode is rrsa" .Values.ecs.credentials.rrsa.oidcProviderArn | quote }}
+  value: {{ required "ecs.credentials.rrsa.oidcProviderArn is required when credentials.mode is rrsa" $values.ecs.credentials.rrsa.oidcProviderArn | quote }}
 - name: ALIBABA_CLOUD_OIDC_TOKEN_FILE
   value: /var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token
 {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Whether the chart mounts the RRSA token into a component (dict Root, Component). */}}
+{{- define "zoneferry.mountsRrsaToken" -}}
+{{- $credentials := .Root.Values.ecs.credentials }}
+{{- if and (include "zoneferry.hasCloud" .) (eq $credentials.mode "rrsa") $credentials.rrsa.mountToken }}true{{ end }}
 {{- end -}}
 
 {{/* RRSA: the projected service account token the credentials chain exchanges for the role. */}}
 {{- define "zoneferry.rrsaVolume" -}}
-{{- if and (eq .Values.ecs.credentials.mode "rrsa") .Values.ecs.credentials.rrsa.mountToken }}
+{{- if include "zoneferry.mountsRrsaToken" . }}
 - name: rrsa-oidc-token
   projected:
     sources:
@@ -101,7 +184,7 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "zoneferry.runner" . }
 {{- end -}}
 
 {{- define "zoneferry.rrsaMount" -}}
-{{- if and (eq .Values.ecs.credentials.mode "rrsa") .Values.ecs.credentials.rrsa.mountToken }}
+{{- if include "zoneferry.mountsRrsaToken" . }}
 - name: rrsa-oidc-token
   mountPath: /var/run/secrets/ack.alibabacloud.com/rrsa-tokens
   readOnly: true
@@ -144,7 +227,8 @@ clientConfig:
 {{- end -}}
 
 {{/* The namespaces zoneferry acts in: the user's selector (webhook.namespaceSelector), ANDed with
-the exclusion of kube-system and the release namespace, which is always on. */}}
+the exclusion of kube-system and the release namespace, which is always on, and in namespaced RBAC
+mode with the namespaces the runner has Roles in (a request elsewhere could never be carried out). */}}
 {{- define "zoneferry.namespaceSelector" -}}
 namespaceSelector:
   {{- with .Values.webhook.namespaceSelector.matchLabels }}
@@ -155,6 +239,11 @@ namespaceSelector:
     - key: kubernetes.io/metadata.name
       operator: NotIn
       values: ["kube-system", {{ .Release.Namespace | quote }}]
+    {{- if .Values.rbac.namespaced }}
+    - key: kubernetes.io/metadata.name
+      operator: In
+      values: {{ include "zoneferry.rbacNamespaces" . }}
+    {{- end }}
     {{- with .Values.webhook.namespaceSelector.matchExpressions }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -195,4 +284,13 @@ matchConditions:
 sideEffects: NoneOnDryRun
 admissionReviewVersions: ["v1"]
 timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
+{{- end -}}
+
+
+{{/* The namespaces of namespaced RBAC mode, as a flow list; at least one. */}}
+{{- define "zoneferry.rbacNamespaces" -}}
+{{- if not .Values.rbac.namespaces }}
+{{- fail "rbac.namespaces is required when rbac.namespaced is true: the namespaces zoneferry may migrate StatefulSets in" }}
+{{- end }}
+{{- toJson .Values.rbac.namespaces }}
 {{- end -}}
