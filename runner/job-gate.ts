@@ -25,8 +25,10 @@ import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
 import { TERMINAL_PHASES, type ZoneMigrationResource } from "./journal/types.ts";
 import { orUndefined } from "./kube-patch.ts";
 import { carriesMigration } from "./ownership.ts";
+import type { SagaStatus } from "./saga/checkpoint.ts";
 
-export type Gate = { readonly kind: "run" } | { readonly kind: "end"; readonly message: string };
+/** Run the saga, or end the job: refused (nothing done for it), or with its run's result reported again. */
+export type Gate = { readonly kind: "run" } | { readonly kind: "end"; readonly message: string; readonly status: SagaStatus; readonly refused: boolean };
 
 const RUN: Gate = { kind: "run" };
 
@@ -63,7 +65,7 @@ async function repeated(context: MigrationContext, sts: V1StatefulSet | undefine
 }
 
 function end(message: string): Gate {
-  return { kind: "end", message };
+  return { kind: "end", message, status: "Failed", refused: true };
 }
 
 /** What in the job differs from the journal it would act on, if anything. */
@@ -79,7 +81,9 @@ function disagreement(journal: ZoneMigrationResource, context: MigrationContext)
 async function reportFromJournal(context: MigrationContext, sts: V1StatefulSet | undefined, journal: ZoneMigrationResource): Promise<Gate> {
   const status = journal.status!;
   const message = status.message ?? `migration ${context.job.migrationId} ended ${status.phase ?? "?"}`;
-  return tellIfOurs(context, sts, { status: status.phase ?? "Failed", message, ...(status.step === undefined ? {} : { step: status.step }) });
+  const phase = status.phase !== undefined && TERMINAL_PHASES.has(status.phase) ? (status.phase as SagaStatus) : "Failed";
+  await tellIfOurs(context, sts, { status: phase, message, ...(status.step === undefined ? {} : { step: status.step }) });
+  return { kind: "end", message, status: phase, refused: false };
 }
 
 /** Ends the job, first telling the StatefulSet why if it carries this migration (else it is not ours to write). */

@@ -153,9 +153,13 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     try {
       const gate = await gateJob(context, { journals: journal, concluded: job.data.saga?.phase === "finished" });
       if (gate.kind === "run") return undefined;
-      logger.warn({ reason: gate.message }, "job not acted on");
-      metrics.jobsRefused.inc();
-      return { status: "Failed", message: gate.message };
+      if (gate.refused) {
+        logger.warn({ reason: gate.message }, "job not acted on");
+        metrics.jobsRefused.inc();
+      } else {
+        logger.info({ status: gate.status }, "the result reported again, from the journal");
+      }
+      return { status: gate.status, message: gate.message };
     } catch (error) {
       if (error instanceof FencedError || faultKind(error) !== "transient") throw error;
       logger.warn({ fault: describeFault(error) }, "could not check the job against its journal: trying again shortly");

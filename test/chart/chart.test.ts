@@ -83,6 +83,19 @@ describe("the Helm chart", () => {
     assert.deepEqual(webhook.args, ["webhook/main.js"]);
   });
 
+  it("maps the input bounds and the caller check onto the webhook, and the replica ceiling onto both components", () => {
+    const objects = render({ ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), maxReplicas: 200, "webhook.namespaceEnqueuesPerMinute": 5, "webhook.clientAuth.caConfigMap.name": "apiserver-client-ca" });
+    const runner = named<V1Deployment>(objects, "Deployment", "-runner").spec!.template.spec!;
+    const webhook = named<V1Deployment>(objects, "Deployment", "-webhook").spec!.template.spec!;
+    assert.equal(envOf(runner.containers[0]!, "MAX_REPLICAS"), "200");
+    assert.equal(envOf(webhook.containers[0]!, "MAX_REPLICAS"), "200");
+    assert.equal(envOf(webhook.containers[0]!, "WEBHOOK_NAMESPACE_ENQUEUES_PER_MINUTE"), "5");
+    assert.equal(envOf(webhook.containers[0]!, "WEBHOOK_CLIENT_CA_FILE"), "/etc/zoneferry/client-ca/ca.crt");
+    assert.equal(webhook.volumes?.find((volume) => volume.name === "client-ca")?.configMap?.name, "apiserver-client-ca");
+    const open = named<V1Deployment>(render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" })), "Deployment", "-webhook").spec!.template.spec!;
+    assert.equal(envOf(open.containers[0]!, "WEBHOOK_CLIENT_CA_FILE"), undefined, "no caller check unless a CA is named");
+  });
+
   it("mounts the RRSA token for STS itself, or leaves both the token and the variables to ACK's pod-identity webhook", () => {
     const values = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
     const pod = (objects: readonly KubernetesObject[]): NonNullable<V1Deployment["spec"]>["template"] => named<V1Deployment>(objects, "Deployment", "-runner").spec!.template;

@@ -80,6 +80,8 @@ spec never holds it. */}}
 {{- define "zoneferry.commonEnv" -}}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
+- name: MAX_REPLICAS
+  value: {{ .Values.maxReplicas | quote }}
 {{- if eq .Values.redis.mode "bundled" }}
 - name: REDIS_PASSWORD
   valueFrom:
