@@ -2,20 +2,18 @@
  * Whose StatefulSet a job may write to. A job in Redis is only a claim that work is due (anyone who
  * reaches the webhook's port, or Redis, can make one); the live StatefulSet says whether it is: the
  * runner writes to it (scales it, annotates it, records Events on it) only while it carries the
- * job's migration, stamped by the mutating webhook, or its annotations make that very request now
- * (the mutating webhook was off). A cancel removes target-zones but leaves the stamp, so a
- * cancelled migration still reports its rollback.
+ * job's migration id, which the mutating webhook stamps on an admitted request and the guard keeps
+ * during the migration (the chart's runner-writes policy refuses the runner's writes to any other,
+ * docs/security.md). A cancel removes target-zones but leaves the stamp, so a cancelled migration
+ * still reports its rollback.
  */
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { OWNED_ANNOTATIONS } from "../core/annotations.ts";
-import { currentRequest } from "../core/migration-id.ts";
 import type { MigrationJobData } from "../core/migration-queue.ts";
 import { PermanentMigrationError } from "./faults.ts";
 
-export function carriesMigration(sts: V1StatefulSet, job: Pick<MigrationJobData, "migrationId" | "namespace" | "statefulSet">): boolean {
-  const annotations = sts.metadata?.annotations ?? {};
-  if (annotations[OWNED_ANNOTATIONS.migrationId] === job.migrationId) return true;
-  return currentRequest(job.namespace, job.statefulSet, annotations)?.migrationId === job.migrationId;
+export function carriesMigration(sts: V1StatefulSet, job: Pick<MigrationJobData, "migrationId">): boolean {
+  return sts.metadata?.annotations?.[OWNED_ANNOTATIONS.migrationId] === job.migrationId;
 }
 
 /** Refuses a write to a StatefulSet that carries another migration (a newer request, or none). */

@@ -21,6 +21,7 @@ import { PermanentMigrationError } from "../faults.ts";
 import type { ZoneMigrationResource } from "../journal/types.ts";
 import { orUndefined } from "../kube-patch.ts";
 import { liveClusterView } from "../live-view.ts";
+import { carriesMigration } from "../ownership.ts";
 import { complete, done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, waitStartedAt } from "../waits.ts";
 
@@ -37,6 +38,8 @@ export const precheck: Step<MigrationContext> = {
     if (sts === undefined) return complete(`StatefulSet ${job.namespace}/${job.statefulSet} no longer exists; nothing to migrate`);
     const current = currentRequest(job.namespace, job.statefulSet, sts.metadata?.annotations ?? {});
     if (current?.migrationId !== job.migrationId) return complete(`request ${job.migrationId} is no longer the StatefulSet's request; nothing done`);
+    // Unstamped, the StatefulSet is not the runner's to write (runner/ownership.ts): the webhook warned.
+    if (!carriesMigration(sts, job)) return complete(`request ${job.migrationId} was admitted without zoneferry.io/migration-id (the mutating webhook did not answer); nothing done: apply it again with a new zoneferry.io/retry value`);
     const { request } = current;
     await journalFor(context, sts, request, journaled);
     // Admission denies it; a job queued before (an older zoneferry, the reconciler) is refused here.

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { USER_ANNOTATIONS } from "../../core/annotations.ts";
+import { OWNED_ANNOTATIONS, USER_ANNOTATIONS } from "../../core/annotations.ts";
 import type { DiskCloud } from "../../core/disk-cloud.ts";
 import { EcsDiskCloud } from "../../core/ecs/ecs-disk-cloud.ts";
 import { createEcsClient } from "../../core/ecs/ecs-sdk.ts";
@@ -159,7 +159,8 @@ function statefulSetOf(spec: AppSpec, to: string): V1StatefulSet {
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: { name, namespace: NAMESPACE, annotations: { [USER_ANNOTATIONS.targetZones]: to, [USER_ANNOTATIONS.checkInterval]: "1s", [USER_ANNOTATIONS.readyTimeout]: "1m" } },
+    // As admission leaves a request: the mutating webhook's stamp with it.
+    metadata: { name, namespace: NAMESPACE, annotations: { [USER_ANNOTATIONS.targetZones]: to, [USER_ANNOTATIONS.checkInterval]: "1s", [USER_ANNOTATIONS.readyTimeout]: "1m", [OWNED_ANNOTATIONS.migrationId]: migrationId({ namespace: NAMESPACE, name, targetZones: [to], retry: "" }) } },
     spec: {
       replicas: spec.replicas ?? 2,
       serviceName: name,

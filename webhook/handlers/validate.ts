@@ -78,7 +78,7 @@ async function assessNewRequest(
   const warnings = [...assessment.warnings];
   const stamped = admission.object?.metadata?.annotations?.[OWNED_ANNOTATIONS.migrationId];
   if (stamped !== intent.migrationId) {
-    warnings.push(`${OWNED_ANNOTATIONS.migrationId} is not stamped with ${intent.migrationId} (is the mutating webhook off?); the runner stamps it`);
+    warnings.push(`${OWNED_ANNOTATIONS.migrationId} is not stamped with ${intent.migrationId} (did the mutating webhook not answer?): the runner acts only on a stamped request, so this one will not run; apply it again with a new zoneferry.io/retry value once the mutating webhook answers`);
   }
   return {
     verdict: allowed(warnings),

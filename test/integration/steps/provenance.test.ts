@@ -148,8 +148,8 @@ describe("acting only on what chains back to the StatefulSet's own claims", () =
   it("writes no status annotation and no Event to a StatefulSet that carries no request (a forged job)", async () => {
     const [app] = await createApps(sandbox, [{ name: "bystander", replicas: 1 }]);
     await sandbox.apps.patchNamespacedStatefulSet(
-      { namespace: NAMESPACE, name: app!.name, body: [{ op: "remove", path: `/metadata/annotations/${USER_ANNOTATIONS.targetZones.replace("/", "~1")}` }] },
-      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+      { namespace: NAMESPACE, name: app!.name, body: { metadata: { annotations: { [USER_ANNOTATIONS.targetZones]: null, [OWNED_ANNOTATIONS.migrationId]: null } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
     await reportStep(contextOf(sandbox, app!), "precheck", "forward");
     assert.equal((await annotationsOf(app!.name))[OWNED_ANNOTATIONS.status], undefined, "no status annotation");
