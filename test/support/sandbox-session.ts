@@ -5,8 +5,9 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
@@ -26,9 +27,63 @@ export class SandboxSession {
   readonly namespace: string;
   env: Record<string, string> = {};
 
-  constructor(prefix: string, namespace: string) {
-    this.dir = mkdtempSync(join(tmpdir(), prefix));
+  /** `dir`: an existing sandbox's folder (see `inNamespace`); by default a new one named after `prefix`. */
+  constructor(prefix: string, namespace: string, dir: string = mkdtempSync(join(tmpdir(), prefix))) {
+    this.dir = dir;
     this.namespace = namespace;
+  }
+
+  /**
+   * The same sandbox seen from `namespace` (created if absent): its helpers (statefulSet, diskOf,
+   * contentOf, annotation, …) work there. Call it after `up`, and never `down` what it answers: it
+   * is the same sandbox.
+   */
+  async inNamespace(namespace: string): Promise<SandboxSession> {
+    const view = new SandboxSession("", namespace, this.dir);
+    view.env = this.env;
+    await view.kubectl("get", "namespace", namespace).catch(async () => view.kubectl("create", "namespace", namespace));
+    return view;
+  }
+
+  /** What a process the sandbox started (e.g. "runner", "webhook") has logged so far. */
+  logOf(name: string): string {
+    return readFileSync(join(this.dir, `${name}.log`), "utf8");
+  }
+
+  /**
+   * A request to the sandbox's webhook over TLS (POST when there is a body, else GET): as the API
+   * server makes it, with the client certificate its admission configuration presents
+   * (sandbox/control-plane.ts), or, with `asApiServer: false`, as anyone who reaches the port.
+   * Answers the HTTP status, the body, and how long the whole answer took.
+   */
+  async callWebhook(path: string, body?: string, options: { asApiServer?: boolean } = {}): Promise<{ status: number; text: string; ms: number }> {
+    const client = options.asApiServer === false ? {} : this.#webhookClientCertificate();
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(`${this.env["WEBHOOK_URL"]!}${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        ca: readFileSync(join(this.dir, "webhook-certs", "ca.crt")),
+        ...client,
+        headers: body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        timeout: 30_000,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.once("end", () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started }); });
+        res.once("error", reject);
+      });
+      req.once("error", reject);
+      req.once("timeout", () => { req.destroy(new Error(`${path}: no answer within 30 s`)); });
+      req.end(body);
+    });
+  }
+
+  /** The client certificate and key the API server presents to webhooks, from its admission kubeconfig. */
+  #webhookClientCertificate(): { cert: Buffer; key: Buffer } {
+    const file = join(dirname(this.env["KUBECONFIG"]!), "webhook-client.kubeconfig");
+    const { users } = JSON.parse(readFileSync(file, "utf8")) as { users: { user: Record<string, string> }[] };
+    const user = users[0]!.user;
+    return { cert: Buffer.from(user["client-certificate-data"]!, "base64"), key: Buffer.from(user["client-key-data"]!, "base64") };
   }
 
   async up(): Promise<void> {
