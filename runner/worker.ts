@@ -10,7 +10,7 @@ import type { DiskCloud } from "../core/disk-cloud.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import { DEFAULT_RUNNER_SETTINGS, migrationContext, type MigrationContext, type RunnerSettings } from "./context.ts";
-import { gateJob } from "./job-gate.ts";
+import { gateJob, tellStatefulSet, type Gate } from "./job-gate.ts";
 import type { JournalSeal } from "./journal/seal.ts";
 import { MigrationJournal, journalName } from "./journal/journal.ts";
 import { FencedError, LeaseHeldError, MigrationLease, WORKER_IDENTITY, leaseName } from "./fence.ts";
@@ -62,8 +62,15 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const remembered = new Map<string, { timer: JobTimer; entered: Set<string>; lastStep: string }>();
   // The Leases of the runs now in this process, by job id: BullMQ's lost locks close them.
   const leases = new Map<string, Set<MigrationLease>>();
+  const contextOf = (job: MigrationJob, logger: Logger, fence?: MigrationLease): MigrationContext => migrationContext({
+    job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS,
+    ...(fence === undefined ? {} : { fence }), ...(options.seam === undefined ? {} : { seam: options.seam }),
+  });
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
     const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
+    // Read before the Lease: a job with nothing to do for this runner leaves no trace in the cluster.
+    const gate = await passGate(job, token, contextOf(job, logger), logger);
+    if (gate.kind === "end" && gate.tell === undefined) return ended(job, gate);
     const lease = new MigrationLease(options.kubeconfig, { namespace: job.data.namespace, name: leaseName(journalName(job.data.statefulSet, job.data.migrationId)), identity: `${WORKER_IDENTITY}/${token ?? "?"}` }, { durationMs: leaseMs, marginMs: Math.round(leaseMs / 3) });
     const held = leases.get(job.id ?? "") ?? new Set<MigrationLease>();
     leases.set(job.id ?? "", held.add(lease));
@@ -74,6 +81,10 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
         logger.error({ err: error }, "could not take the migration's Lease");
         throw new LeaseHeldError("nobody (it could not be written)", Math.round(leaseMs / 3));
       });
+      if (gate.kind === "end") {
+        await tellStatefulSet(contextOf(job, logger, lease), gate);
+        return ended(job, gate);
+      }
       return await runFenced(job, token, lease, logger);
     } catch (error) {
       if (!(error instanceof FencedError)) throw error;
@@ -88,7 +99,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     }
   };
   const runFenced = async (job: MigrationJob, token: string | undefined, lease: MigrationLease, logger: Logger): Promise<SagaResult> => {
-    const context = migrationContext({ job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS, fence: lease, ...(options.seam === undefined ? {} : { seam: options.seam }) });
+    const context = contextOf(job, logger, lease);
     const memory = remembered.get(job.data.migrationId) ?? { timer: new JobTimer(metrics), entered: new Set<string>(), lastStep: "precheck" };
     remembered.set(job.data.migrationId, memory);
     // A refused Event or annotation write is the user's view lost for a moment, not the migration's.
@@ -100,11 +111,6 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     const forget = (result: SagaResult): void => {
       if (remembered.delete(job.data.migrationId)) memory.timer.finished(result.status);
     };
-    const gate = await passGate(job, token, context, logger);
-    if (gate !== undefined) {
-      remembered.delete(job.data.migrationId);
-      return gate;
-    }
     return runSaga(job, token, context, {
       steps: RECREATE_STEPS,
       store: journalCheckpointStore(context),
@@ -146,26 +152,30 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     });
   };
   /**
-   * The job's gate (runner/job-gate.ts): undefined to run the saga, or the job's end when there is
-   * nothing this runner may do for it. A transient fault while looking delays the job.
+   * The job's gate (runner/job-gate.ts): run the saga, or end the job. A transient fault while
+   * looking delays the job.
    */
-  const passGate = async (job: MigrationJob, token: string | undefined, context: MigrationContext, logger: Logger): Promise<SagaResult | undefined> => {
+  const passGate = async (job: MigrationJob, token: string | undefined, context: MigrationContext, logger: Logger): Promise<Gate> => {
     try {
       const gate = await gateJob(context, { journals: journal, concluded: job.data.saga?.phase === "finished" });
-      if (gate.kind === "run") return undefined;
-      if (gate.refused) {
+      if (gate.kind === "end" && gate.refused) {
         logger.warn({ reason: gate.message }, "job not acted on");
         metrics.jobsRefused.inc();
-      } else {
-        logger.info({ status: gate.status }, "the result reported again, from the journal");
+      } else if (gate.kind === "end") {
+        logger.info({ status: gate.status, reason: gate.message }, "nothing to do for the job");
       }
-      return { status: gate.status, message: gate.message };
+      return gate;
     } catch (error) {
-      if (error instanceof FencedError || faultKind(error) !== "transient") throw error;
+      if (faultKind(error) !== "transient") throw error;
       logger.warn({ fault: describeFault(error) }, "could not check the job against its journal: trying again shortly");
       await job.moveToDelayed(Date.now() + 2_000, token);
       throw new DelayedError();
     }
+  };
+  /** The result of a job the gate ended; what this process remembered of it is forgotten. */
+  const ended = (job: MigrationJob, gate: Extract<Gate, { kind: "end" }>): SagaResult => {
+    remembered.delete(job.data.migrationId);
+    return { status: gate.status, message: gate.message };
   };
   const worker = new Worker<MigrationJobData & SagaData, SagaResult>(options.queueName ?? MIGRATION_QUEUE, process, {
     connection: bullConnection(redisTarget(options.redisUrl) ?? { kind: "url", url: options.redisUrl }),

@@ -11,7 +11,8 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/c
 import { OWNED_ANNOTATIONS, USER_ANNOTATIONS } from "../../../core/annotations.ts";
 import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION } from "../../../core/zone-migration.ts";
 import { boundTogether } from "../../../runner/bindings.ts";
-import { gateJob } from "../../../runner/job-gate.ts";
+import type { MigrationContext } from "../../../runner/context.ts";
+import { gateJob, tellStatefulSet, type Gate } from "../../../runner/job-gate.ts";
 import { MigrationJournal, journalName } from "../../../runner/journal/journal.ts";
 import { JournalSeal } from "../../../runner/journal/seal.ts";
 import { reportStep } from "../../../runner/report.ts";
@@ -96,7 +97,7 @@ describe("acting only on what chains back to the StatefulSet's own claims", () =
       group: ZONE_MIGRATION_GROUP, version: ZONE_MIGRATION_VERSION, plural: ZONE_MIGRATION_PLURAL, namespace: NAMESPACE,
       body: { apiVersion: `${ZONE_MIGRATION_GROUP}/${ZONE_MIGRATION_VERSION}`, kind: "ZoneMigration", metadata: { name }, spec: { statefulSet: app!.name, migrationId: app!.job.migrationId, targetZones: app!.job.targetZones, plan: { ordinals: [{ ordinal: 0, zone: ZONES[1] }] } } },
     });
-    const gate = await gateJob(contextOf(sandbox, app!), { journals: sandbox.journal, concluded: false });
+    const gate = await passGate(contextOf(sandbox, app!));
     assert.equal(gate.kind, "end");
     const expected = new RegExp(`^ZoneMigration steps/${name} was not created by zoneferry's runner \\(it carries no valid zoneferry.io/seal\\)`);
     assert.match(gate.message, expected);
@@ -111,7 +112,7 @@ describe("acting only on what chains back to the StatefulSet's own claims", () =
     const sts = await sandbox.apps.readNamespacedStatefulSet({ namespace: NAMESPACE, name: app!.name });
     const elsewhere = new MigrationJournal(sandbox.kubeconfig, { seal: new JournalSeal(randomBytes(32)) });
     await elsewhere.ensure({ namespace: NAMESPACE, statefulSet: sts, migrationId: app!.job.migrationId, targetZones: app!.job.targetZones, request: REQUEST });
-    const gate = await gateJob(contextOf(sandbox, app!), { journals: sandbox.journal, concluded: false });
+    const gate = await passGate(contextOf(sandbox, app!));
     assert.match(gate.kind === "end" ? gate.message : "", /was not created by zoneferry's runner/);
   });
 
@@ -126,12 +127,12 @@ describe("acting only on what chains back to the StatefulSet's own claims", () =
     await stamp(app!, "RollbackFailed", "rollback could not undo: rebind (left: PV x)");
     const context = contextOf(sandbox, app!);
     // A forged repeat: the StatefulSet still shows the run that ended.
-    const repeat = await gateJob(context, { journals: sandbox.journal, concluded: false });
+    const repeat = await passGate(context);
     assert.match(repeat.kind === "end" ? repeat.message : "", new RegExp(`^request ${app!.job.migrationId} already ran: ZoneMigration ${name} ended RollbackFailed at .*; nothing was done\\. To run the same request again, set zoneferry.io/retry to a new value$`));
     assert.equal((await annotationsOf(app!.name))[OWNED_ANNOTATIONS.message], "rollback could not undo: rebind (left: PV x)", "the operator's record on the StatefulSet is untouched");
     // The same request admitted again (moved away and back): the user is told.
     await stamp(app!, "Pending");
-    await gateJob(context, { journals: sandbox.journal, concluded: false });
+    await passGate(context);
     assert.match((await annotationsOf(app!.name))[OWNED_ANNOTATIONS.message] ?? "", /already ran: .*set zoneferry.io\/retry to a new value$/);
     const kept = await readJournalOf(sandbox, app!);
     assert.equal(kept.metadata.uid, ended.metadata.uid, "the finished journal is the same object");
@@ -141,7 +142,7 @@ describe("acting only on what chains back to the StatefulSet's own claims", () =
   it("ends a job whose data was edited to no longer make its migration id", async () => {
     const [app] = await createApps(sandbox, [{ name: "edited", replicas: 1 }]);
     const context = contextOf(sandbox, { ...app!, job: { ...app!.job, targetZones: [ZONES[2]] } });
-    const gate = await gateJob(context, { journals: sandbox.journal, concluded: false });
+    const gate = await passGate(context);
     assert.match(gate.kind === "end" ? gate.message : "", /^the job's data makes migration [0-9a-f]{12}, not [0-9a-f]{12}: it was not queued by zoneferry/);
   });
 
@@ -151,11 +152,34 @@ describe("acting only on what chains back to the StatefulSet's own claims", () =
       { namespace: NAMESPACE, name: app!.name, body: { metadata: { annotations: { [USER_ANNOTATIONS.targetZones]: null, [OWNED_ANNOTATIONS.migrationId]: null } } } },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
+    const gate = await gateJob(contextOf(sandbox, app!), { journals: sandbox.journal, concluded: false });
+    assert.deepEqual(gate, { kind: "end", message: `StatefulSet ${NAMESPACE}/bystander does not carry migration ${app!.job.migrationId}: not acted on`, status: "Failed", refused: true }, "refused, with nothing to tell");
     await reportStep(contextOf(sandbox, app!), "precheck", "forward");
     assert.equal((await annotationsOf(app!.name))[OWNED_ANNOTATIONS.status], undefined, "no status annotation");
     const events = await sandbox.core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${app!.name}` });
     assert.deepEqual(events.items.filter((event) => event.reason?.startsWith("Zoneferry") === true).map((event) => event.reason), [], "no Event");
   });
+
+  it("ends a job whose request was cancelled before it began, telling the StatefulSet that nothing was done", async () => {
+    const [app] = await createApps(sandbox, [{ name: "early", replicas: 1 }]);
+    await sandbox.apps.patchNamespacedStatefulSet(
+      { namespace: NAMESPACE, name: app!.name, body: { metadata: { annotations: { [USER_ANNOTATIONS.targetZones]: null, [OWNED_ANNOTATIONS.status]: "Pending" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    const gate = await passGate(contextOf(sandbox, app!));
+    assert.equal(gate.kind === "end" && gate.refused, false, "not refused: the user's own cancel");
+    const annotations = await annotationsOf(app!.name);
+    assert.equal(annotations[OWNED_ANNOTATIONS.status], "Failed");
+    assert.equal(annotations[OWNED_ANNOTATIONS.message], "cancelled before it began: zoneferry.io/target-zones was removed; nothing was done");
+    assert.equal(await sandbox.journal.read(NAMESPACE, journalName(app!.name, app!.job.migrationId)), undefined, "no journal made");
+  });
+
+  /** The job's gate, and what it tells the StatefulSet written, as the worker does under the Lease. */
+  async function passGate(context: MigrationContext): Promise<Gate> {
+    const gate = await gateJob(context, { journals: sandbox.journal, concluded: false });
+    await tellStatefulSet(context, gate);
+    return gate;
+  }
 
   const REQUEST = { checkIntervalMs: 1_000, readyTimeoutMs: 60_000, healthDurationMs: 0, snapshotRetentionDays: 1, retainSource: false, strategy: "Recreate" as const, retry: "" };
 
