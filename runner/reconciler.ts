@@ -9,8 +9,8 @@
  *     by `zoneferry_jobs_requeued_total{reason="failed"}`, which is worth an alert;
  *   - every StatefulSet whose migration-id has neither journal nor job (an admitted request whose
  *     enqueue was lost);
- *   - and it sets the status annotations of a StatefulSet that still says Running or RollingBack
- *     from its finished journal, when the result's annotation write was refused for good.
+ *   - and it sets the status annotations of a StatefulSet that still says Pending, Running or
+ *     RollingBack from its finished journal, when the result's annotation write was refused for good.
  */
 import { AppsV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
 import type { Queue } from "bullmq";
@@ -131,15 +131,15 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
     const name = sts.metadata?.name ?? "";
     const status = annotations[OWNED_ANNOTATIONS.status] ?? "";
     if (id === undefined || !ACTIVE_STATUSES.has(status) || journaled.has(`${namespace}/${journalName(name, id)}`)) continue;
-    if (status !== "Pending") {
-      // Running or RollingBack with no active journal: finished (its result's annotation was
-      // refused), or not made yet (precheck reported Running, then the runner and Redis were lost).
-      const journalExists = await mendStatus(options, sts, id).catch((error: unknown) => {
-        logger.warn({ err: error, migrationId: id }, "could not set the status annotations from the finished journal: next pass");
-        return true;
-      });
-      if (journalExists) continue;
-    }
+    // Pending, Running or RollingBack with no active journal: finished (every report of the result
+    // to the StatefulSet was refused, Pending included when the first report was too), or not made
+    // yet (the runner and Redis lost before precheck made it). A finished journal is the truth; a
+    // request that already ran is never queued again (the webhook denies a repeat at admission).
+    const journalExists = await mendStatus(options, sts, id).catch((error: unknown) => {
+      logger.warn({ err: error, migrationId: id }, "could not set the status annotations from the finished journal: next pass");
+      return true;
+    });
+    if (journalExists) continue;
     if (await hasLiveJob(queue, id)) continue;
     const current = currentRequest(namespace, name, annotations);
     if (current?.migrationId !== id) continue;

@@ -85,6 +85,9 @@ spec: {policyName: ${name}, validationActions: [Deny]}
       const event = join(sandbox.dir, "probe-event.yaml");
       writeFileSync(event, `apiVersion: v1\nkind: Event\nmetadata: {name: probe, namespace: ${NS}}\ninvolvedObject: {kind: StatefulSet, name: told, namespace: ${NS}}\nreason: Probe\nmessage: probe\n`);
       await refusedToRunner(/Events of the runner refused by policy/, "apply", "-f", event);
+      // The chart's runner-writes policy lets the runner write only to a stamped StatefulSet: the
+      // probe needs one (the request below stamps its own id over it).
+      await kubectl("-n", NS, "annotate", "statefulset", "told", "zoneferry.io/migration-id=probe");
       await refusedToRunner(/status annotations of the runner refused by policy/, "-n", NS, "annotate", "statefulset", "told", "--overwrite", "zoneferry.io/step=probe");
       await kubectl("-n", NS, "annotate", "statefulset", "told", "zoneferry.io/check-interval=1s", "zoneferry.io/target-zones=cn-shanghai-g");
       const refusedSince = Date.now();
@@ -93,7 +96,8 @@ spec: {policyName: ${name}, validationActions: [Deny]}
       assert.equal(await sandbox.annotation("told", "status"), "Pending", "the runner's annotations were refused");
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20_000 - (Date.now() - refusedSince))));
       await allowAnnotations();
-      assert.equal(await sandbox.ended("told"), "Succeeded");
+      const status = await sandbox.ended("told");
+      assert.equal(status, "Succeeded", await sandbox.annotation("told", "message"));
     } finally {
       await allowAnnotations();
       await allowEvents();
