@@ -1,8 +1,8 @@
 /**
  * The rest of a working cluster around etcd and kube-apiserver: kube-controller-manager with the
- * controllers StatefulSets, PV binding, PVC/PV protection, garbage collection and node life cycle
- * need; kube-scheduler; and kwok, which plays the kubelet for fake nodes (Ready nodes, Running
- * pods, no containers).
+ * controllers StatefulSets, PV binding, PVC/PV protection, garbage collection, node life cycle and
+ * PodDisruptionBudgets (the Eviction API reads their status) need; kube-scheduler; and kwok, which
+ * plays the kubelet for fake nodes (Ready nodes, Running pods, no containers).
  */
 import { existsSync } from "node:fs";
 import { request } from "node:https";
@@ -23,6 +23,8 @@ const CONTROLLERS = [
   "nodelifecycle",
   "namespace",
   "serviceaccount",
+  // Keeps PodDisruptionBudgets' status: without it every eviction of a covered pod answers 429.
+  "disruption",
 ];
 
 export async function startControllerManager(plane: ControlPlane, detached = false): Promise<Managed> {

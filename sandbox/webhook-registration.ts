@@ -1,11 +1,11 @@
 /**
  * Puts zoneferry in the API server's admission chain for a webhook reached by URL (the sandbox,
- * tests): the very objects the Helm chart ships (charts/zoneferry/templates/webhook-configurations.yaml
- * and admission-policies.yaml), rendered by helm, with each webhook's Service swapped for the URL
- * and the CA given, as controller-runtime's envtest does. The end-to-end tests so exercise what
+ * tests): the very objects the Helm chart ships (charts/zoneferry/templates/webhook-configurations.yaml,
+ * admission-policies.yaml and replica-hold.yaml), rendered by helm, with each webhook's Service
+ * swapped for the URL and the CA given, as controller-runtime's envtest does. The end-to-end tests so exercise what
  * users install, the policies that keep journals the runner's and the runner's writes narrow included.
  */
-import { AppsV1Api, CustomObjectsApi, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject, type V1StatefulSet, type V1ValidatingWebhook } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject, type V1StatefulSet, type V1ValidatingWebhook } from "@kubernetes/client-node";
 import { helmTemplate } from "./helm.ts";
 
 export interface WebhookEndpoint {
@@ -19,10 +19,10 @@ export interface WebhookEndpoint {
   readonly namespace?: string;
 }
 
-/** The release name: the chart's objects are called zoneferry-webhook, zoneferry-scale-guard, zoneferry-journal-writer and zoneferry-runner-writes. */
+/** The release name: the chart's objects are called zoneferry-webhook, zoneferry-scale-guard, zoneferry-journal-writer, zoneferry-runner-writes and zoneferry-replica-hold. */
 export const RELEASE = "zoneferry";
-/** The chart's admission templates: the webhook configurations and scale guard, then the write policies. */
-export const ADMISSION_TEMPLATES = ["templates/webhook-configurations.yaml", "templates/admission-policies.yaml"] as const;
+/** The chart's admission templates: the webhook configurations and scale guard, the write policies, the replica hold. */
+export const ADMISSION_TEMPLATES = ["templates/webhook-configurations.yaml", "templates/admission-policies.yaml", "templates/replica-hold.yaml"] as const;
 
 type WebhookConfiguration = KubernetesObject & { webhooks?: V1ValidatingWebhook[] };
 
@@ -60,7 +60,7 @@ function withUrl(object: WebhookConfiguration, url: string): KubernetesObject {
 /**
  * Creates the chart's admission objects, or replaces them (a new URL or CA after a restart, another
  * runner identity), and returns once the API server enforces the scale guard and journal policies
- * (it compiles a policy and watches its parameters a moment after it is created).
+ * and adds the replica hold (it compiles a policy and watches its parameters a moment after it is created).
  */
 export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endpoint: WebhookEndpoint): Promise<KubernetesObject[]> {
   const client = KubernetesObjectApi.makeApiClient(kubeconfig);
@@ -75,6 +75,7 @@ export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endp
     for (const object of objects) await client.create(object);
     await untilScaleGuarded(apps);
     await untilJournalsGuarded(kubeconfig.makeApiClient(CustomObjectsApi));
+    await untilPodsHeld(apps, kubeconfig.makeApiClient(CoreV1Api));
   } finally {
     await apps.deleteNamespacedStatefulSet({ name: PROBE.metadata!.name!, namespace: PROBE.metadata!.namespace! }).catch(ignoreNotFound);
   }
@@ -125,6 +126,34 @@ async function untilJournalsGuarded(custom: CustomObjectsApi, withinMs = 30_000)
     if (code === 403 || code === 404) return;
     if (Date.now() > deadline) throw new Error(`the API server did not enforce the journal policy within ${withinMs / 1000} s (a probe journal got ${code})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Until a dry-run replica of the probe, named in a zoneferry-held-pods ConfigMap with the probe's
+ * uid (as runner/pod-hold.ts asks), comes back carrying the gate the replica-hold policy adds.
+ */
+async function untilPodsHeld(apps: AppsV1Api, core: CoreV1Api, withinMs = 30_000): Promise<void> {
+  const { name, namespace } = PROBE.metadata as { name: string; namespace: string };
+  const uid = (await apps.readNamespacedStatefulSet({ name, namespace })).metadata!.uid!;
+  const held = { name: "zoneferry-held-pods", namespace };
+  const pod = `${name}-0`;
+  await core.deleteNamespacedConfigMap(held).catch(ignoreNotFound);
+  await core.createNamespacedConfigMap({ namespace, body: { metadata: held, data: { [pod]: uid } } });
+  const replica = {
+    metadata: { name: pod, namespace, ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name, uid, controller: true }] },
+    spec: { containers: [{ name: "probe", image: "registry.k8s.io/pause:3.10" }] },
+  };
+  const deadline = Date.now() + withinMs;
+  try {
+    for (;;) {
+      const admitted = await core.createNamespacedPod({ namespace, body: replica, dryRun: "All" });
+      if ((admitted.spec?.schedulingGates ?? []).some((gate) => gate.name === "zoneferry.io/rebind")) return;
+      if (Date.now() > deadline) throw new Error(`the API server did not add the replica-hold gate within ${withinMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await core.deleteNamespacedConfigMap(held).catch(ignoreNotFound);
   }
 }
 
