@@ -70,9 +70,14 @@ export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endp
   await apps.deleteNamespacedStatefulSet({ name: PROBE.metadata!.name!, namespace: PROBE.metadata!.namespace! }).catch(ignoreNotFound);
   await apps.createNamespacedStatefulSet({ namespace: PROBE.metadata!.namespace!, body: PROBE });
   try {
+    // The replica hold depends on neither URL nor CA nor runner identity: one already registered is
+    // kept. In CI, under load, a re-registration that deleted and made it again at once saw no gate
+    // added to the probe within 30 s; nothing is gained by making it again.
+    const kept = await Promise.all(objects.map(async (object) => KEPT_KINDS.has(object.kind ?? "") && (await client.read(object as KubernetesObject & { metadata: { name: string } }).then(() => true, () => false))));
+    const replaced = objects.filter((_, index) => !kept[index]);
     // Bindings before their policy, the policy's users before it.
-    for (const object of [...objects].reverse()) await client.delete(object).catch(ignoreNotFound);
-    for (const object of objects) await client.create(object);
+    for (const object of [...replaced].reverse()) await client.delete(object).catch(ignoreNotFound);
+    for (const object of replaced) await client.create(object);
     await untilScaleGuarded(apps);
     await untilJournalsGuarded(kubeconfig.makeApiClient(CustomObjectsApi));
     await untilPodsHeld(apps, kubeconfig.makeApiClient(CoreV1Api));
@@ -81,6 +86,9 @@ export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endp
   }
   return objects;
 }
+
+/** Admission objects registered once per API server (see registerWebhookConfigurations). */
+const KEPT_KINDS: ReadonlySet<string> = new Set(["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"]);
 
 /** A StatefulSet a migration holds, with no pod: a dry-run scale of it is refused once the guard is on. */
 const PROBE: V1StatefulSet = {
@@ -133,7 +141,7 @@ async function untilJournalsGuarded(custom: CustomObjectsApi, withinMs = 30_000)
  * Until a dry-run replica of the probe, named in a zoneferry-held-pods ConfigMap with the probe's
  * uid (as runner/pod-hold.ts asks), comes back carrying the gate the replica-hold policy adds.
  */
-async function untilPodsHeld(apps: AppsV1Api, core: CoreV1Api, withinMs = 30_000): Promise<void> {
+async function untilPodsHeld(apps: AppsV1Api, core: CoreV1Api, withinMs = 60_000): Promise<void> {
   const { name, namespace } = PROBE.metadata as { name: string; namespace: string };
   const uid = (await apps.readNamespacedStatefulSet({ name, namespace })).metadata!.uid!;
   const held = { name: "zoneferry-held-pods", namespace };
