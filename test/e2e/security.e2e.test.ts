@@ -277,13 +277,14 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${TENANT}}]
     assert.equal(await jobCount(), jobsBefore, "nothing queued for an unseen StatefulSet");
 
     // With the certificate and the live object: the webhook checks it as a real request and queues it.
+    // Counted before: the runner may refuse the job before the answer is even read here.
+    const refusedBefore = await refusedJobs();
     const seen = await review("/validate", forged);
     assert.equal(seen.response.allowed, true, seen.text);
     assert.match(seen.response.warnings?.join("\n") ?? "", new RegExp(`zoneferry.io/migration-id is not stamped with ${id}`));
     t.diagnostic(`the webhook's answer to the forged UPDATE (${Math.round(seen.ms)} ms): ${seen.text}`);
     const answeredAt = Date.now();
     // The runner takes the job and refuses it before anything, its Lease included: the live StatefulSet carries no request.
-    const refusedBefore = await refusedJobs();
     const result = await finishedJob(id);
     assert.match(result.message ?? "", new RegExp(`^StatefulSet kube-system/ledger does not carry migration ${id}: not acted on$`));
     assert.equal(await refusedJobs(), refusedBefore + 1, "counted as a refused job");
