@@ -28,8 +28,22 @@ export interface RunnerSettings {
 
 export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_800_000, maxReplicas: DEFAULT_MAX_REPLICAS };
 
+/**
+ * One replica of strategy Rolling: the steps of its move act on its volumes only, and their waits
+ * have their own clocks (runner/steps/rolling/).
+ */
+export interface ReplicaScope {
+  readonly ordinal: number;
+  /** The claims of this ordinal that move. */
+  readonly claims: ReadonlySet<string>;
+}
+
 export interface MigrationContext {
   readonly job: MigrationJobData;
+  /** Strategy Rolling: the replica a step works on; absent, every moving volume. */
+  readonly replica?: ReplicaScope;
+  /** Told when a Rolling replica is Ready again, with how long it was down (the runner's metric). */
+  readonly onReplicaBack?: (ordinal: number, downMs: number) => void;
   /** Checked before every write (the clients below are fenced): see runner/fence.ts. */
   readonly fence: Fence;
   readonly settings: RunnerSettings;
@@ -88,10 +102,16 @@ export async function readJournal(context: MigrationContext): Promise<ZoneMigrat
  * is refused before anything acts on it (the live templates are checked too: runner/provenance.ts).
  */
 export async function movingVolumes(context: MigrationContext): Promise<VolumeProgress[]> {
-  const volumes = (await readJournal(context)).status?.volumes ?? [];
+  const volumes = inScope(context, (await readJournal(context)).status?.volumes ?? []);
   const foreign = volumes.filter((volume) => !claimShapedFor(context.job.statefulSet, volume.claim)).map((volume) => volume.claim);
   if (foreign.length > 0) throw new PermanentMigrationError(`refusing to act: PVC(s) ${foreign.join(", ")} in the journal are not named as claims of StatefulSet ${context.job.namespace}/${context.job.statefulSet}; the journal does not chain back to its own claims (was it edited?)`);
   return volumes;
+}
+
+/** The volumes the step now running acts on: one replica's under strategy Rolling, else all. */
+export function inScope<T extends { readonly claim: string }>(context: MigrationContext, volumes: readonly T[]): T[] {
+  const scope = context.replica;
+  return scope === undefined ? [...volumes] : volumes.filter((volume) => scope.claims.has(volume.claim));
 }
 
 export async function recordVolume(context: MigrationContext, claim: string, change: Partial<VolumeProgress>): Promise<void> {

@@ -11,6 +11,8 @@ export interface RunnerMetrics {
   readonly migrations: Counter<"result">;
   readonly stepDuration: Histogram<"step" | "phase">;
   readonly downtime: Histogram;
+  /** Strategy Rolling: each replica's time down, from its eviction until it was Ready again. */
+  readonly replicaDowntime: Histogram;
   /** Report writes passed over: a refused Event or annotation write, a report given up. */
   readonly reportFailures: Counter<"part">;
   /** Journaled migrations the reconciler queued again: their job failed unexpectedly, or was gone. */
@@ -36,6 +38,12 @@ export function createRunnerMetrics(): RunnerMetrics {
       name: "zoneferry_application_downtime_seconds",
       help: "From the StatefulSet scaled to zero until all its replicas were Ready again.",
       buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry],
+    }),
+    replicaDowntime: new Histogram({
+      name: "zoneferry_replica_unavailable_seconds",
+      help: "Strategy Rolling: from one replica's eviction until it was Ready again (in its planned zone, or on its own disks after a rollback); the other replicas serve meanwhile.",
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
       registers: [registry],
     }),
     reportFailures: new Counter({
@@ -68,7 +76,9 @@ export class JobTimer {
     this.#metrics = metrics;
   }
 
-  step(step: string, phase: string, now = Date.now()): void {
+  step(name: string, phase: string, now = Date.now()): void {
+    // One label per kind of step: a Rolling move of 64 replicas would make 320 of `replica-N/…`.
+    const step = name.replace(/^replica-\d+\//, "replica/");
     if (this.#current?.step === step && this.#current.phase === phase) return;
     this.#close(now);
     this.#current = { step, phase, since: now };

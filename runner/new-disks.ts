@@ -11,7 +11,7 @@
 import { NotFoundCloudError, TransientCloudError } from "../core/cloud-errors.ts";
 import type { DiskRecord } from "../core/disk-cloud.ts";
 import { claimBoundTo } from "./bindings.ts";
-import { claimOfTags, clientToken, cloudTags, movingVolumes, readJournal, recordVolumes, runTags, type MigrationContext } from "./context.ts";
+import { claimOfTags, clientToken, cloudTags, inScope, movingVolumes, readJournal, recordVolumes, runTags, type MigrationContext } from "./context.ts";
 import { PermanentMigrationError } from "./faults.ts";
 import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
 import { done, doneKeeping, waitAndRecheck, type StepOutcome } from "./saga/step.ts";
@@ -95,10 +95,12 @@ async function snapshotServed(context: MigrationContext, journal: ZoneMigrationR
  */
 export async function deleteNewDisks(context: MigrationContext): Promise<StepOutcome> {
   const journal = await readJournal(context);
-  const volumes = journal.status?.volumes ?? [];
+  const volumes = inScope(context, journal.status?.volumes ?? []);
   const ids = volumes.flatMap((volume) => (volume.newDisk === undefined ? [] : [volume.newDisk]));
-  // By tag too: a disk ECS made just before a crash may never have reached the journal.
-  const tagged = await context.cloud.findDisksByTags(runTags(context, journal));
+  // By tag too: a disk ECS made just before a crash may never have reached the journal. Under
+  // strategy Rolling, only the disks of the replica rolled back: the others' serve their pods.
+  const claims = new Set(volumes.map((volume) => volume.claim));
+  const tagged = (await context.cloud.findDisksByTags(runTags(context, journal))).filter((disk) => context.replica === undefined || claims.has(claimOfTags(context, disk.tags) ?? ""));
   const existing = [...tagged, ...(await context.cloud.describeDisks(ids.filter((id) => !tagged.some((disk) => disk.diskId === id))))];
   const sources = new Set((await context.cloud.describeDisks(volumes.flatMap((volume) => (volume.sourceDisk === undefined ? [] : [volume.sourceDisk])))).map((disk) => disk.diskId));
   const verdicts = await Promise.all(existing.map((disk) => judge(context, journal, disk, { volume: volumes.find((volume) => volume.claim === claimOfTags(context, disk.tags) || volume.newDisk === disk.diskId), sources })));

@@ -72,6 +72,41 @@ export async function releasePod(context: MigrationContext, pod: string): Promis
   }
 }
 
+/** The ordinal of the probe replica: far beyond any StatefulSet's replicas (MAX_REPLICAS), so no such pod is ever made. */
+const PROBE_ORDINAL = 999_999_999;
+
+/**
+ * Confirms the API server adds the hold gate before any replica is taken down: a dry-run CREATE of
+ * a replica the StatefulSet never makes (its own pod template, so the namespace's other admission
+ * rules, Pod Security among them, judge it as they judge a replica), asked to be held for the
+ * moment of the probe. Dry-run runs every admission plugin and policy, persists nothing. Throws a
+ * permanent fault when the gate does not come back: the cluster has no replica-hold policy.
+ */
+export async function confirmHold(context: MigrationContext): Promise<void> {
+  const sts = await readStatefulSet(context);
+  const probe = `${context.job.statefulSet}-${PROBE_ORDINAL}`;
+  const { namespace } = context.job;
+  await holdPod(context, probe);
+  try {
+    const template = sts.spec?.template;
+    const body: V1Pod = {
+      metadata: {
+        name: probe,
+        namespace,
+        labels: template?.metadata?.labels ?? {},
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: context.job.statefulSet, uid: sts.metadata?.uid ?? "", controller: true, blockOwnerDeletion: true }],
+      },
+      spec: template?.spec ?? { containers: [] },
+    };
+    const admitted = await context.core.createNamespacedPod({ namespace, body, dryRun: "All", fieldManager: FIELD_MANAGER });
+    if (!isHeld(admitted)) {
+      throw new PermanentMigrationError(`the API server did not add zoneferry's scheduling gate ${HOLD_GATE} to a dry-run replica of ${namespace}/${context.job.statefulSet}: strategy Rolling needs the chart's MutatingAdmissionPolicy <release>-zoneferry-replica-hold (Kubernetes 1.36 or later, namespace selected by the chart); nothing was taken down. Install it, or use strategy Recreate`);
+    }
+  } finally {
+    await forgetHold(context, probe);
+  }
+}
+
 async function forgetHold(context: MigrationContext, pod: string): Promise<void> {
   const { namespace } = context.job;
   const held = await orUndefined(context.core.readNamespacedConfigMap({ namespace, name: HELD_PODS_CONFIGMAP }));

@@ -10,17 +10,32 @@ import { readStatefulSet, type MigrationContext } from "./context.ts";
 import { PermanentMigrationError } from "./faults.ts";
 import type { VolumeProgress } from "./journal/types.ts";
 import { podsOf } from "./replicas.ts";
+import { orUndefined } from "./kube-patch.ts";
+import { isHeld } from "./pod-hold.ts";
 
 const named = (pods: readonly V1Pod[]): string => pods.map((pod) => pod.metadata?.name ?? "?").join(", ");
 
-/** Throws a permanent fault naming what came back, unless replicas are 0 and no pod exists. */
+/**
+ * Throws a permanent fault naming what came back, unless replicas are 0 and no pod exists; under
+ * strategy Rolling, unless the replica moved now is down: no pod, or the pod its StatefulSet made
+ * again, held unscheduled by zoneferry's gate (runner/pod-hold.ts).
+ */
 export async function assertAppDown(context: MigrationContext, before: string): Promise<void> {
+  if (context.replica !== undefined) return assertReplicaDown(context, context.replica.ordinal, before);
   const sts = await readStatefulSet(context);
   const replicas = sts.spec?.replicas ?? 1;
   const pods = await podsOf(context, sts);
   if (replicas === 0 && pods.length === 0) return;
   const what = [replicas === 0 ? undefined : `spec.replicas is ${replicas}`, pods.length === 0 ? undefined : `pod(s) ${named(pods)} exist`].filter((part) => part !== undefined).join(" and ");
   throw new PermanentMigrationError(`the StatefulSet came back up during the migration (${what}), past zoneferry's guard: the app may have written to its disks since they were stopped, so ${before} cannot go on`);
+}
+
+async function assertReplicaDown(context: MigrationContext, ordinal: number, before: string): Promise<void> {
+  const name = `${context.job.statefulSet}-${ordinal}`;
+  const pod = await orUndefined(context.core.readNamespacedPod({ namespace: context.job.namespace, name }));
+  if (pod === undefined || (isHeld(pod) && pod.spec?.nodeName === undefined)) return;
+  const state = pod.spec?.nodeName === undefined ? "not held by zoneferry's scheduling gate" : `scheduled on node ${pod.spec.nodeName}`;
+  throw new PermanentMigrationError(`replica ${name} came back up during its move (${state}): it may have written to its disks since they were stopped, so ${before} cannot go on`);
 }
 
 /**

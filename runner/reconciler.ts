@@ -24,7 +24,8 @@ import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
 import type { RunnerMetrics } from "./metrics.ts";
 import { INITIAL_CHECKPOINT, beginRollback, resumed, type SagaCheckpoint } from "./saga/checkpoint.ts";
 import type { SagaData } from "./saga/run-saga.ts";
-import { RECREATE_STEPS } from "./steps/index.ts";
+import { stepsFor } from "./steps/index.ts";
+import { replicaPrefix } from "./steps/rolling/index.ts";
 
 export interface ReconcilerOptions {
   readonly kubeconfig: KubeConfig;
@@ -48,8 +49,13 @@ function resumeFrom(journal: ZoneMigrationResource): SagaCheckpoint | undefined 
 
 /** A rollback resumed without its checkpoint: every compensation registered, as of the journal's step. */
 function rollbackCheckpoint(journal: ZoneMigrationResource): SagaCheckpoint {
-  const registered = RECREATE_STEPS.filter((step) => step.compensate !== undefined).map((step) => step.name);
-  const resumed = { ...INITIAL_CHECKPOINT, next: RECREATE_STEPS.length, registered };
+  const steps = stepsFor(journal);
+  // Strategy Rolling: only the replicas the journal shows down have something to undo; a moved
+  // one stays moved, and one never taken down must not be.
+  const down = new Set((journal.status?.replicas ?? []).filter((replica) => replica.phase === "TakingDown" || replica.phase === "Down").map((replica) => replicaPrefix(replica.ordinal)));
+  const undoable = (name: string): boolean => !/^replica-\d+\//.test(name) || down.has(name.slice(0, name.indexOf("/") + 1));
+  const registered = steps.filter((step) => step.compensate !== undefined && undoable(step.name)).map((step) => step.name);
+  const resumed = { ...INITIAL_CHECKPOINT, next: steps.length, registered };
   return beginRollback(resumed, journal.status?.step ?? "unknown", journal.status?.message ?? "resumed after the queue lost the migration");
 }
 

@@ -30,13 +30,15 @@ interface Report {
   readonly warn?: boolean;
 }
 
-async function report(context: MigrationContext, { phase, step, message, reason, warn }: Report, refused: RefusedReport): Promise<void> {
+async function report(context: MigrationContext, { phase, step, message: text, reason, warn }: Report, refused: RefusedReport): Promise<void> {
   const { namespace } = context.job;
   const journal = await context.journal.read(namespace, journalNameOf(context));
+  const shown = shownStep(step, journal?.spec.originalReplicas);
+  const message = shownSteps(text, journal?.spec.originalReplicas);
   if (journal !== undefined) {
     await context.journal.updateStatus(namespace, journalNameOf(context), (status) => {
       status.phase = phase;
-      status.step = step;
+      status.step = shown;
       status.message = message;
       if (phase === "Succeeded" || phase === "Failed" || phase === "RollbackFailed") status.finishedAt ??= new Date(context.now()).toISOString();
       else status.startedAt ??= new Date(context.now()).toISOString();
@@ -48,7 +50,7 @@ async function report(context: MigrationContext, { phase, step, message, reason,
   // These clients are made from the kubeconfig, not the fenced ones: check by hand.
   await context.beforeWrite("writeStatefulSetStatus");
   try {
-    await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step, message });
+    await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step: shown, message });
   } catch (error) {
     if (faultKind(error) === "transient") throw error;
     refused("annotations", error);
@@ -68,6 +70,20 @@ export function reportStep(context: MigrationContext, step: string, phase: "forw
   return phase === "forward"
     ? report(context, { phase: "Running", step, message: `step ${step}`, reason: "ZoneferryStep" }, refused)
     : report(context, { phase: "RollingBack", step, message: `rolling back: undoing ${step}`, reason: "ZoneferryRollingBack" }, refused);
+}
+
+/**
+ * A step as a user reads it: a Rolling replica's step names the ordinal among the replicas,
+ * `replica-2/rebind` → `replica 2/3: rebind`; any other step as it is named.
+ */
+export function shownStep(step: string, replicas: number | undefined): string {
+  const match = /^replica-(\d+)\/(.+)$/.exec(step);
+  return match === null ? step : `replica ${match[1]!}/${replicas ?? "?"}: ${match[2]!}`;
+}
+
+/** Every Rolling step named in a message, as `shownStep` shows it. */
+export function shownSteps(message: string, replicas: number | undefined): string {
+  return message.replace(/\breplica-(\d+)\/([a-z-]+)/g, (_whole, ordinal: string, step: string) => `replica ${ordinal}/${replicas ?? "?"}: ${step}`);
 }
 
 export function reportResult(context: MigrationContext, result: SagaResult, lastStep: string, refused: RefusedReport = IGNORE): Promise<void> {

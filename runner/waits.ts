@@ -11,8 +11,17 @@ import type { ZoneMigrationResource } from "./journal/types.ts";
 import { waitAndRecheck, type StepOutcome } from "./saga/step.ts";
 import { withinPart } from "./saga/step-scope.ts";
 
+/**
+ * The journal condition of a wait: under strategy Rolling each replica's waits have their own
+ * (`ClaimsRebinding.2`), or the second replica's wait would start on the first one's clock.
+ */
+export function waitCondition(context: MigrationContext, type: string): string {
+  return context.replica === undefined ? type : `${type}.${context.replica.ordinal}`;
+}
+
 /** The journal, with the condition `type` set True the first time this wait is seen. */
-export async function beginWait(context: MigrationContext, type: string, message: string): Promise<ZoneMigrationResource> {
+export async function beginWait(context: MigrationContext, wait: string, message: string): Promise<ZoneMigrationResource> {
+  const type = waitCondition(context, wait);
   const journal = await readJournal(context);
   if (journal.status?.conditions?.some((condition) => condition.type === type && condition.status === "True") === true) return journal;
   return withinPart("wait", () => context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
@@ -21,7 +30,8 @@ export async function beginWait(context: MigrationContext, type: string, message
 }
 
 /** When the wait of condition `type` began, in epoch ms (now, if it was never recorded). */
-export function waitStartedAt(context: MigrationContext, journal: ZoneMigrationResource, type: string): number {
+export function waitStartedAt(context: MigrationContext, journal: ZoneMigrationResource, wait: string): number {
+  const type = waitCondition(context, wait);
   const since = journal.status?.conditions?.find((condition) => condition.type === type)?.lastTransitionTime;
   return since === undefined ? context.now() : Date.parse(since);
 }

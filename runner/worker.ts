@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
-import { DEFAULT_RUNNER_SETTINGS, migrationContext, type MigrationContext, type RunnerSettings } from "./context.ts";
+import { DEFAULT_RUNNER_SETTINGS, journalNameOf, migrationContext, type MigrationContext, type RunnerSettings } from "./context.ts";
 import { gateJob, tellStatefulSet, type Gate } from "./job-gate.ts";
 import type { JournalSeal } from "./journal/seal.ts";
 import { MigrationJournal, journalName } from "./journal/journal.ts";
@@ -20,7 +20,8 @@ import { reportResult, reportStep, type RefusedReport } from "./report.ts";
 import { describeFault, faultKind } from "./faults.ts";
 import { runSaga, type SagaData } from "./saga/run-saga.ts";
 import type { SagaResult } from "./saga/checkpoint.ts";
-import { RECREATE_STEPS } from "./steps/index.ts";
+import { stepsFor } from "./steps/index.ts";
+import type { Step } from "./saga/step.ts";
 import type { WriteSeam } from "./write-seam.ts";
 import { JobTimer, createRunnerMetrics, type RunnerMetrics } from "./metrics.ts";
 
@@ -54,16 +55,26 @@ function lockFor(leaseMs: number): { lockDuration: number; stalledInterval: numb
 
 type MigrationJob = Job<MigrationJobData & SagaData>;
 
+/** What this process remembers of a migration across the job's runs (each re-check is a run). */
+interface Remembered {
+  readonly timer: JobTimer;
+  readonly entered: Set<string>;
+  lastStep: string;
+  /** The migration's steps, once its plan is journaled. */
+  steps?: readonly Step<MigrationContext>[];
+}
+
 export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   const journal = new MigrationJournal(options.kubeconfig, { seal: options.seal });
   const leaseMs = options.leaseDurationMs ?? 15_000;
   const metrics = options.metrics ?? createRunnerMetrics();
   // What this process remembers of a migration across the job's runs (each re-check is a run).
-  const remembered = new Map<string, { timer: JobTimer; entered: Set<string>; lastStep: string }>();
+  const remembered = new Map<string, Remembered>();
   // The Leases of the runs now in this process, by job id: BullMQ's lost locks close them.
   const leases = new Map<string, Set<MigrationLease>>();
   const contextOf = (job: MigrationJob, logger: Logger, fence?: MigrationLease): MigrationContext => migrationContext({
     job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS,
+    onReplicaBack: (_ordinal, downMs) => { metrics.replicaDowntime.observe(downMs / 1000); },
     ...(fence === undefined ? {} : { fence }), ...(options.seam === undefined ? {} : { seam: options.seam }),
   });
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
@@ -100,7 +111,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
   };
   const runFenced = async (job: MigrationJob, token: string | undefined, lease: MigrationLease, logger: Logger): Promise<SagaResult> => {
     const context = contextOf(job, logger, lease);
-    const memory = remembered.get(job.data.migrationId) ?? { timer: new JobTimer(metrics), entered: new Set<string>(), lastStep: "precheck" };
+    const memory: Remembered = remembered.get(job.data.migrationId) ?? { timer: new JobTimer(metrics), entered: new Set<string>(), lastStep: "precheck" };
     remembered.set(job.data.migrationId, memory);
     // A refused Event or annotation write is the user's view lost for a moment, not the migration's.
     const refused: RefusedReport = (part, error) => {
@@ -112,7 +123,14 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
       if (remembered.delete(job.data.migrationId)) memory.timer.finished(result.status);
     };
     return runSaga(job, token, context, {
-      steps: RECREATE_STEPS,
+      steps: async () => {
+        if (memory.steps !== undefined) return memory.steps;
+        const journaled = await context.journal.read(job.data.namespace, journalNameOf(context));
+        const steps = stepsFor(journaled);
+        // The plan never changes once journaled: neither do the steps, for the rest of the run.
+        if (journaled?.spec.plan !== undefined && journaled.status?.finishedAt === undefined) memory.steps = steps;
+        return steps;
+      },
       store: journalCheckpointStore(context),
       fence: lease,
       isFenced: (error) => error instanceof FencedError,

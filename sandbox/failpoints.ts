@@ -45,7 +45,8 @@ export interface SeenWrite {
   readonly fired?: string;
 }
 
-const SPEC = /^([a-z-]+)\/(forward|compensating)#(w?)(\d+)=(kill|flush|refuse|cancel|pause:(\d+))$/;
+// A step's name, or a Rolling replica's step (`replica-1/snapshot`).
+const SPEC = /^((?:replica-\d+\/)?[a-z-]+)\/(forward|compensating)#(w?)(\d+)=(kill|flush|refuse|cancel|pause:(\d+))$/;
 
 export function parseFailpoints(text: string | undefined): Failpoint[] {
   if (text === undefined || text.trim() === "") return [];

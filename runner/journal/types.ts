@@ -90,6 +90,29 @@ export interface VolumeProgress {
 }
 
 /**
+ * Where one replica of strategy Rolling stands: being taken down (its pod evicted), down (held
+ * unscheduled while its disks move), moved (Ready in its planned zone), or restored (a rollback put
+ * it back on its original disks). Its volumes' progress is in `volumes`.
+ */
+export const REPLICA_PHASES = ["TakingDown", "Down", "Moved", "Restored"] as const;
+export type ReplicaPhase = (typeof REPLICA_PHASES)[number];
+
+export interface ReplicaProgress {
+  ordinal: number;
+  phase: ReplicaPhase;
+  /** The zone the plan gave the ordinal. */
+  zone: string;
+  /** Its claims that move. */
+  claims: string[];
+  /** The uid of the pod the runner evicted: a pod of that name with another uid was made again. */
+  evictedPod?: string;
+  /** RFC 3339: when the runner asked for the eviction. */
+  downAt?: string;
+  /** RFC 3339: when it was seen Ready again (moved, or restored). */
+  upAt?: string;
+}
+
+/**
  * metav1.Condition as it travels in a custom object: client-node does not deserialize custom
  * objects, so the time is the RFC 3339 string, not a Date.
  */
@@ -112,6 +135,8 @@ export interface PodHealth {
 
 export interface ZoneMigrationStatus extends ZoneMigrationProgress {
   volumes?: VolumeProgress[];
+  /** Strategy Rolling: each moved replica's progress, in the order they move. */
+  replicas?: ReplicaProgress[];
   conditions?: JournalCondition[];
   healthBaseline?: PodHealth[];
   /** The saga's durable progress: where a run resumes when the queue lost its job (runner/saga/checkpoint.ts). */

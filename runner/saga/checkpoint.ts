@@ -60,14 +60,16 @@ export function resumed(saved: DurableCheckpoint): SagaCheckpoint {
 
 export const INITIAL_CHECKPOINT: SagaCheckpoint = { phase: "forward", next: 0, registered: [], compensated: [], compensationFailures: [], retries: 0 };
 
-export function stepSucceeded(checkpoint: SagaCheckpoint, step: string, hasCompensation: boolean): SagaCheckpoint {
+/** `settles`: the prefix of the steps whose compensations this success makes void (runner/saga/step.ts). */
+export function stepSucceeded(checkpoint: SagaCheckpoint, step: string, hasCompensation: boolean, settles?: string): SagaCheckpoint {
+  const registered = hasCompensation ? [...checkpoint.registered, step] : checkpoint.registered;
   return {
     ...checkpoint,
     next: checkpoint.next + 1,
     retries: 0,
     waits: 0,
     waitingSince: undefined,
-    registered: hasCompensation ? [...checkpoint.registered, step] : checkpoint.registered,
+    registered: settles === undefined ? registered : registered.filter((name) => !name.startsWith(settles)),
   };
 }
 

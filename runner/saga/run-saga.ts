@@ -71,8 +71,12 @@ export interface SagaOptions<C> {
   readonly interrupt?: () => Promise<string | undefined>;
   /** The checkpoint's durable home; without one, the job's data is the only record. */
   readonly store?: CheckpointStore;
-  /** The steps, in order. */
-  readonly steps: readonly Step<C>[];
+  /**
+   * The steps, in order; or how to find them from the context, asked before each step (strategy
+   * Rolling has steps per replica, known once precheck has journaled the plan). Whatever it
+   * answers must keep the steps already run at their places: the checkpoint counts positions.
+   */
+  readonly steps: readonly Step<C>[] | ((context: C) => Promise<readonly Step<C>[]>);
   /** Transient faults one step may meet before it counts as permanent. @defaultValue 8 */
   readonly maxRetries?: number;
   /** First retry delay; doubles per retry, with jitter. @defaultValue 1000 */
@@ -134,19 +138,21 @@ export async function runSaga<C, D extends SagaData>(job: Job<D>, token: string 
 class SagaRunner<C, D extends SagaData> {
   readonly #job: Job<D>;
   readonly #token: string | undefined;
-  readonly #steps: readonly Step<C>[];
   readonly #options: SagaOptions<C>;
   #checkpoint: SagaCheckpoint;
   #stored: DurableCheckpoint | undefined;
-  readonly #deferred: ReadonlySet<string>;
 
   constructor(job: Job<D>, token: string | undefined, options: SagaOptions<C>) {
     this.#job = job;
     this.#token = token;
-    this.#steps = options.steps;
     this.#options = options;
     this.#checkpoint = job.data.saga ?? INITIAL_CHECKPOINT;
-    this.#deferred = new Set(options.steps.filter((step) => step.compensateLast === true).map((step) => step.name));
+  }
+
+  /** The steps as they stand now; a fault finding them is the next step's (it is retried or delays the job). */
+  async #steps(context: C): Promise<readonly Step<C>[]> {
+    const { steps } = this.#options;
+    return typeof steps === "function" ? steps(context) : steps;
   }
 
   async run(context: C): Promise<SagaResult> {
@@ -173,7 +179,7 @@ class SagaRunner<C, D extends SagaData> {
   }
 
   async #forward(context: C): Promise<void> {
-    const step = this.#steps[this.#checkpoint.next];
+    const step = (await this.#stepsOrDelay(context))[this.#checkpoint.next];
     if (step === undefined) {
       await this.#finish();
       return;
@@ -195,12 +201,14 @@ class SagaRunner<C, D extends SagaData> {
     const outcome = await this.#attempt(() => step.run(context), onPermanent);
     if (outcome === undefined) return;
     if (outcome.kind === "wait") this.#options.onWait?.(step.name, outcome.reason, outcome.delayMs);
-    await this.#afterOutcome(outcome, stepSucceeded(this.#checkpoint, step.name, step.compensate !== undefined));
+    await this.#afterOutcome(outcome, stepSucceeded(this.#checkpoint, step.name, step.compensate !== undefined, step.settles));
   }
 
   async #compensate(context: C): Promise<void> {
-    const name = nextCompensation(this.#checkpoint, this.#deferred);
-    const step = this.#steps.find((candidate) => candidate.name === name);
+    const steps = await this.#stepsOrDelay(context);
+    const deferred = new Set(steps.filter((candidate) => candidate.compensateLast === true).map((candidate) => candidate.name));
+    const name = nextCompensation(this.#checkpoint, deferred);
+    const step = steps.find((candidate) => candidate.name === name);
     if (name === undefined || step?.compensate === undefined) {
       await this.#finish();
       return;
@@ -214,6 +222,17 @@ class SagaRunner<C, D extends SagaData> {
     const outcome = await this.#attempt(() => undo(context), (message) => compensationFailed(this.#checkpoint, name, message));
     if (outcome === undefined) return;
     await this.#afterOutcome(outcome, compensated(this.#checkpoint, name, outcome.kind === "done" ? outcome.kept : undefined));
+  }
+
+  /** The steps; a transient fault finding them delays the job as a failed step would (within the step's retries). */
+  async #stepsOrDelay(context: C): Promise<readonly Step<C>[]> {
+    try {
+      return await this.#steps(context);
+    } catch (error) {
+      if (this.#options.isFenced?.(error) === true || faultKind(error) !== "transient" || this.#checkpoint.retries >= (this.#options.maxRetries ?? 8)) throw error;
+      const next = retried(this.#checkpoint);
+      return this.#delay(next, retryDelay(next.retries, error, this.#options));
+    }
   }
 
   /**

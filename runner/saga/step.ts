@@ -60,4 +60,10 @@ export interface Step<C> {
    * has been verified healthy on, after the step may have deleted the way back.
    */
   readonly pastPointOfNoReturn?: boolean;
+  /**
+   * Once this step succeeds, the compensations registered by steps whose names start with this
+   * prefix are forgotten: what they did stands (strategy Rolling: a replica moved and Ready again
+   * stays moved, whatever later fails).
+   */
+  readonly settles?: string;
 }

@@ -4,7 +4,7 @@
  * wait until each is Available, for at most RUNNER_CLOUD_WAIT_TIMEOUT. Snapshots are kept on
  * rollback: they are the user's backup, with the retention asked.
  */
-import { claimOfTags, clientToken, cloudTags, makeAll, movingVolumes, readJournal, runTags, type MigrationContext } from "../context.ts";
+import { claimOfTags, clientToken, cloudTags, inScope, makeAll, movingVolumes, readJournal, runTags, type MigrationContext } from "../context.ts";
 import { boundTogether, readClaim, readVolume } from "../bindings.ts";
 import { PermanentMigrationError } from "../faults.ts";
 import type { VolumeProgress } from "../journal/types.ts";
@@ -18,7 +18,7 @@ const PENDING = "SnapshotsPending";
 
 async function createMissing(context: MigrationContext): Promise<void> {
   const journal = await readJournal(context);
-  const missing = (journal.status?.volumes ?? []).filter((volume) => volume.snapshot === undefined);
+  const missing = inScope(context, journal.status?.volumes ?? []).filter((volume) => volume.snapshot === undefined);
   if (missing.length === 0) return;
   const days = journal.spec.request?.snapshotRetentionDays ?? 1;
   const adopted = new Map((await context.cloud.findSnapshotsByTags(runTags(context, journal))).map((found) => [claimOfTags(context, found.tags), found.snapshotId]));

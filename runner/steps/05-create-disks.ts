@@ -11,7 +11,7 @@
  * others made.
  */
 import { MAX_DISK_TAGS, carriedAttributes, newDiskTags } from "../../core/carried-attributes.ts";
-import { claimOfTags, clientToken, cloudTags, makeAll, readJournal, runTags, type MigrationContext } from "../context.ts";
+import { claimOfTags, clientToken, cloudTags, inScope, makeAll, readJournal, runTags, type MigrationContext } from "../context.ts";
 import { PermanentMigrationError } from "../faults.ts";
 import { deleteNewDisks } from "../new-disks.ts";
 import { done, type Step, type StepOutcome } from "../saga/step.ts";
@@ -31,7 +31,7 @@ export const createDisks: Step<MigrationContext> = {
 /** Creates the missing disks, adopting any a crashed run made (found by tag, one listing for all). */
 async function createMissing(context: MigrationContext): Promise<void> {
   const journal = await readJournal(context);
-  const missing = (journal.status?.volumes ?? []).filter((volume) => volume.newDisk === undefined);
+  const missing = inScope(context, journal.status?.volumes ?? []).filter((volume) => volume.newDisk === undefined);
   if (missing.length === 0) return;
   // A disk is made only from this run's snapshot of the claim's source disk (runner/provenance.ts).
   const snapshots = await context.cloud.describeSnapshots(missing.map((volume) => volume.snapshot!));

@@ -8,6 +8,7 @@
  * Before it deletes anything, the app must still be down (runner/premises.ts).
  */
 import type { V1PersistentVolumeClaim } from "@kubernetes/client-node";
+import { tolerating } from "../../core/kube/api-status.ts";
 import { readClaim } from "../bindings.ts";
 import { ensureRetained } from "../reclaim-policies.ts";
 import { movingVolumes, readJournal, readStatefulSet, recordVolumes, type MigrationContext } from "../context.ts";
@@ -42,6 +43,10 @@ async function bindClaimTo(context: MigrationContext, volume: VolumeProgress, ta
   }
   if (current?.spec?.volumeName === target) return current.status?.phase === "Bound" ? undefined : `PVC ${claim} to bind`;
   if (current !== undefined) {
+    // Strategy Rolling: the StatefulSet controller made the claim again for its held pod, from the
+    // template, before the runner did. The target PV is pre-bound to the claim's name, which the
+    // binder prefers to any other: it gets the target, so it is awaited, never deleted.
+    if (current.spec?.volumeName === undefined && current.metadata?.deletionTimestamp === undefined && (await awaitsClaim(context, target, current))) return `PVC ${claim} to bind`;
     if (current.metadata?.deletionTimestamp === undefined) {
       // The PV it leaves keeps its disk, whoever gave it Delete back since protect.
       await ensureRetained(context, current.spec?.volumeName);
@@ -49,8 +54,16 @@ async function bindClaimTo(context: MigrationContext, volume: VolumeProgress, ta
     }
     return `old PVC ${claim} to go${heldBy(current)}`;
   }
-  await context.core.createNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, body: claimFrom(volume.originalClaim, await readStatefulSet(context), claim, target) });
+  // 409: the StatefulSet controller made it first (strategy Rolling); the next look sees it bind.
+  const body = claimFrom(volume.originalClaim, await readStatefulSet(context), claim, target);
+  await tolerating(409, () => context.core.createNamespacedPersistentVolumeClaim({ namespace: context.job.namespace, body }));
   return `PVC ${claim} to bind`;
+}
+
+/** Whether PV `name` is pre-bound to `claim` (by name, and by no other claim's uid). */
+async function awaitsClaim(context: MigrationContext, name: string, claim: V1PersistentVolumeClaim): Promise<boolean> {
+  const ref = (await orUndefined(context.core.readPersistentVolume({ name })))?.spec?.claimRef;
+  return ref?.namespace === context.job.namespace && ref.name === claim.metadata?.name && (ref.uid === undefined || ref.uid === claim.metadata?.uid);
 }
 
 /** Creates the new disk's PV unless it exists; answers the journal change, if one is due. */

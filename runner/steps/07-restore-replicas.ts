@@ -86,22 +86,8 @@ export const restoreReplicas: Step<MigrationContext> = {
       if (disks.kind !== "done") return disks;
     }
     const journal = await beginWait(context, RESTORING, "waiting for replicas to be Ready in their planned zones");
-    const replicas = journal.spec.originalReplicas ?? 1;
-    await scaleTo(context, replicas);
-    const planned = new Map((journal.spec.plan?.ordinals ?? []).map((ordinal) => [`${context.job.statefulSet}-${ordinal.ordinal}`, ordinal.zone]));
-    const pods = await podsOf(context);
-    await recordServed(context, journal, pods);
-    const misplaced = await misplacedPods(context, pods, planned);
-    const healthMs = journal.spec.request?.healthDurationMs ?? 0;
-    if (pods.length === replicas && misplaced.length === 0) return healthMs > 0 ? secondCheck(context, pods, healthMs) : done;
-    // Once all were Ready, the second check decides; a replica lost meanwhile fails it.
-    if (journal.status?.healthBaseline !== undefined) return secondCheck(context, pods, healthMs);
-    const pending = misplaced.length > 0 ? misplaced.join(", ") : `${replicas - pods.length} pod(s) not created`;
-    const timeout = readyTimeout(journal);
-    if (context.now() - waitStartedAt(context, journal, RESTORING) > timeout) {
-      throw new PermanentMigrationError(`replicas not Ready in their planned zones within ready-timeout (${formatDuration(timeout)}): ${pending}`);
-    }
-    return waitAndRecheck(journal.spec.request?.checkIntervalMs ?? 60_000, `waiting for ${pending}`);
+    await scaleTo(context, journal.spec.originalReplicas ?? 1);
+    return replicasSettled(context, journal, RESTORING);
   },
   async compensate(context): Promise<StepOutcome> {
     // What ran on the new disks is journaled before the pods go: the last chance to see it.
@@ -113,3 +99,26 @@ export const restoreReplicas: Step<MigrationContext> = {
     return waitWithin(context, { type: "PodsStoppingForRollback", limitMs: readyTimeout(await readJournal(context)), awaited: `pod(s) ${held} to go`, overdue: `pod(s) ${held} still there; the rebind is not undone while they hold the new PVCs`, pollMs: 1_000 });
   },
 };
+
+/**
+ * Whether every replica is Ready in the zone the plan gave its ordinal, and stays healthy for
+ * health-duration: checked every check-interval, for at most ready-timeout from the start of the
+ * wait `condition` (begun by the caller); past it, a permanent fault.
+ */
+export async function replicasSettled(context: MigrationContext, journal: ZoneMigrationResource, condition: string): Promise<StepOutcome> {
+  const replicas = journal.spec.originalReplicas ?? 1;
+  const planned = new Map((journal.spec.plan?.ordinals ?? []).map((ordinal) => [`${context.job.statefulSet}-${ordinal.ordinal}`, ordinal.zone]));
+  const pods = await podsOf(context);
+  await recordServed(context, journal, pods);
+  const misplaced = await misplacedPods(context, pods, planned);
+  const healthMs = journal.spec.request?.healthDurationMs ?? 0;
+  if (pods.length === replicas && misplaced.length === 0) return healthMs > 0 ? secondCheck(context, pods, healthMs) : done;
+  // Once all were Ready, the second check decides; a replica lost meanwhile fails it.
+  if (journal.status?.healthBaseline !== undefined) return secondCheck(context, pods, healthMs);
+  const pending = misplaced.length > 0 ? misplaced.join(", ") : `${replicas - pods.length} pod(s) not created`;
+  const timeout = readyTimeout(journal);
+  if (context.now() - waitStartedAt(context, journal, condition) > timeout) {
+    throw new PermanentMigrationError(`replicas not Ready in their planned zones within ready-timeout (${formatDuration(timeout)}): ${pending}`);
+  }
+  return waitAndRecheck(journal.spec.request?.checkIntervalMs ?? 60_000, `waiting for ${pending}`);
+}

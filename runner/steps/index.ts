@@ -1,5 +1,6 @@
-/** The steps of a Recreate migration (contract §5), in order. */
+/** The steps of a migration (contract §5 Recreate, §6 Rolling), in order. */
 import type { MigrationContext } from "../context.ts";
+import type { ZoneMigrationResource } from "../journal/types.ts";
 import type { Step } from "../saga/step.ts";
 import { stopWhenStatefulSetGone } from "../statefulset-gone.ts";
 import { precheck } from "./01-precheck.ts";
@@ -10,6 +11,15 @@ import { createDisks } from "./05-create-disks.ts";
 import { rebind } from "./06-rebind.ts";
 import { restoreReplicas } from "./07-restore-replicas.ts";
 import { finish } from "./08-finish.ts";
+import { rollingSteps } from "./rolling/index.ts";
 
 /** Each stops the run first if its StatefulSet was deleted meanwhile (runner/statefulset-gone.ts). */
 export const RECREATE_STEPS: readonly Step<MigrationContext>[] = [precheck, protect, scaleToZero, snapshot, createDisks, rebind, restoreReplicas, finish].map(stopWhenStatefulSetGone);
+
+/**
+ * The steps of the journal's migration: Rolling's, per replica of its plan, or Recreate's. Before
+ * precheck has made the journal the strategy is unknown; precheck comes first in both.
+ */
+export function stepsFor(journal: ZoneMigrationResource | undefined): readonly Step<MigrationContext>[] {
+  return journal?.spec.request?.strategy === "Rolling" ? rollingSteps(journal.spec.plan).map(stopWhenStatefulSetGone) : RECREATE_STEPS;
+}

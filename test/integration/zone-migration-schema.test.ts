@@ -12,6 +12,7 @@ import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION, ty
 import { installZoneMigrationCrd, zoneMigrationCrd } from "../../runner/journal/crd.ts";
 import {
   VOLUME_STATES,
+  REPLICA_PHASES,
   type ClaimShape, type JournalCondition, type JournalOrdinalPlan, type JournalPlan, type JournalRequest, type JournalVolumePlan,
   type PodHealth, type VolumeProgress, type ZoneMigrationResource, type ZoneMigrationSpec, type ZoneMigrationStatus,
 } from "../../runner/journal/types.ts";
@@ -93,6 +94,8 @@ const STATUS: Required<ZoneMigrationStatus> = {
   volumes: VOLUME_STATES.map((state, index) => (index === 0 ? { ...VOLUME, state } : { ...VOLUME, claim: `data-db-${index}`, state })),
   conditions: [CONDITION, { ...CONDITION, type: "zoneferry.io/HealthChecking", status: "False", reason: "Checked" }],
   healthBaseline: [HEALTH, { pod: "db-1" }],
+  // One replica in each phase strategy Rolling writes.
+  replicas: REPLICA_PHASES.map((phase, index) => ({ ordinal: index, phase, zone: "cn-shanghai-g", claims: [`data-db-${index}`], evictedPod: "0b7a2c44-9d55-4f4c-8a8e-0c1d2e3f4a5b", downAt: "2030-01-02T03:01:00Z", upAt: "2030-01-02T03:02:00Z" })),
   checkpoint: CHECKPOINT,
   startedAt: "2030-01-02T02:59:00Z",
   finishedAt: "2030-01-02T03:10:00Z",

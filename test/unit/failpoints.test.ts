@@ -23,6 +23,10 @@ describe("failpoints for the crash matrix", () => {
     assert.throws(() => parseFailpoints("rebind/backward#1=kill"), /"rebind\/backward#1=kill" is not <step>\/<forward\|compensating>#<n\|w<n>>=/);
   });
 
+  it("reads a failpoint in one replica's step of strategy Rolling", () => {
+    assert.deepEqual(parseFailpoints("replica-12/take-down/forward#2=kill"), [{ step: "replica-12/take-down", phase: "forward", nth: 2, wait: false, action: { kind: "kill" } }]);
+  });
+
   it("numbers a wait's record apart, so a run that did not wait strikes the same write as one that did", async () => {
     const log = join(mkdtempSync(join(tmpdir(), "zf-failpoints-")), "writes.jsonl");
     const seam = failpointSeam({ ZF_FAILPOINTS: "scale-to-zero/forward#3=pause:1,scale-to-zero/forward#w1=pause:1", ZF_FAILPOINT_LOG: log });
