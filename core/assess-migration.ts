@@ -3,14 +3,14 @@
  * warn rules), and the placement plan. Pure over its inputs: the webhook runs it on its informer
  * view, the runner's precheck on a fresh view of the live cluster.
  */
-import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
+import type { V1LabelSelector, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { MAX_LISTED_ITEMS, listWithin } from "./bounded-text.ts";
 import { MAX_DISK_TAGS, OWN_TAG_COUNT, excessTags } from "./carried-attributes.ts";
-import type { ClusterView } from "./cluster-view.ts";
+import type { ClusterView, DisruptionBudget } from "./cluster-view.ts";
 import type { DiskFacts, DiskLookup } from "./disk-cloud.ts";
 import { ESSD_FAMILY, resolveClaims, type DiskVolume, type OtherVolume, type UnboundClaim } from "./disk-volumes.ts";
-import type { MigrationRequest } from "./migration-request.ts";
-import { zoneCapacity, type ZoneCapacity } from "./node-fit.ts";
+import type { MigrationRequest, Strategy } from "./migration-request.ts";
+import { requirementHolds, zoneCapacity, type ZoneCapacity } from "./node-fit.ts";
 import { planPlacement, type PlacementPlan } from "./planner.ts";
 import { DEFAULT_MAX_REPLICAS, sizeDenial } from "./size-limits.ts";
 
@@ -57,7 +57,7 @@ async function assessWithinLimits(
   const claims = resolveClaims(sts, view);
   const unbound = claims.filter((claim): claim is UnboundClaim => claim.kind === "unbound");
   const others = claims.filter((claim): claim is OtherVolume => claim.kind === "other");
-  const denials: string[] = [...replicaDenials(sts, view.listPods?.(sts.metadata?.namespace ?? ""))];
+  const denials: string[] = [...replicaDenials(sts, view.listPods?.(sts.metadata?.namespace ?? ""), request.strategy)];
   const warnings: string[] = [];
 
   const completed = await completeFromCloud(
@@ -83,16 +83,18 @@ async function assessWithinLimits(
   warnings.push(...offered.warnings);
 
   warnings.push(...planWarnings(plan, disks, others, sts));
+  if (request.strategy === "Rolling" && plan.moves.length > 0) warnings.push(...rollingWarnings(sts, view));
   return { denials, warnings, plan, disks };
 }
 
 /**
- * What the replicas must be before the runner stops them (contract §4): all Ready, the spec seen
- * by the StatefulSet controller, and no rollout under way or staged. `pods`: the namespace's pods
- * when the view has them (the runner's precheck), to name the replicas that are not Ready.
+ * What the replicas must be before the runner takes them down (contract §4): all Ready, the spec
+ * seen by the StatefulSet controller, and no rollout under way or staged. `pods`: the namespace's
+ * pods when the view has them (the runner's precheck), to name the replicas that are not Ready.
+ * `strategy` only words the reasons: Recreate stops every replica at once, Rolling one at a time.
  */
-export function replicaDenials(sts: V1StatefulSet, pods?: readonly V1Pod[]): string[] {
-  return [specNotObserved(sts), readinessDenial(sts, pods), rolloutDenial(sts)].filter((denial) => denial !== undefined);
+export function replicaDenials(sts: V1StatefulSet, pods?: readonly V1Pod[], strategy: Strategy = "Recreate"): string[] {
+  return [specNotObserved(sts), readinessDenial(sts, pods, strategy), rolloutDenial(sts, strategy)].filter((denial) => denial !== undefined);
 }
 
 /**
@@ -113,8 +115,11 @@ export function specNotObserved(sts: V1StatefulSet): string | undefined {
  * StatefulSet's status. A replica that cannot start now (a degraded zone, a pull error) would not
  * start after the move either, and the move stops the ones that do run.
  */
-export function readinessDenial(sts: V1StatefulSet, pods?: readonly V1Pod[]): string | undefined {
-  const advice = "every replica must be Ready before a move, because the move stops them all and one that cannot start now will not start after it: bring the replicas up (or scale the StatefulSet to those that run) and apply again";
+export function readinessDenial(sts: V1StatefulSet, pods?: readonly V1Pod[], strategy: Strategy = "Recreate"): string | undefined {
+  const why = strategy === "Rolling"
+    ? "the move takes each replica down in turn only while all the others are Ready, and one that cannot start now will not start after it"
+    : "the move stops them all and one that cannot start now will not start after it";
+  const advice = `every replica must be Ready before a move, because ${why}: bring the replicas up (or scale the StatefulSet to those that run) and apply again`;
   if (pods !== undefined) {
     const unready = unreadyReplicas(sts, pods);
     return unready.length === 0 ? undefined : `replica(s) not Ready: ${unready.join(", ")}; ${advice}`;
@@ -177,15 +182,17 @@ function whyNotReady(pod: V1Pod): string | undefined {
 }
 
 /**
- * A rollout under way or staged. Scaling to zero completes it: with no replica left, the
+ * A rollout under way or staged (either strategy). Scaling to zero completes it: with no replica left, the
  * StatefulSet controller makes the update revision current, and every pod comes back on it. A
  * canary (a partition) or an OnDelete rollout the user paces would become a full rollout.
  */
-export function rolloutDenial(sts: V1StatefulSet): string | undefined {
+export function rolloutDenial(sts: V1StatefulSet, moveStrategy: Strategy = "Recreate"): string | undefined {
   const strategy = sts.spec?.updateStrategy?.type ?? "RollingUpdate";
   const partition = strategy === "RollingUpdate" ? (sts.spec?.updateStrategy?.rollingUpdate?.partition ?? 0) : 0;
   const revisions = outdatedRevisions(sts, strategy);
-  const effect = "the move scales the StatefulSet to zero, which ends any staged rollout: its controller brings every pod back on the newest revision of the template";
+  const effect = moveStrategy === "Rolling"
+    ? "the move takes each replica down in turn and its controller makes it again on the revision it picks, so an outdated pod comes back updated and a rollout the controller runs takes replicas down while the move does"
+    : "the move scales the StatefulSet to zero, which ends any staged rollout: its controller brings every pod back on the newest revision of the template";
   if (partition > 0) {
     return `updateStrategy.rollingUpdate.partition is ${partition} (a staged rollout${revisions ?? ""}); ${effect}: promote or revert the canary, set the partition to 0 and apply again (set it back after the move)`;
   }
@@ -358,4 +365,40 @@ function planWarnings(
     warnings.push("persistentVolumeClaimRetentionPolicy.whenScaled is Delete: the runner sets it to Retain for the migration and restores it afterwards");
   }
   return warnings;
+}
+
+/**
+ * What strategy Rolling cannot promise, where the view can tell (contract §6). Warnings, not
+ * denials: the move is still carried out one replica at a time.
+ *  - One replica: taking it down is an outage for the move, as Recreate's.
+ *  - No PodDisruptionBudget selects the replicas: the runner's evictions honour budgets and it takes
+ *    a replica down only while all the others are Ready, but nothing else stops a node drain or
+ *    another eviction from taking a second replica meanwhile. Not said when the view has no budgets
+ *    (the runner's) or has not listed them yet.
+ * podManagementPolicy Parallel is not a reason for either: the runner checks every other replica
+ * Ready before each eviction itself, and the StatefulSet controller only re-creates the one pod
+ * taken down (docs/gitops.md).
+ */
+export function rollingWarnings(sts: V1StatefulSet, view: ClusterView): string[] {
+  const replicas = sts.spec?.replicas ?? 1;
+  const name = `${sts.metadata?.namespace ?? ""}/${sts.metadata?.name ?? ""}`;
+  if (replicas === 1) {
+    return ["strategy Rolling with 1 replica: the move takes that replica down while its disks move, so the application is down for the move as with Recreate; add replicas first to keep serving"];
+  }
+  const budgets = view.listDisruptionBudgets?.(sts.metadata?.namespace ?? "");
+  if (budgets === undefined || replicas < 1) return [];
+  const labels = sts.spec?.template.metadata?.labels ?? {};
+  if (budgets.some((budget) => budgetSelects(budget, labels))) return [];
+  return [`strategy Rolling: no PodDisruptionBudget selects the replicas of StatefulSet ${name}; the move still takes one replica down at a time, but nothing else stops a voluntary disruption (a node drain, another eviction) from taking a second one meanwhile: add a PodDisruptionBudget with maxUnavailable: 1 that selects them`];
+}
+
+/**
+ * Whether `budget` selects pods carrying `labels` (the pod template's, which every replica
+ * carries). policy/v1: an empty selector selects every pod of the namespace, an absent one none.
+ */
+export function budgetSelects(budget: DisruptionBudget, labels: Readonly<Record<string, string>>): boolean {
+  const selector: V1LabelSelector | undefined = budget.spec?.selector;
+  if (selector === undefined) return false;
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  return byLabel && (selector.matchExpressions ?? []).every((requirement) => requirementHolds(requirement, labels));
 }

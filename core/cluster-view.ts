@@ -4,6 +4,7 @@
  * reads; unit tests back it with plain objects. All of them answer through this interface.
  */
 import type {
+  V1LabelSelector,
   V1Node,
   V1PersistentVolume,
   V1PersistentVolumeClaim,
@@ -30,6 +31,22 @@ export interface ClusterView {
    * StatefulSet's status.
    */
   listPods?(namespace: string): readonly V1Pod[];
+  /**
+   * PodDisruptionBudgets of a namespace, where the view has them, and undefined while it has not
+   * listed them yet: the webhook's does (a Rolling request is warned when no budget covers the
+   * replicas), the runner's fresh view does not (its evictions meet the budgets themselves).
+   */
+  listDisruptionBudgets?(namespace: string): readonly DisruptionBudget[] | undefined;
+}
+
+/**
+ * What admission reads of a PodDisruptionBudget (policy/v1): where it is and which pods it selects.
+ * A V1PodDisruptionBudget is one; nothing else of it is relied on.
+ */
+export interface DisruptionBudget {
+  readonly metadata?: { readonly namespace?: string; readonly name?: string };
+  /** policy/v1: an empty selector selects every pod of the namespace, an absent one none. */
+  readonly spec?: { readonly selector?: V1LabelSelector };
 }
 
 export interface ClusterObjects {
@@ -41,6 +58,8 @@ export interface ClusterObjects {
   readonly zoneMigrations?: readonly ZoneMigration[];
   /** Absent: the view has no pods (listPods is not offered). */
   readonly pods?: readonly V1Pod[];
+  /** Absent: the view has no budgets (listDisruptionBudgets is not offered). */
+  readonly disruptionBudgets?: readonly DisruptionBudget[];
 }
 
 type Named = { metadata?: { namespace?: string; name?: string } };
@@ -78,6 +97,7 @@ export class SnapshotClusterView implements ClusterView {
   readonly #nodes: readonly V1Node[];
   readonly #migrations: readonly ZoneMigration[];
   readonly listPods?: (namespace: string) => readonly V1Pod[];
+  readonly listDisruptionBudgets?: (namespace: string) => readonly DisruptionBudget[];
 
   constructor(objects: ClusterObjects) {
     this.#statefulSets = new ObjectIndex(objects.statefulSets);
@@ -88,6 +108,8 @@ export class SnapshotClusterView implements ClusterView {
     this.#migrations = objects.zoneMigrations ?? [];
     const pods = objects.pods;
     if (pods !== undefined) this.listPods = (namespace) => pods.filter((pod) => pod.metadata?.namespace === namespace);
+    const budgets = objects.disruptionBudgets;
+    if (budgets !== undefined) this.listDisruptionBudgets = (namespace) => budgets.filter((budget) => budget.metadata?.namespace === namespace);
   }
 
   synced(): boolean {

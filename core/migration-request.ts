@@ -11,11 +11,11 @@ export const STRATEGIES = ["Recreate", "Rolling"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 /**
- * Strategies the runner carries out. `Rolling` is part of the annotation's vocabulary (contract
- * §2) but not built yet: a request for it is denied rather than run as Recreate, which would stop
- * every replica at once where the user asked for one at a time.
+ * Strategies the runner carries out: both. `Recreate` stops every replica for the whole move;
+ * `Rolling` moves one replica at a time, highest ordinal first (contract §6). The set stays so
+ * that a strategy named in the vocabulary before it is built is denied, never run as another.
  */
-export const AVAILABLE_STRATEGIES: ReadonlySet<Strategy> = new Set<Strategy>(["Recreate"]);
+export const AVAILABLE_STRATEGIES: ReadonlySet<Strategy> = new Set<Strategy>(["Recreate", "Rolling"]);
 
 /** A validated migration request, every default applied. */
 export interface MigrationRequest {
@@ -221,20 +221,21 @@ function parseRetainSource(value: string | undefined): boolean | AnnotationProbl
 function parseStrategy(value: string | undefined): Strategy | AnnotationProblem {
   if (value === undefined) return DEFAULTS.strategy;
   const match = STRATEGIES.find((strategy) => strategy.toLowerCase() === value.trim().toLowerCase());
-  return match ?? problem(USER_ANNOTATIONS.strategy, value, `is not a strategy; use "Recreate" (the only strategy available)`);
+  return match ?? problem(USER_ANNOTATIONS.strategy, value, `is not a strategy; use "Recreate" (every replica down for the whole move) or "Rolling" (one replica at a time)`);
 }
 
 /**
- * The problem with a request for a strategy that is not available yet, else undefined. Kept apart
- * from parsing: a StatefulSet that already carries `strategy: Rolling` from an earlier zoneferry
- * (which ran it as Recreate) must still sync; only a new request, or a change to Rolling, is denied.
+ * The problem with a request for a strategy that is not available yet, else undefined (every
+ * strategy of the vocabulary is available now). Kept apart from parsing, and used by admission and
+ * the runner's precheck alike: a StatefulSet that already carries a strategy from an earlier
+ * zoneferry must still sync; only a new request, or a change of strategy, would be denied.
  */
 export function unavailableStrategy(request: MigrationRequest, annotations: Annotations): AnnotationProblem | undefined {
   if (AVAILABLE_STRATEGIES.has(request.strategy)) return undefined;
   return problem(
     USER_ANNOTATIONS.strategy,
     annotations[USER_ANNOTATIONS.strategy] ?? request.strategy,
-    `is not available yet: zoneferry moves a StatefulSet only with "Recreate", which stops every replica, moves the disks and starts them all again (downtime for the whole move); remove the annotation or set it to "Recreate" to accept that, and apply again`,
+    `is not available yet; use ${[...AVAILABLE_STRATEGIES].map((strategy) => `"${strategy}"`).join(" or ")}`,
   );
 }
 

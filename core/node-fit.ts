@@ -67,10 +67,14 @@ function selected(node: V1Node, pod: V1PodSpec | undefined): boolean {
   const terms = pod?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (terms === undefined || terms.length === 0) return true;
   // Terms are ORed, the expressions of a term ANDed (Kubernetes node affinity semantics).
-  return terms.some((term) => (term.matchExpressions ?? []).every((requirement) => matches(requirement, labels)));
+  return terms.some((term) => (term.matchExpressions ?? []).every((requirement) => requirementHolds(requirement, labels)));
 }
 
-function matches(requirement: V1NodeSelectorRequirement, labels: Readonly<Record<string, string>>): boolean {
+/**
+ * Whether `labels` meet one requirement of a node selector, or of a label selector (the same shape;
+ * a label selector has no Gt or Lt, which the API server refuses there).
+ */
+export function requirementHolds(requirement: V1NodeSelectorRequirement, labels: Readonly<Record<string, string>>): boolean {
   const value = labels[requirement.key];
   const values = requirement.values ?? [];
   switch (requirement.operator) {

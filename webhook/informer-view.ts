@@ -1,11 +1,13 @@
 /**
  * The cluster view behind admission: informers (list, then watch) on Nodes, PVCs, PVs,
- * StorageClasses, StatefulSets and ZoneMigrations, so no admission waits for the API server.
+ * StorageClasses, StatefulSets, ZoneMigrations and PodDisruptionBudgets, so no admission waits
+ * for the API server.
  */
 import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  PolicyV1Api,
   StorageV1Api,
   type KubeConfig,
   type KubernetesListObject,
@@ -13,6 +15,7 @@ import {
   type V1Node,
   type V1PersistentVolume,
   type V1PersistentVolumeClaim,
+  type V1PodDisruptionBudget,
   type V1StatefulSet,
   type V1StorageClass,
 } from "@kubernetes/client-node";
@@ -36,6 +39,7 @@ export function startInformerView(kubeconfig: KubeConfig, options: InformerOptio
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   const storage = kubeconfig.makeApiClient(StorageV1Api);
   const custom = kubeconfig.makeApiClient(CustomObjectsApi);
+  const policy = kubeconfig.makeApiClient(PolicyV1Api);
   const make = <T extends KubernetesObject>(resource: string, path: string, list: () => Promise<KubernetesListObject<T>>): ResilientInformer<T> =>
     new ResilientInformer<T>({ resource, path, kubeconfig, list }, options);
 
@@ -50,8 +54,11 @@ export function startInformerView(kubeconfig: KubeConfig, options: InformerOptio
     `/apis/${ZONE_MIGRATION_GROUP}/${ZONE_MIGRATION_VERSION}/${ZONE_MIGRATION_PLURAL}`,
     () => custom.listClusterCustomObject({ group: ZONE_MIGRATION_GROUP, version: ZONE_MIGRATION_VERSION, plural: ZONE_MIGRATION_PLURAL }) as Promise<KubernetesListObject<ZoneMigration & KubernetesObject>>,
   );
+  // Only for a warning (a Rolling request no budget covers): not required for readiness, and
+  // answered as unknown, never as "none", until listed.
+  const budgets = make<V1PodDisruptionBudget>("poddisruptionbudgets", "/apis/policy/v1/poddisruptionbudgets", () => policy.listPodDisruptionBudgetForAllNamespaces());
   const required = [nodes, claims, volumes, classes, statefulSets];
-  const all = [...required, migrations];
+  const all = [...required, migrations, budgets];
   const started = Promise.all(all.map((informer) => informer.start()));
 
   return {
@@ -69,5 +76,6 @@ export function startInformerView(kubeconfig: KubeConfig, options: InformerOptio
     getStorageClass: (name) => classes.get(name),
     listNodes: () => nodes.list(),
     listZoneMigrations: (namespace) => migrations.list(namespace),
+    listDisruptionBudgets: (namespace) => (budgets.synced ? budgets.list(namespace) : undefined),
   };
 }

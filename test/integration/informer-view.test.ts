@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CoreV1Api, KubeConfig, StorageV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PolicyV1Api, StorageV1Api } from "@kubernetes/client-node";
 import request from "supertest";
 import { controlPlaneBinaries, startControlPlane, type ControlPlane } from "../../sandbox/control-plane.ts";
 import { waitFor } from "../../sandbox/processes.ts";
@@ -50,6 +50,18 @@ describe("the cluster view behind admission, on a real API server", () => {
     // Nodes, not PVCs: PVCs and PVs keep their protection finalizers here, where no controller removes them.
     await core.deleteNode({ name: "node-cn-shanghai-m-0" });
     await waitFor(() => Promise.resolve(view.listNodes().every((n) => n.metadata?.name !== "node-cn-shanghai-m-0")), 10_000, () => "the deleted node stayed");
+  });
+
+  it("holds the PodDisruptionBudgets of each namespace, by their selectors, once listed", async () => {
+    await waitFor(() => Promise.resolve(view.listDisruptionBudgets?.(NAMESPACE) !== undefined), 10_000, () => "the budgets were never listed");
+    assert.deepEqual(view.listDisruptionBudgets?.(NAMESPACE), []);
+    await kubeconfig.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
+      namespace: NAMESPACE,
+      body: { metadata: { name: "db", namespace: NAMESPACE }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: "db" } } } },
+    });
+    await waitFor(() => Promise.resolve(view.listDisruptionBudgets?.(NAMESPACE)?.length === 1), 10_000, () => "the new budget never showed");
+    assert.deepEqual(view.listDisruptionBudgets(NAMESPACE)?.map((budget) => budget.spec?.selector?.matchLabels), [{ app: "db" }]);
+    assert.deepEqual(view.listDisruptionBudgets("other"), []);
   });
 
   it("keeps answering while the API server is down and catches up after it is back", async () => {

@@ -141,24 +141,15 @@ describe("denying malformed option annotations", () => {
   });
 
   it("refuses an unknown strategy", () => {
-    assert.equal(onlyProblem({ "zoneferry.io/strategy": "BlueGreen" }).message, 'annotation zoneferry.io/strategy: "BlueGreen" is not a strategy; use "Recreate" (the only strategy available)');
+    assert.equal(onlyProblem({ "zoneferry.io/strategy": "BlueGreen" }).message, 'annotation zoneferry.io/strategy: "BlueGreen" is not a strategy; use "Recreate" (every replica down for the whole move) or "Rolling" (one replica at a time)');
   });
 
-  it("reads strategy Rolling but says it is not available yet, and that Recreate stops every replica", () => {
-    const annotations = { [ZONES]: "cn-shanghai-b", "zoneferry.io/strategy": "rolling" };
-    const parsed = parseMigrationRequest(annotations);
-    assert.ok(parsed.ok);
-    assert.equal(
-      unavailableStrategy(parsed.request, annotations)?.message,
-      'annotation zoneferry.io/strategy: "rolling" is not available yet: zoneferry moves a StatefulSet only with "Recreate", which stops every replica, moves the disks and starts them all again (downtime for the whole move); remove the annotation or set it to "Recreate" to accept that, and apply again',
-    );
-  });
-
-  it("finds nothing unavailable in a Recreate request, written or by default", () => {
-    for (const annotations of [{ [ZONES]: "cn-shanghai-b" }, { [ZONES]: "cn-shanghai-b", "zoneferry.io/strategy": "Recreate" }]) {
+  it("finds no strategy unavailable: Recreate, written or by default, and Rolling in any letter case", () => {
+    const requests = [{ [ZONES]: "cn-shanghai-b" }, { [ZONES]: "cn-shanghai-b", "zoneferry.io/strategy": "Recreate" }, { [ZONES]: "cn-shanghai-b", "zoneferry.io/strategy": "rolling" }];
+    for (const annotations of requests) {
       const parsed = parseMigrationRequest(annotations);
       assert.ok(parsed.ok);
-      assert.equal(unavailableStrategy(parsed.request, annotations), undefined);
+      assert.equal(unavailableStrategy(parsed.request, annotations), undefined, JSON.stringify(annotations));
     }
   });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
-import { SnapshotClusterView, type ClusterObjects } from "../../core/cluster-view.ts";
+import type { V1LabelSelector, V1Pod, V1PodDisruptionBudget, V1StatefulSet } from "@kubernetes/client-node";
+import { SnapshotClusterView, type ClusterObjects, type ClusterView } from "../../core/cluster-view.ts";
 import { NO_CLOUD, type DiskLookup } from "../../core/disk-cloud.ts";
 import { unreadyReplicas } from "../../core/assess-migration.ts";
 import { requestMigrationId } from "../../core/migration-id.ts";
@@ -221,8 +221,7 @@ describe("denying a request that cannot be carried out", () => {
   });
 });
 
-describe("denying a move the replicas are not ready for, and a strategy not built yet", () => {
-  const ROLLING_DENIAL = 'zoneferry: StatefulSet shop/db has invalid annotations: annotation zoneferry.io/strategy: "Rolling" is not available yet: zoneferry moves a StatefulSet only with "Recreate", which stops every replica, moves the disks and starts them all again (downtime for the whole move); remove the annotation or set it to "Recreate" to accept that, and apply again';
+describe("denying a move the replicas are not ready for", () => {
   const ADVICE = "every replica must be Ready before a move, because the move stops them all and one that cannot start now will not start after it: bring the replicas up (or scale the StatefulSet to those that run) and apply again";
   const EFFECT = "the move scales the StatefulSet to zero, which ends any staged rollout: its controller brings every pod back on the newest revision of the template";
 
@@ -236,28 +235,14 @@ describe("denying a move the replicas are not ready for, and a strategy not buil
     return { request, cluster: clusterWithDisks(old, [M, M]) };
   }
 
-  it("denies a new request for strategy Rolling, which would run as Recreate, and says so", async () => {
-    const { request, cluster } = moveOf(() => undefined, { "zoneferry.io/strategy": "Rolling" });
-    assert.equal(denial(await judge(request, cluster)), ROLLING_DENIAL);
+  it("says a Rolling move takes each replica down in turn only while the others are Ready, when a replica is not Ready", async () => {
+    const { request, cluster } = moveOf((sts) => { sts.status!.readyReplicas = 1; }, { "zoneferry.io/strategy": "Rolling" });
+    assert.equal(denial(await judge(request, cluster)), `zoneferry: StatefulSet shop/db cannot move to ${G}: only 1 of 2 replicas are Ready (status.readyReplicas); every replica must be Ready before a move, because the move takes each replica down in turn only while all the others are Ready, and one that cannot start now will not start after it: bring the replicas up (or scale the StatefulSet to those that run) and apply again`);
   });
 
-  it("denies strategy Rolling at creation too", async () => {
-    const sts = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/strategy": "Rolling" } });
-    assert.equal(denial(await judge(stsRequest(sts), {})), ROLLING_DENIAL);
-  });
-
-  it("denies changing the strategy of an existing request to Rolling", async () => {
-    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/status": "Succeeded" } });
-    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/strategy"] = "Rolling"; });
-    assert.equal(denial(await judge(request, clusterWithDisks(old, [G, G]))), ROLLING_DENIAL);
-  });
-
-  it("still admits a re-apply of a Rolling request an earlier zoneferry accepted, so GitOps syncs keep working", async () => {
-    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/strategy": "Rolling", "zoneferry.io/status": "Succeeded" } });
-    const request = update(old, (next) => { next.metadata!.labels = { team: "shop" }; });
-    const decision = await judge(request, clusterWithDisks(old, [G, G]));
-    assert.equal(decision.verdict.allowed, true);
-    assert.equal(decision.enqueue, undefined);
+  it("denies a Rolling move during a rollout too, saying each replica taken down comes back on the revision its controller picks", async () => {
+    const { request, cluster } = moveOf((sts) => { sts.status = { ...readyStatus(2, "db-1"), updateRevision: "db-2", updatedReplicas: 1 }; }, { "zoneferry.io/strategy": "Rolling" });
+    assert.match(denial(await judge(request, cluster)), /a rollout is under way \(updateStrategy RollingUpdate: 1 of 2 pods run revision db-2, the others db-1\); the move takes each replica down in turn and its controller makes it again on the revision it picks/);
   });
 
   it("denies a move while a replica is not Ready, counting them from the StatefulSet's status", async () => {
@@ -310,6 +295,98 @@ describe("denying a move the replicas are not ready for, and a strategy not buil
       next.metadata!.generation = 2;
     });
     assert.equal(denial(await judge(request, clusterWithDisks(old, [M, M]))), `zoneferry: StatefulSet shop/db cannot move to ${G}: the StatefulSet's spec changes (generation 2) and its controller has acted only on generation 1; apply the spec change on its own first, and the request once every replica is Ready again`);
+  });
+});
+
+describe("strategy Rolling", () => {
+  const ROLLING = { "zoneferry.io/strategy": "Rolling" };
+  const NO_BUDGET = "strategy Rolling: no PodDisruptionBudget selects the replicas of StatefulSet shop/db; the move still takes one replica down at a time, but nothing else stops a voluntary disruption (a node drain, another eviction) from taking a second one meanwhile: add a PodDisruptionBudget with maxUnavailable: 1 that selects them";
+  const ONE_REPLICA = "strategy Rolling with 1 replica: the move takes that replica down while its disks move, so the application is down for the move as with Recreate; add replicas first to keep serving";
+  const budget = (selector: V1LabelSelector | undefined, namespace = NAMESPACE): V1PodDisruptionBudget => ({
+    metadata: { name: "db", namespace },
+    spec: { maxUnavailable: 1, ...(selector === undefined ? {} : { selector }) },
+  });
+  /** Allowed, and the warnings but the unstamped id's (these requests are not run through the mutating webhook). */
+  const told = (decision: Decision): { allowed: boolean; warnings: string[] } => ({
+    allowed: decision.verdict.allowed,
+    warnings: (decision.verdict.warnings ?? []).filter((warning) => !warning.startsWith("zoneferry.io/migration-id is not stamped")),
+  });
+  /** A Rolling move of `db` (replicas in `zones`) in a cluster whose view holds `budgets`. */
+  const rolling = (zones: string[], budgets: V1PodDisruptionBudget[] | undefined, annotations: Record<string, string> = ROLLING) => {
+    const { request, cluster } = moveRequest(zones, G, { annotations });
+    return { request, cluster: budgets === undefined ? cluster : { ...cluster, disruptionBudgets: budgets } };
+  };
+
+  it("admits a new request for strategy Rolling and queues it, without a warning when a budget covers the replicas", async () => {
+    const { request, cluster } = rolling([M, M], [budget({ matchLabels: { app: "db" } })]);
+    const decision = await judge(request, cluster);
+    assert.deepEqual(told(decision), { allowed: true, warnings: [] });
+    assert.equal(decision.enqueue?.statefulSet, "db");
+  });
+
+  it("admits Rolling at creation as any request, and a change of the strategy of a standing request, queueing nothing new", async () => {
+    const sts = statefulSet({ annotations: { "zoneferry.io/target-zones": G, ...ROLLING } });
+    assert.deepEqual(await judge(stsRequest(sts), { nodes: [node("n1", G)] }), { verdict: { allowed: true, warnings: [CREATE_WARNING] } });
+    const old = statefulSet({ annotations: { "zoneferry.io/target-zones": G, "zoneferry.io/status": "Succeeded" } });
+    const request = update(old, (next) => { next.metadata!.annotations!["zoneferry.io/strategy"] = "Rolling"; });
+    assert.deepEqual(await judge(request, clusterWithDisks(old, [G, G])), { verdict: { allowed: true } });
+  });
+
+  it("warns, and still admits and queues, when no PodDisruptionBudget of the namespace selects the replicas", async () => {
+    const elsewhere = budget({ matchLabels: { app: "db" } }, "other");
+    const otherApp = budget({ matchLabels: { app: "web" } });
+    const noSelector = budget(undefined);
+    const excluded = budget({ matchExpressions: [{ key: "app", operator: "NotIn", values: ["db"] }] });
+    const { request, cluster } = rolling([M, M], [elsewhere, otherApp, noSelector, excluded]);
+    const decision = await judge(request, cluster);
+    assert.deepEqual(told(decision), { allowed: true, warnings: [NO_BUDGET] });
+    assert.ok(decision.enqueue !== undefined);
+    assert.ok(NO_BUDGET.length < 400, "a warning of bounded size");
+  });
+
+  it("counts a budget that selects the replicas by expressions, or every pod of the namespace (an empty selector)", async () => {
+    for (const selector of [{}, { matchExpressions: [{ key: "app", operator: "In", values: ["db", "web"] }, { key: "tier", operator: "DoesNotExist" }] }, { matchExpressions: [{ key: "app", operator: "Exists" }] }]) {
+      const { request, cluster } = rolling([M, M], [budget(selector)]);
+      assert.deepEqual(told(await judge(request, cluster)), { allowed: true, warnings: [] }, JSON.stringify(selector));
+    }
+  });
+
+  it("says nothing of budgets where the view cannot tell (the runner's view, or budgets not listed yet)", async () => {
+    const { request, cluster } = rolling([M, M], undefined);
+    assert.deepEqual(told(await judge(request, cluster)), { allowed: true, warnings: [] });
+    const view = new SnapshotClusterView(cluster);
+    // The webhook's view before its budget informer has listed: undefined, not "none".
+    const unlisted = new Proxy<ClusterView>(view, {
+      get: (target, key) => {
+        if (key === "listDisruptionBudgets") return () => undefined;
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const decision = await validate(request, { view: unlisted, cloud: cloudAnswering(), runnerIdentity: RUNNER });
+    assert.deepEqual(told(decision), { allowed: true, warnings: [] });
+  });
+
+  it("warns that Rolling with one replica is an outage like Recreate's, instead of the budget warning", async () => {
+    const { request, cluster } = rolling([M], []);
+    const decision = await judge(request, cluster);
+    assert.deepEqual(told(decision), { allowed: true, warnings: [ONE_REPLICA] });
+  });
+
+  it("admits podManagementPolicy Parallel: the runner checks every other replica Ready before each eviction", async () => {
+    const old = statefulSet({ replicas: 3 });
+    old.spec!.podManagementPolicy = "Parallel";
+    const request = update(old, (next) => { next.metadata!.annotations = { ...next.metadata!.annotations, "zoneferry.io/target-zones": G, ...ROLLING }; });
+    const decision = await judge(request, { ...clusterWithDisks(old, [M, M, M]), disruptionBudgets: [budget({ matchLabels: { app: "db" } })] });
+    assert.deepEqual(told(decision), { allowed: true, warnings: [] });
+    assert.ok(decision.enqueue !== undefined);
+  });
+
+  it("gives Recreate neither warning, and Rolling none when there is nothing to move", async () => {
+    const recreate = rolling([M], [], {});
+    assert.deepEqual(told(await judge(recreate.request, recreate.cluster)), { allowed: true, warnings: [] });
+    const { request, cluster } = moveRequest([G], G, { annotations: ROLLING });
+    assert.deepEqual(told(await judge(request, { ...cluster, disruptionBudgets: [] })), { allowed: true, warnings: ["nothing to move: all 1 disks already in target zones"] });
   });
 });
 
