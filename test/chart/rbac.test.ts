@@ -19,7 +19,7 @@ const CALLS: Readonly<Record<string, string>> = {
   listStatefulSetForAllNamespaces: "apps/statefulsets list",
   patchNamespacedStatefulSet: "apps/statefulsets patch",
   listNamespacedPod: "/pods list",
-  // Strategy Rolling's primitives (runner/pod-hold.ts, runner/eviction.ts): granted once a step calls them.
+  // Strategy Rolling's primitives (runner/pod-hold.ts, runner/eviction.ts).
   readNamespacedPod: "/pods get",
   patchNamespacedPod: "/pods patch",
   createNamespacedPodEviction: "/pods/eviction create",
@@ -105,6 +105,15 @@ describe("the chart's RBAC", () => {
     assert.deepEqual(sorted(granted(role("-runner"))), sorted(used("runner/main.ts")));
   });
 
+  it("grants strategy Rolling evictions, the gate's removal and the hold's ConfigMap by name, create alone unnarrowed (RBAC cannot name what a create makes)", () => {
+    const rules = role("-runner").rules ?? [];
+    const on = (resource: string): { verbs: string[]; names?: string[] }[] =>
+      rules.filter((rule) => (rule.apiGroups ?? []).includes("") && (rule.resources ?? []).includes(resource)).map((rule) => ({ verbs: rule.verbs, ...(rule.resourceNames === undefined ? {} : { names: rule.resourceNames }) }));
+    assert.deepEqual(on("configmaps"), [{ verbs: ["get", "patch", "delete"], names: ["zoneferry-held-pods"] }, { verbs: ["create"] }]);
+    assert.deepEqual(on("pods/eviction"), [{ verbs: ["create"] }]);
+    assert.ok(!on("pods").some((rule) => rule.verbs.includes("delete")), "pods are taken down through the Eviction API only");
+  });
+
   it("grants the webhook exactly list and watch on what its informers read, and nothing else", () => {
     const permissions = used("webhook/main.ts");
     assert.deepEqual(sorted(granted(role("-webhook"))), sorted(permissions));
@@ -126,7 +135,7 @@ describe("the chart's RBAC", () => {
     const clusterRunner = objects.find((object): object is V1ClusterRole => object.kind === "ClusterRole" && object.metadata?.name === "zf-zoneferry-runner")!;
     const roles = objects.filter((object): object is V1Role => object.kind === "Role");
     /** Resources of the core, apps, coordination and zoneferry groups that live in a namespace. */
-    const namespaced = new Set(["apps/statefulsets", "/pods", "/persistentvolumeclaims", "/events", "coordination.k8s.io/leases", "zoneferry.io/zonemigrations", "zoneferry.io/zonemigrations/status"]);
+    const namespaced = new Set(["apps/statefulsets", "/pods", "/pods/eviction", "/configmaps", "/persistentvolumeclaims", "/events", "coordination.k8s.io/leases", "zoneferry.io/zonemigrations", "zoneferry.io/zonemigrations/status"]);
 
     it("grants the runner the same verbs, its rights on namespaced objects as a Role in each listed namespace only", () => {
       assert.deepEqual(roles.map((role) => role.metadata?.namespace), ["shop", "web"]);
