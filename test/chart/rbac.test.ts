@@ -22,12 +22,15 @@ const CALLS: Readonly<Record<string, string>> = {
   // Strategy Rolling's primitives (runner/pod-hold.ts, runner/eviction.ts).
   readNamespacedPod: "/pods get",
   patchNamespacedPod: "/pods patch",
+  // A dry run needs the verb's grant all the same (runner/pod-hold.ts confirmHold).
+  createNamespacedPod: "/pods create",
   createNamespacedPodEviction: "/pods/eviction create",
   readNamespacedConfigMap: "/configmaps get",
   createNamespacedConfigMap: "/configmaps create",
   patchNamespacedConfigMap: "/configmaps patch",
   deleteNamespacedConfigMap: "/configmaps delete",
   listNode: "/nodes list",
+  readNode: "/nodes get",
   readNamespacedPersistentVolumeClaim: "/persistentvolumeclaims get",
   listNamespacedPersistentVolumeClaim: "/persistentvolumeclaims list",
   listPersistentVolumeClaimForAllNamespaces: "/persistentvolumeclaims list",
