@@ -172,7 +172,7 @@ describe("the chart's security settings", () => {
       assert.ok(objects.some((object) => object.kind === "ValidatingAdmissionPolicyBinding" && object.metadata?.name === "zf-zoneferry-journal-writer"));
     });
 
-    it("narrows the runner's own writes to disk PVs, pre-bound PVCs and StatefulSets under migration, and no one else's", () => {
+    it("narrows the runner's own writes to disk PVs, pre-bound PVCs, StatefulSets under migration, the hold's ConfigMap and a pod's gate, and no one else's", () => {
       const policy = named<Policy>(objects, "ValidatingAdmissionPolicy", "zf-zoneferry-runner-writes");
       assert.equal(policy.spec.failurePolicy, "Fail");
       assert.deepEqual(policy.spec.matchConditions?.map((condition) => condition.expression), ["request.userInfo.username == 'system:serviceaccount:zoneferry:zf-zoneferry-runner'"]);
@@ -180,6 +180,8 @@ describe("the chart's security settings", () => {
         [["persistentvolumes", "persistentvolumes/status"], ["CREATE", "UPDATE", "DELETE"]],
         [["persistentvolumeclaims"], ["CREATE"]],
         [["statefulsets"], ["UPDATE"]],
+        [["pods"], ["CREATE", "UPDATE"]],
+        [["configmaps"], ["CREATE", "UPDATE", "DELETE"]],
       ]);
     });
   });

@@ -3,7 +3,8 @@
  * registered as the sandbox registers them): a tenant whose Role lets it write ZoneMigrations and
  * their status in its namespace is still refused every journal write, in the API server's words,
  * while the runner writes journals freely; and the runner's own writes are narrowed to what a
- * migration makes: disk CSI PVs, PVCs bound by name, StatefulSets that carry a migration id.
+ * migration makes: disk CSI PVs, PVCs bound by name, StatefulSets that carry a migration id, and for
+ * strategy Rolling the ConfigMap zoneferry-held-pods and the removal of the gate zoneferry.io/rebind.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import {
   setHeaderOptions,
   type V1PersistentVolume,
   type V1PersistentVolumeClaim,
+  type V1Pod,
 } from "@kubernetes/client-node";
 import { DISK_CSI_DRIVER } from "../../core/disk-volumes.ts";
 import { installZoneMigrationCrd } from "../../runner/journal/crd.ts";
@@ -31,6 +33,9 @@ import { ensureNamespace, seed } from "../support/kube-seed.ts";
 const RUNNER = "zoneferry-runner";
 const TENANT = "tenant";
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const JSON_PATCH = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+const GATE = "zoneferry.io/rebind";
+const HELD_PODS = "zoneferry-held-pods";
 const JOURNALS = { group: "zoneferry.io", version: "v1alpha1", plural: "zonemigrations", namespace: NAMESPACE } as const;
 
 const journal = (name: string): object => ({
@@ -58,6 +63,12 @@ const hostVolume = (name: string): V1PersistentVolume => ({
 const claim = (name: string, volumeName?: string): V1PersistentVolumeClaim => ({
   metadata: { name, namespace: NAMESPACE },
   spec: { accessModes: ["ReadWriteOnce"], storageClassName: "", resources: { requests: { storage: "20Gi" } }, ...(volumeName === undefined ? {} : { volumeName }) },
+});
+
+/** A pod that waits behind `gates` (no node needed: a gated pod is never scheduled). */
+const gatedPod = (name: string, gates: string[]): V1Pod => ({
+  metadata: { name, namespace: NAMESPACE, labels: { app: "db" } },
+  spec: { containers: [{ name: "main", image: "registry.k8s.io/pause:3.10" }], schedulingGates: gates.map((gate) => ({ name: gate })) },
 });
 
 /** The write is refused by the API server (403) with a message matching `message`. */
@@ -186,5 +197,57 @@ describe("the chart's write policies in a real API server", () => {
     );
     const made = await runner.createNamespacedPersistentVolumeClaim({ namespace: NAMESPACE, body: claim("data-db-0", "d-source") });
     assert.equal(made.spec?.volumeName, "d-source");
+  });
+
+  it("refuses the runner every ConfigMap but zoneferry-held-pods, and lets it create, patch and delete that one", async () => {
+    const runner = as(RUNNER, CoreV1Api);
+    const notHold = (name: string, verb: string): RegExp =>
+      new RegExp(`zoneferry: the runner writes only the ConfigMap zoneferry-held-pods \\(the replica hold of strategy Rolling\\); ConfigMap shop/${name} is not it, so it may not ${verb} it`);
+    await refused(runner.createNamespacedConfigMap({ namespace: NAMESPACE, body: { metadata: { name: "app-config" }, data: { db: "uid-db" } } }), notHold("app-config", "create"));
+    await as("admin", CoreV1Api).createNamespacedConfigMap({ namespace: NAMESPACE, body: { metadata: { name: "app-config" }, data: { mode: "on" } } });
+    await refused(runner.patchNamespacedConfigMap({ namespace: NAMESPACE, name: "app-config", body: { data: { mode: "off" } } }, MERGE), notHold("app-config", "update"));
+    await refused(runner.deleteNamespacedConfigMap({ namespace: NAMESPACE, name: "app-config" }), notHold("app-config", "delete"));
+
+    // A key no pod of this test is named by: the replica-hold policy gates nothing here.
+    await runner.createNamespacedConfigMap({ namespace: NAMESPACE, body: { metadata: { name: HELD_PODS }, data: { "db-9": "uid-none" } } });
+    const patched = await runner.patchNamespacedConfigMap({ namespace: NAMESPACE, name: HELD_PODS, body: { data: { "db-9": null, "db-8": "uid-none" } } }, MERGE);
+    assert.deepEqual(patched.data, { "db-8": "uid-none" });
+    await runner.deleteNamespacedConfigMap({ namespace: NAMESPACE, name: HELD_PODS });
+  });
+
+  it("lets the runner change a pod only by removing zoneferry.io/rebind, keeping the other gates and everything else", async () => {
+    const admin = as("admin", CoreV1Api);
+    const runner = as(RUNNER, CoreV1Api);
+    const held = await admin.createNamespacedPod({ namespace: NAMESPACE, body: gatedPod("db-1", ["example.com/quota", GATE]) });
+    await admin.createNamespacedPod({ namespace: NAMESPACE, body: gatedPod("other-0", ["example.com/quota"]) });
+    const moreThanThat = /zoneferry: the runner changes a pod only by removing its scheduling gate zoneferry.io\/rebind \(the replica hold of strategy Rolling\); this update of pod shop\/db-1 changes more than that, so it may not/;
+    const remove = (index: number, also: object[] = []): object[] => [{ op: "test", path: "/metadata/uid", value: held.metadata?.uid }, { op: "remove", path: `/spec/schedulingGates/${index}` }, ...also];
+
+    await refused(runner.patchNamespacedPod({ namespace: NAMESPACE, name: "db-1", body: { metadata: { labels: { app: "web" } } } }, MERGE), moreThanThat);
+    await refused(runner.patchNamespacedPod({ namespace: NAMESPACE, name: "db-1", body: remove(0) }, JSON_PATCH), moreThanThat);
+    await refused(runner.patchNamespacedPod({ namespace: NAMESPACE, name: "db-1", body: remove(1, [{ op: "add", path: "/metadata/annotations", value: { note: "x" } }]) }, JSON_PATCH), moreThanThat);
+    await refused(runner.patchNamespacedPod({ namespace: NAMESPACE, name: "db-1", body: remove(1, [{ op: "replace", path: "/spec/containers/0/image", value: "registry.k8s.io/pause:3.9" }]) }, JSON_PATCH), moreThanThat);
+    await refused(
+      runner.patchNamespacedPod({ namespace: NAMESPACE, name: "other-0", body: [{ op: "remove", path: "/spec/schedulingGates/0" }] }, JSON_PATCH),
+      /this update of pod shop\/other-0 is of a pod that does not carry the gate, so it may not/,
+    );
+
+    const released = await runner.patchNamespacedPod({ namespace: NAMESPACE, name: "db-1", body: remove(1) }, JSON_PATCH);
+    assert.deepEqual(released.spec?.schedulingGates?.map((gate) => gate.name), ["example.com/quota"]);
+    // The last gate too, and the policy narrows the runner only.
+    const only = await admin.createNamespacedPod({ namespace: NAMESPACE, body: gatedPod("db-2", [GATE]) });
+    const free = await runner.patchNamespacedPod({ namespace: NAMESPACE, name: "db-2", body: [{ op: "test", path: "/metadata/uid", value: only.metadata?.uid }, { op: "remove", path: "/spec/schedulingGates/0" }] }, JSON_PATCH);
+    assert.deepEqual(free.spec?.schedulingGates ?? [], []);
+    await admin.patchNamespacedPod({ namespace: NAMESPACE, name: "other-0", body: { metadata: { labels: { app: "web" } } } }, MERGE);
+  });
+
+  it("lets the runner make a pod as a dry run only (the check that the replica-hold policy gates a replica)", async () => {
+    const runner = as(RUNNER, CoreV1Api);
+    await refused(
+      runner.createNamespacedPod({ namespace: NAMESPACE, body: gatedPod("db-7", []) }),
+      /zoneferry: the runner makes a pod only as a dry run \(the check that the replica-hold policy gates a replica\); pod shop\/db-7 is not one, so it may not create it/,
+    );
+    const probe = await runner.createNamespacedPod({ namespace: NAMESPACE, body: gatedPod("db-7", []), dryRun: "All" });
+    assert.equal(probe.metadata?.name, "db-7");
   });
 });
