@@ -94,7 +94,7 @@ export async function confirmHold(context: MigrationContext): Promise<void> {
         name: probe,
         namespace,
         labels: template?.metadata?.labels ?? {},
-        ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: context.job.statefulSet, uid: sts.metadata?.uid ?? "", controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "StatefulSet", name: context.job.statefulSet, uid: sts.metadata?.uid ?? "", controller: true }],
       },
       spec: template?.spec ?? { containers: [] },
     };

@@ -94,14 +94,14 @@ describe("what a move stands on, on the sandbox", () => {
     await waitFor(() => Promise.resolve(processState(pid) !== "T"), 5_000, () => `the runner ${pid} did not resume`);
   }
 
-  it("denies strategy Rolling when a user annotates it, saying it would stop every replica, and queues nothing", async () => {
-    await sandbox.statefulSet("rolling", 2, { zones: [B] });
-    const before = await contents("rolling", 2);
-    const stderr = await refused(...request("rolling", "30s", "zoneferry.io/strategy=Rolling"));
-    assert.match(stderr, /denied the request: zoneferry: StatefulSet premises\/rolling has invalid annotations: annotation zoneferry\.io\/strategy: "Rolling" is not available yet: zoneferry moves a StatefulSet only with "Recreate", which stops every replica/);
-    assert.equal(await sandbox.annotation("rolling", "target-zones"), "", "the request was not stored");
-    assert.deepEqual(await journals("rolling"), []);
-    await untouched("rolling", 2, before);
+  it("denies a strategy zoneferry does not have, naming the two it has, and queues nothing", async () => {
+    await sandbox.statefulSet("bluegreen", 2, { zones: [B] });
+    const before = await contents("bluegreen", 2);
+    const stderr = await refused(...request("bluegreen", "30s", "zoneferry.io/strategy=BlueGreen"));
+    assert.match(stderr, /denied the request: zoneferry: StatefulSet premises\/bluegreen has invalid annotations: annotation zoneferry\.io\/strategy: "BlueGreen" is not a strategy; use "Recreate" \(every replica down for the whole move\) or "Rolling" \(one replica at a time\)/);
+    assert.equal(await sandbox.annotation("bluegreen", "target-zones"), "", "the request was not stored");
+    assert.deepEqual(await journals("bluegreen"), []);
+    await untouched("bluegreen", 2, before);
   });
 
   it("denies a move of a staged canary (partition 1, one pod on the new revision), and every pod stays on its revision and disk", async () => {
