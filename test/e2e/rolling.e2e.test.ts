@@ -111,33 +111,40 @@ describe("strategy Rolling on the sandbox", () => {
     for (const ordinal of [0, 1, 2]) assert.equal(await sandbox.contentOf(`data-spread-${ordinal}`), `spread-${ordinal} rows 1..${100 + ordinal}`);
   });
 
-  it("puts the second replica back on its own disk and zone when ECS refuses its snapshot: the first stays moved, the others serve throughout, the message says which ordinal is where", async () => {
-    await sandbox.statefulSet("refused", 3, { zones: ["cn-shanghai-b"] });
-    const sources = await Promise.all([0, 1, 2].map(async (ordinal) => sandbox.diskOf(`data-refused-${ordinal}`)));
-    // The first replica's snapshot is made; the second's is refused.
-    await sandbox.emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "CreateSnapshot", code: "QuotaExceed.Snapshot", after: 1, times: 5 }) });
-    const watch = await watchReady("refused", 3);
-    try {
-      assert.equal(await migrate("refused", { "target-zones": "cn-shanghai-g" }), "Failed");
-    } finally {
-      watch.stop();
-      await sandbox.emulator("/faults", { method: "DELETE" });
-    }
-    const log = await (await sandbox.emulator("/requests")).text();
-    assert.match(log, /QuotaExceed\.Snapshot/, "ECS refused the second snapshot");
-    const message = await sandbox.annotation("refused", "message");
-    assert.match(message, /^step replica 1\/3: snapshot failed: .*QuotaExceed\.Snapshot/);
-    assert.match(message, new RegExp(`replica 2 stays moved to cn-shanghai-g; its source disk\\(s\\) ${sources[2]!}`));
-    assert.equal(watch.fewest(), 2, "the others served throughout");
-    await waitFor(async () => (await sandbox.readyReplicas("refused")) === 3, 60_000, () => "refused not Ready again at 3");
-    assert.deepEqual([await sandbox.zoneOfPod("refused-0"), await sandbox.zoneOfPod("refused-1"), await sandbox.zoneOfPod("refused-2")], ["cn-shanghai-b", "cn-shanghai-b", "cn-shanghai-g"]);
-    assert.equal(await sandbox.diskOf("data-refused-1"), sources[1], "replica 1 is back on its own disk");
-    assert.equal(await sandbox.diskOf("data-refused-0"), sources[0], "replica 0 was never touched");
-    for (const ordinal of [0, 1, 2]) assert.equal(await sandbox.contentOf(`data-refused-${ordinal}`), `refused-${ordinal} rows 1..${100 + ordinal}`);
-    const disks = new Map((await sandbox.inventory()).disks.map((disk) => [disk.diskId, disk]));
-    assert.equal(disks.get(sources[2]!)?.status, "Available", "the moved replica's source disk is kept");
-    assert.deepEqual(await sandbox.newDisksOf("data-refused-1"), [], "no new disk left for replica 1");
-  });
+  const permanentFaults = [
+    { name: "refused", what: "ECS refuses its snapshot", rule: { action: "CreateSnapshot", code: "QuotaExceed.Snapshot", after: 1, times: 5 }, step: "snapshot", code: "QuotaExceed.Snapshot" },
+    { name: "nostock", what: "its new zone has no stock for its disk", rule: { action: "CreateDisk", code: "OperationDenied.NoStock", after: 1, times: 5 }, step: "create-disks", code: "OperationDenied.NoStock" },
+  ];
+  for (const fault of permanentFaults) {
+    it(`puts the second replica back on its own disk and zone when ${fault.what}: the first stays moved, the others serve throughout, the message says which ordinal is where`, async () => {
+      const name = fault.name;
+      await sandbox.statefulSet(name, 3, { zones: ["cn-shanghai-b"] });
+      const sources = await Promise.all([0, 1, 2].map(async (ordinal) => sandbox.diskOf(`data-${name}-${ordinal}`)));
+      // The first replica's call goes through; the second's is refused.
+      await sandbox.emulator("/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fault.rule) });
+      const watch = await watchReady(name, 3);
+      try {
+        assert.equal(await migrate(name, { "target-zones": "cn-shanghai-g" }), "Failed");
+      } finally {
+        watch.stop();
+        await sandbox.emulator("/faults", { method: "DELETE" });
+      }
+      const requests = await (await sandbox.emulator("/requests")).text();
+      assert.ok(requests.includes(fault.code), `ECS answered ${fault.code}`);
+      const message = await sandbox.annotation(name, "message");
+      assert.match(message, new RegExp(`^step replica 1/3: ${fault.step} failed: .*${fault.code.replace(".", "\\.")}`));
+      assert.match(message, new RegExp(`replica 2 stays moved to cn-shanghai-g; its source disk\\(s\\) ${sources[2]!}`));
+      assert.equal(watch.fewest(), 2, "the others served throughout");
+      await waitFor(async () => (await sandbox.readyReplicas(name)) === 3, 60_000, () => `${name} not Ready again at 3`);
+      assert.deepEqual([await sandbox.zoneOfPod(`${name}-0`), await sandbox.zoneOfPod(`${name}-1`), await sandbox.zoneOfPod(`${name}-2`)], ["cn-shanghai-b", "cn-shanghai-b", "cn-shanghai-g"]);
+      assert.equal(await sandbox.diskOf(`data-${name}-1`), sources[1], "replica 1 is back on its own disk");
+      assert.equal(await sandbox.diskOf(`data-${name}-0`), sources[0], "replica 0 was never touched");
+      for (const ordinal of [0, 1, 2]) assert.equal(await sandbox.contentOf(`data-${name}-${ordinal}`), `${name}-${ordinal} rows 1..${100 + ordinal}`);
+      const disks = new Map((await sandbox.inventory()).disks.map((disk) => [disk.diskId, disk]));
+      assert.equal(disks.get(sources[2]!)?.status, "Available", "the moved replica's source disk is kept");
+      assert.deepEqual(await sandbox.newDisksOf(`data-${name}-1`), [], "no new disk left for replica 1");
+    });
+  }
 
   it("puts the second replica back when it is not Ready in its new zone within ready-timeout", async () => {
     await sandbox.statefulSet("stuck", 2, { zones: ["cn-shanghai-b"] });
