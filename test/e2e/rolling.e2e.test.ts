@@ -165,6 +165,7 @@ describe("strategy Rolling on the sandbox", () => {
     await waitFor(async () => (await sandbox.readyReplicas("stuck")) === 2, 60_000, () => "stuck not Ready again");
     assert.equal(await sandbox.zoneOfPod("stuck-0"), "cn-shanghai-b");
     assert.equal(await sandbox.diskOf("data-stuck-0"), source);
+    assert.deepEqual(await sandbox.newDisksOf("data-stuck-0"), [], "its new disk, which no pod ran on, is deleted");
     assert.equal(await sandbox.zoneOfPod("stuck-1"), "cn-shanghai-g");
     for (const ordinal of [0, 1]) assert.equal(await sandbox.contentOf(`data-stuck-${ordinal}`), `stuck-${ordinal} rows 1..${100 + ordinal}`);
   });
