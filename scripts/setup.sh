@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine for zoneferry: Node 24 LTS (from the npm registry when the
-# machine's Node is older), the project's npm dependencies, and Debian's redis-server.
+# machine's Node is older), the project's npm dependencies, Debian's redis-server, and Debian's
+# lua5.4 (test/gitops/argocd-health.test.ts runs the Argo CD health check with it).
 # Safe to run any number of times; each part acts only on what is missing.
 #
 # Source it (`. scripts/setup.sh`) to get Node 24 on PATH in the calling shell.
@@ -42,17 +43,27 @@ zf_ensure_deps() {
   printf '%s' "$want" > "$stamp"
 }
 
+zf_sudo() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+zf_apt_install() {
+  zf_log "installing Debian's $1"
+  zf_sudo apt-get update -qq >/dev/null
+  zf_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
+
 zf_ensure_redis() {
   if command -v redis-server >/dev/null 2>&1; then return 0; fi
-  zf_log "installing Debian's redis-server"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  zf_apt_install redis-server
   # Debian's package starts a system service on 6379; zoneferry starts its own on a free port.
-  $sudo systemctl disable --now redis-server >/dev/null 2>&1 || $sudo service redis-server stop >/dev/null 2>&1 || true
+  zf_sudo systemctl disable --now redis-server >/dev/null 2>&1 || zf_sudo service redis-server stop >/dev/null 2>&1 || true
+}
+
+zf_ensure_lua() {
+  if command -v lua5.4 >/dev/null 2>&1; then return 0; fi
+  zf_apt_install lua5.4
 }
 
 zf_ensure_node
 zf_ensure_deps
 zf_ensure_redis
+zf_ensure_lua
