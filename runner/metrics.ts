@@ -2,9 +2,16 @@
  * Prometheus metrics of the runner: migrations by result, step durations, and the application's
  * downtime (replicas at zero until all are Ready again), served on METRICS_PORT with /healthz.
  * Timings are kept in memory per job: a runner that restarts mid-migration does not time that one.
+ * What is true of the cluster rather than of this process (StatefulSets by status, migrations in
+ * flight and since when, the queue's jobs) is sampled from the API server and Redis
+ * (`startMetricsSampler`), so it survives a restart and counts every runner's work.
  */
 import { createServer, type Server } from "node:http";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { V1StatefulSet } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { MIGRATION_STATUSES, OWNED_ANNOTATIONS } from "../core/annotations.ts";
+import type { ZoneMigrationResource } from "./journal/types.ts";
 
 export interface RunnerMetrics {
   readonly registry: Registry;
@@ -19,7 +26,18 @@ export interface RunnerMetrics {
   readonly requeued: Counter<"reason">;
   /** Jobs the gate ended unacted (runner/job-gate.ts): a journal not sealed by the runner, a repeat, a job edited in Redis. */
   readonly jobsRefused: Counter;
+  /** ECS calls that failed, by action and ECS's error code (core/ecs/ecs-disk-cloud.ts). */
+  readonly ecsErrors: Counter<"action" | "code">;
+  /** Sampled: StatefulSets by their zoneferry.io/status. */
+  readonly statefulSets: Gauge<"status">;
+  /** Sampled: when each migration in flight started, by its journal. */
+  readonly migrationStarted: Gauge<"namespace" | "statefulset" | "migration_id" | "phase">;
+  /** Sampled: the migration queue's jobs by state. */
+  readonly queueJobs: Gauge<"state">;
 }
+
+/** The queue's job states sampled into zoneferry_queue_jobs (BullMQ's names). */
+export const SAMPLED_QUEUE_STATES = ["waiting", "prioritized", "active", "delayed", "failed", "paused", "waiting-children"] as const;
 
 export function createRunnerMetrics(): RunnerMetrics {
   const registry = new Registry();
@@ -63,7 +81,75 @@ export function createRunnerMetrics(): RunnerMetrics {
       help: "Jobs ended without acting: their journal was not created by the runner, their request already ran (a repeat needs a new zoneferry.io/retry), or their data does not match their journal. A rise is worth a look (docs/security.md).",
       registers: [registry],
     }),
+    ecsErrors: new Counter({
+      name: "zoneferry_ecs_errors_total",
+      help: "ECS API calls that failed, by action (CreateDisk, DescribeDisks, ...) and code (ECS's error code, Throttling..., RequestTimeout, or a transport error such as ECONNRESET). A resource found gone (InvalidDiskId.NotFound) is not counted: the runner takes it as a fact.",
+      labelNames: ["action", "code"],
+      registers: [registry],
+    }),
+    statefulSets: new Gauge({
+      name: "zoneferry_statefulsets",
+      help: "StatefulSets by their zoneferry.io/status, sampled every reconcile interval: Pending, Running and RollingBack are migrations in flight; RollbackFailed needs a person until its zoneferry.io/status is removed; Failed and Succeeded are results shown.",
+      labelNames: ["status"],
+      registers: [registry],
+    }),
+    migrationStarted: new Gauge({
+      name: "zoneferry_migration_started_timestamp_seconds",
+      help: "Each migration in flight (its ZoneMigration not ended), when it started (Unix seconds), sampled every reconcile interval; gone once it ends. time() minus this is how long it has run.",
+      labelNames: ["namespace", "statefulset", "migration_id", "phase"],
+      registers: [registry],
+    }),
+    queueJobs: new Gauge({
+      name: "zoneferry_queue_jobs",
+      help: "Jobs of the migration queue by state, sampled every reconcile interval: waiting (and prioritized) for a worker, active on one, delayed (a migration waiting to check again), failed (the reconciler queues their journaled migrations again).",
+      labelNames: ["state"],
+      registers: [registry],
+    }),
   };
+}
+
+/** What the sampler reads: the cluster's StatefulSets, the migrations in flight and the queue's counts. */
+export interface MetricsSources {
+  /** Every StatefulSet of the cluster. */
+  readonly statefulSets: () => Promise<readonly V1StatefulSet[]>;
+  /** The journals not ended (MigrationJournal.listActive), those the runner sealed. */
+  readonly activeJournals: () => Promise<readonly ZoneMigrationResource[]>;
+  readonly queueCounts: (...states: string[]) => Promise<Record<string, number>>;
+}
+
+/** Samples the cluster's migrations and the queue once; each part that cannot be read keeps its last value. */
+export async function sampleMetrics(metrics: RunnerMetrics, sources: MetricsSources, logger: Logger): Promise<void> {
+  const parts = await Promise.allSettled([
+    sources.statefulSets().then((items) => {
+      const counts = new Map<string, number>(MIGRATION_STATUSES.map((status) => [status, 0]));
+      for (const sts of items) {
+        const status = sts.metadata?.annotations?.[OWNED_ANNOTATIONS.status];
+        if (status !== undefined && counts.has(status)) counts.set(status, counts.get(status)! + 1);
+      }
+      for (const [status, count] of counts) metrics.statefulSets.set({ status }, count);
+    }),
+    sources.activeJournals().then((journals) => {
+      metrics.migrationStarted.reset();
+      for (const journal of journals) {
+        const started = Date.parse(journal.status?.startedAt ?? journal.metadata.creationTimestamp?.toString() ?? "");
+        if (Number.isNaN(started)) continue;
+        const labels = { namespace: journal.metadata.namespace ?? "", statefulset: journal.spec.statefulSet, migration_id: journal.spec.migrationId, phase: journal.status?.phase ?? "Pending" };
+        metrics.migrationStarted.set(labels, started / 1000);
+      }
+    }),
+    sources.queueCounts(...SAMPLED_QUEUE_STATES).then((counts) => {
+      for (const state of SAMPLED_QUEUE_STATES) metrics.queueJobs.set({ state }, counts[state] ?? 0);
+    }),
+  ]);
+  for (const part of parts) if (part.status === "rejected") logger.warn({ err: part.reason as unknown }, "could not sample the metrics of the cluster's migrations: next pass");
+}
+
+/** Samples now and every `intervalMs`. */
+export function startMetricsSampler(metrics: RunnerMetrics, sources: MetricsSources, logger: Logger, intervalMs: number): { stop(): void } {
+  const pass = (): void => { void sampleMetrics(metrics, sources, logger); };
+  pass();
+  const timer = setInterval(pass, intervalMs);
+  return { stop: () => { clearInterval(timer); } };
 }
 
 /** Times steps and downtime of one job from the saga's step and finish callbacks. */

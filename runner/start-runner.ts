@@ -3,7 +3,7 @@
  * server. runner/main.ts starts them for production; the sandbox's failpoint runner starts the
  * same parts with a write seam, so what the crash tests kill is the runner that ships.
  */
-import { KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
 import { Queue } from "bullmq";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../core/config.ts";
@@ -12,7 +12,7 @@ import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import { MigrationJournal } from "./journal/journal.ts";
 import { journalSealFromFile } from "./journal/seal.ts";
-import { createRunnerMetrics, serveMetrics } from "./metrics.ts";
+import { createRunnerMetrics, serveMetrics, startMetricsSampler } from "./metrics.ts";
 import { startReconciler } from "./reconciler.ts";
 import type { SagaData } from "./saga/run-saga.ts";
 import { startMigrationWorker } from "./worker.ts";
@@ -29,10 +29,10 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
   const kubeconfig = new KubeConfig();
   if (config.kubeconfig === undefined) kubeconfig.loadFromCluster();
   else kubeconfig.loadFromFile(config.kubeconfig);
-  const cloud = diskCloudFromConfig(config);
+  const metrics = createRunnerMetrics();
+  const cloud = diskCloudFromConfig(config, (error) => { metrics.ecsErrors.inc({ action: error.action, code: error.code }); });
   if (cloud === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
   const seal = journalSealFromFile(config.runner.journalKeyFile);
-  const metrics = createRunnerMetrics();
   const metricsServer = serveMetrics(metrics, config.runner.metricsPort, (error) => { logger.error({ err: error, port: config.runner.metricsPort }, "metrics server failed"); });
   const worker = startMigrationWorker({
     redisUrl: config.redisUrl,
@@ -47,12 +47,20 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
     ...(extras.seam === undefined ? {} : { seam: extras.seam }),
   });
   const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: bullConnection(redisTarget(config.redisUrl) ?? { kind: "url", url: config.redisUrl }) });
-  const reconciler = startReconciler({ kubeconfig, queue, journal: new MigrationJournal(kubeconfig, { seal }), logger, metrics, intervalMs: config.runner.reconcileIntervalMs });
+  const journal = new MigrationJournal(kubeconfig, { seal });
+  const reconciler = startReconciler({ kubeconfig, queue, journal, logger, metrics, intervalMs: config.runner.reconcileIntervalMs });
+  const apps = kubeconfig.makeApiClient(AppsV1Api);
+  const sampler = startMetricsSampler(metrics, {
+    statefulSets: async () => (await apps.listStatefulSetForAllNamespaces()).items,
+    activeJournals: async () => (await journal.listActive()).filter((record) => journal.isSealed(record)),
+    queueCounts: (...states) => queue.getJobCounts(...(states as Parameters<typeof queue.getJobCounts>)),
+  }, logger, config.runner.reconcileIntervalMs);
   logger.info({ concurrency: config.runner.concurrency }, "zoneferry runner started");
   return {
     async stop() {
       logger.info("shutting down: the current step ends, waits stay delayed in Redis");
       reconciler.stop();
+      sampler.stop();
       metricsServer.close();
       await Promise.allSettled([worker.close(), queue.close()]);
     },

@@ -144,7 +144,9 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
         await reportStep(context, step, phase, refused);
       },
       onFinished: async (result) => {
-        logger.info({ result }, "migration finished");
+        // A rolled-back move is worth a look, a rollback that could not finish needs a person.
+        const level = result.status === "RollbackFailed" ? "error" : result.status === "Failed" || result.leftovers === true ? "warn" : "info";
+        logger[level]({ result }, "migration finished");
         try {
           await reportResult(context, result, job.data.saga?.failure?.step ?? memory.lastStep, refused);
         } catch (error) {

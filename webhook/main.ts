@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const migrations = connectMigrationQueue(config.redisUrl, logger);
   const metrics = createMetrics();
   // Without ECS_REGION_ID there is no cloud to ask: every ECS check warns "ECS unreachable".
-  const diskCloud = diskCloudFromConfig(config);
+  const diskCloud = diskCloudFromConfig(config, (error) => { metrics.ecsErrors.inc({ action: error.action, code: error.code }); });
   const cloud = diskCloud === undefined ? NO_CLOUD : cachedDiskLookup(diskCloud, { ttlMs: config.ecs.cacheTtlMs, deadlineMs: config.webhook.ecsTimeoutMs });
   const queued = queueEnqueuer({ queue: migrations.queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger });
   const clientCaFile = config.webhook.clientCaFile;

@@ -11,6 +11,8 @@ export interface WebhookMetrics {
   readonly enqueued: Counter;
   readonly enqueueFailures: Counter<"reason">;
   readonly refusedCallers: Counter<"reason">;
+  /** ECS calls of the admission checks that failed, by action and ECS's error code. */
+  readonly ecsErrors: Counter<"action" | "code">;
 }
 
 export function createMetrics(options: { processMetrics: boolean } = { processMetrics: true }): WebhookMetrics {
@@ -47,6 +49,12 @@ export function createMetrics(options: { processMetrics: boolean } = { processMe
       name: "zoneferry_webhook_refused_callers_total",
       help: "Admission requests refused before reading them, with WEBHOOK_CLIENT_CA_FILE set: the caller sent no client certificate (missing) or one the CA did not sign (untrusted).",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    ecsErrors: new Counter({
+      name: "zoneferry_ecs_errors_total",
+      help: "ECS API calls of the admission checks that failed (DescribeDisks, DescribeAvailableResource), by action and code (ECS's error code, Throttling..., RequestTimeout, or a transport error); the check then warns instead of denying.",
+      labelNames: ["action", "code"],
       registers: [registry],
     }),
   };

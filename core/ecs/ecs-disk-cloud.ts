@@ -12,7 +12,7 @@ import type {
   SnapshotRecord,
   SnapshotStatus,
 } from "../disk-cloud.ts";
-import { NotFoundCloudError } from "../cloud-errors.ts";
+import { NotFoundCloudError, type CloudError } from "../cloud-errors.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
 import { classifyEcsError } from "./classify-ecs-error.ts";
 import { EcsModels, type EcsClient } from "./ecs-sdk.ts";
@@ -29,12 +29,17 @@ export class EcsDiskCloud implements DiskCloud {
   readonly #client: EcsClient;
   readonly #regionId: string;
   readonly #limiter: RateLimiter | undefined;
+  readonly #onError: ((error: CloudError) => void) | undefined;
 
-  /** `limiter` spaces every call out to stay within ECS's flow control. */
-  constructor(client: EcsClient, regionId: string, limiter?: RateLimiter) {
+  /**
+   * `limiter` spaces every call out to stay within ECS's flow control; `onError` is told of each
+   * failed call (the metrics count them by code), not of a resource found gone, which is a fact.
+   */
+  constructor(client: EcsClient, regionId: string, limiter?: RateLimiter, onError?: (error: CloudError) => void) {
     this.#client = client;
     this.#regionId = regionId;
     this.#limiter = limiter;
+    this.#onError = onError;
   }
 
   async describeDisks(diskIds: readonly string[], signal?: AbortSignal): Promise<readonly DiskRecord[]> {
@@ -142,7 +147,9 @@ export class EcsDiskCloud implements DiskCloud {
     try {
       return await send();
     } catch (error) {
-      throw classifyEcsError(action, error);
+      const classified = classifyEcsError(action, error);
+      if (!(classified instanceof NotFoundCloudError)) this.#onError?.(classified);
+      throw classified;
     }
   }
 
