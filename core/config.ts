@@ -20,8 +20,19 @@ export interface Config {
   readonly maxReplicas: number;
   readonly ecs: {
     readonly regionId: string | undefined;
-    /** host[:port]; undefined means the SDK's default endpoint for the region. */
+    /**
+     * host[:port]: ECS_ENDPOINT, else with `vpcEndpoints` the region's VPC endpoint
+     * (ecs-vpc.<region>.aliyuncs.com); undefined means the SDK's default, public, for the region.
+     */
     readonly endpoint: string | undefined;
+    /**
+     * ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED, the switch @alicloud/credentials reads for STS (RRSA's
+     * AssumeRoleWithOIDC goes to sts-vpc.<ALIBABA_CLOUD_STS_REGION>.aliyuncs.com); read here too
+     * so that ECS calls take the VPC endpoint with it. The library reads both variables itself.
+     */
+    readonly vpcEndpoints: boolean;
+    /** ALIBABA_CLOUD_STS_REGION, as the credentials library reads it; required with vpcEndpoints. */
+    readonly stsRegion: string | undefined;
     readonly protocol: "https" | "http";
     /**
      * The endpoint is a local ECS emulator (ECS_INSECURE_EMULATOR): the only case in which
@@ -94,13 +105,23 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Parses the environment of a component; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Env, component: Component): Config {
   const reader = new EnvReader(env);
+  // Read in this order so the problems are listed in the order of the contract's table.
+  const redisUrl = reader.redisUrl("REDIS_URL", "redis://127.0.0.1:6379");
+  const kubeconfig = reader.optional("KUBECONFIG");
+  const maxReplicas = reader.integer("MAX_REPLICAS", DEFAULT_MAX_REPLICAS, { min: 1, max: 100_000, what: "a number of replicas" });
+  const regionId = component === "runner" ? reader.required("ECS_REGION_ID", "the region of the cluster's disks, e.g. cn-shanghai") : reader.optional("ECS_REGION_ID");
+  const explicitEndpoint = reader.endpoint("ECS_ENDPOINT");
+  const vpcEndpoints = reader.boolean("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", false);
+  const endpoint = explicitEndpoint ?? (vpcEndpoints && regionId !== undefined && regionId !== "" ? `ecs-vpc.${regionId}.aliyuncs.com` : undefined);
   const config: Config = {
-    redisUrl: reader.redisUrl("REDIS_URL", "redis://127.0.0.1:6379"),
-    kubeconfig: reader.optional("KUBECONFIG"),
-    maxReplicas: reader.integer("MAX_REPLICAS", DEFAULT_MAX_REPLICAS, { min: 1, max: 100_000, what: "a number of replicas" }),
+    redisUrl,
+    kubeconfig,
+    maxReplicas,
     ecs: {
-      regionId: component === "runner" ? reader.required("ECS_REGION_ID", "the region of the cluster's disks, e.g. cn-shanghai") : reader.optional("ECS_REGION_ID"),
-      endpoint: reader.endpoint("ECS_ENDPOINT"),
+      regionId,
+      endpoint,
+      vpcEndpoints,
+      stsRegion: reader.stsRegion("ALIBABA_CLOUD_STS_REGION", vpcEndpoints),
       protocol: reader.oneOf("ECS_PROTOCOL", ["https", "http"] as const, "https"),
       insecureEmulator: reader.boolean("ECS_INSECURE_EMULATOR", false),
       cacheTtlMs: reader.duration("ECS_CACHE_TTL", "5m", { min: 0, max: 86_400_000 }),
@@ -218,6 +239,21 @@ class EnvReader {
     // The value carries the queue's password: the message names the rest of it.
     this.problems.push(`${name}=${JSON.stringify(redactRedisUrl(value))} is not a Redis URL; write it like redis://host:6379, rediss://user:password@host:6380/0 or, for Sentinel, redis+sentinel://:password@host1:26379,host2:26379/mymaster`);
     return fallback;
+  }
+
+  /**
+   * The credentials library sends STS calls to the VPC endpoint only when it has a region: with
+   * ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED alone it would quietly call the public sts.aliyuncs.com.
+   */
+  stsRegion(name: string, vpcEndpoints: boolean): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined) {
+      if (vpcEndpoints) this.problems.push(`${name} is not set but ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true; set it to the STS region, e.g. cn-shanghai (without it STS is called at the public sts.aliyuncs.com)`);
+      return undefined;
+    }
+    if (/^[a-z0-9]+(-[a-z0-9]+)+$/.test(value)) return value;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not a region id; write it like cn-shanghai`);
+    return undefined;
   }
 
   endpoint(name: string): string | undefined {

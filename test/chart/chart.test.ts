@@ -47,7 +47,7 @@ describe("the Helm chart", () => {
   it("lets cert-manager inject the CA, or takes the caller's CA in secret mode", () => {
     const managed = render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }));
     const validating = named<V1ValidatingWebhookConfiguration>(managed, "ValidatingWebhookConfiguration", "-webhook");
-    assert.equal(validating.metadata?.annotations?.["cert-manager.io/inject-ca-from"], "zoneferry/zf-zoneferry-webhook");
+    assert.equal(validating.metadata?.annotations?.["cert-manager.io/inject-ca-from"], "zoneferry/zf-zoneferry-webhook-ca", "the CA's, not the serving certificate's (certificates.test.ts)");
     assert.equal(validating.webhooks?.[0]?.clientConfig.caBundle, undefined);
     assert.deepEqual(named<KubernetesObject & { spec: { dnsNames: string[] } }>(managed, "Certificate", "-webhook").spec.dnsNames, ["zf-zoneferry-webhook", "zf-zoneferry-webhook.zoneferry", "zf-zoneferry-webhook.zoneferry.svc"]);
     const provided = render(installValues({ certs: "secret", redis: "external", credentials: "rrsa" }));

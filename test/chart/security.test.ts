@@ -152,7 +152,12 @@ describe("the chart's security settings", () => {
       assert.equal(ingress.length, 1);
       assert.deepEqual(JSON.parse(JSON.stringify(ingress[0]!.ports)), [{ protocol: "TCP", port: 8443 }]);
       // client-node names the field `_from` (`from` is a keyword in its generator).
-      assert.deepEqual(JSON.parse(JSON.stringify(ingress[0]!._from)), [{ ipBlock: { cidr: "10.0.0.0/24" } }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+      assert.deepEqual(JSON.parse(JSON.stringify(ingress[0]!._from)), [
+        { ipBlock: { cidr: "10.0.0.0/24" } },
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+        // `helm test`'s pod, in the release's namespace only: the test checks this port.
+        { podSelector: { matchLabels: { "app.kubernetes.io/instance": "zf", "app.kubernetes.io/component": "helm-test" } } },
+      ]);
       assert.match(renderError({ ...base, "networkPolicy.webhookFrom[0].ipBlock.except[0]": "10.0.0.1/32" }), /cidr/);
     });
   });

@@ -25,8 +25,65 @@ app.kubernetes.io/instance: {{ .Root.Release.Name }}
 app.kubernetes.io/component: {{ .Component }}
 {{- end -}}
 
+{{/* An image reference (dict Root Image DefaultTag): global.imageRegistry wins over the image's own
+registry, so an umbrella chart moves every image to its mirror with one value; a digest wins over
+the tag, as a tag can be moved to another image and a digest cannot. */}}
+{{- define "zoneferry.imageRef" -}}
+{{- $registry := (.Root.Values.global).imageRegistry | default .Image.registry -}}
+{{- $path := ternary (printf "%s/%s" $registry .Image.repository) .Image.repository (ne $registry "") -}}
+{{- if .Image.digest -}}
+{{ $path }}@{{ .Image.digest }}
+{{- else -}}
+{{ $path }}:{{ .Image.tag | default .DefaultTag }}
+{{- end -}}
+{{- end -}}
+
 {{- define "zoneferry.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{ include "zoneferry.imageRef" (dict "Root" . "Image" .Values.image "DefaultTag" .Chart.AppVersion) }}
+{{- end -}}
+
+{{/* The pod template's metadata of a component (dict Root Component): the user's labels first, the
+chart's after them, so a chart label always wins (the schema refuses the selector's keys anyway). */}}
+{{- define "zoneferry.podMetadata" -}}
+{{- $values := index .Root.Values .Component }}
+labels:
+  {{- with $values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- include "zoneferry.labels" .Root | nindent 2 }}
+  app.kubernetes.io/component: {{ .Component }}
+{{- with $values.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Where a component's pods may run (dict Root Component), each field only when set. */}}
+{{- define "zoneferry.scheduling" -}}
+{{- $values := index .Root.Values .Component }}
+{{- with $values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with $values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The user's extra variables of a component (dict Root Component), after the chart's: the schema
+refuses any name the chart sets or the components' configuration reads. */}}
+{{- define "zoneferry.extraEnv" -}}
+{{- with (index .Root.Values .Component).extraEnv }}
+{{- toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* The Kubernetes username of the runner: the only identity the migration guard lets through,
@@ -147,6 +204,16 @@ and its own credentials. A webhook without a cloud identity gets none of it, so 
   value: {{ $values.ecs.connectTimeout | quote }}
 - name: ECS_READ_TIMEOUT
   value: {{ $values.ecs.readTimeout | quote }}
+{{- /* Read by core/config.ts (the ECS endpoint) and by @alicloud/credentials (the STS endpoint of
+RRSA): one switch for both, as the library names it. */}}
+{{- if $values.ecs.vpcEndpoints }}
+- name: ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED
+  value: "true"
+{{- end }}
+{{- with $values.ecs.stsRegion }}
+- name: ALIBABA_CLOUD_STS_REGION
+  value: {{ . | quote }}
+{{- end }}
 {{- if eq $values.ecs.credentials.mode "secret" }}
 {{- $secret := (index $values.ecs.credentials .Component).secret }}
 - name: ALIBABA_CLOUD_ACCESS_KEY_ID
@@ -211,8 +278,12 @@ capabilities: {drop: [ALL]}
 {{/* The caBundle (secret mode) or the cert-manager annotation (certManager mode) of both webhook configurations. */}}
 {{- define "zoneferry.caAnnotation" -}}
 {{- if eq .Values.webhook.certificates.mode "certManager" }}
+{{- /* The CA's Certificate when the chart makes its own CA, so the bundle outlives every serving
+certificate; with the user's issuer, the serving certificate's (its ca.crt is that issuer's CA). */}}
+{{- $from := printf "%s-ca" (include "zoneferry.webhook" .) }}
+{{- if .Values.webhook.certificates.certManager.issuerRef.name }}{{ $from = include "zoneferry.webhook" . }}{{ end }}
 annotations:
-  cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "zoneferry.webhook" .) }}
+  cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace $from }}
 {{- end }}
 {{- end -}}
 
@@ -295,4 +366,48 @@ timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
 {{- fail "rbac.namespaces is required when rbac.namespaced is true: the namespaces zoneferry may migrate StatefulSets in" }}
 {{- end }}
 {{- toJson .Values.rbac.namespaces }}
+{{- end -}}
+
+{{/* A duration value in milliseconds, parsed as core/duration.ts does: a plain number is minutes,
+else a sum of <number><ms|s|m|h> parts (the schema has already checked the form). */}}
+{{- define "zoneferry.durationMs" -}}
+{{- $text := toString . | trim }}
+{{- $ms := 0.0 }}
+{{- if regexMatch "^[0-9]+(\\.[0-9]+)?$" $text }}
+{{- $ms = mulf (float64 $text) 60000 }}
+{{- else }}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 }}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m|h)" $text -1 }}
+{{- $ms = addf $ms (mulf (float64 (regexFind "^[0-9.]+" .)) (get $units (regexFind "[a-z]+$" .))) }}
+{{- end }}
+{{- end }}
+{{- round $ms 0 | int64 }}
+{{- end -}}
+
+{{/* The ranges core/config.ts holds each duration and size to, checked at render time, where a
+JSON schema cannot reach (a duration's value, not its form): a value out of range fails `helm
+install` with the variable's own rule, instead of a pod that exits at start. Kept equal to
+core/config.ts by test/chart/values-config.test.ts. */}}
+{{- define "zoneferry.checkRanges" -}}
+{{- $v := .Values }}
+{{- $durations := list
+  (list "ecs.cacheTtl" $v.ecs.cacheTtl "ECS_CACHE_TTL" 0 86400000 "0s" "24h")
+  (list "ecs.connectTimeout" $v.ecs.connectTimeout "ECS_CONNECT_TIMEOUT" 100 120000 "100ms" "2m")
+  (list "ecs.readTimeout" $v.ecs.readTimeout "ECS_READ_TIMEOUT" 100 120000 "100ms" "2m")
+  (list "webhook.enqueueTimeout" $v.webhook.enqueueTimeout "WEBHOOK_ENQUEUE_TIMEOUT" 10 4000 "10ms" "4s")
+  (list "webhook.ecsTimeout" $v.webhook.ecsTimeout "WEBHOOK_ECS_TIMEOUT" 10 4000 "10ms" "4s")
+  (list "runner.cloudWaitTimeout" $v.runner.cloudWaitTimeout "RUNNER_CLOUD_WAIT_TIMEOUT" 1000 86400000 "1s" "24h")
+  (list "runner.reconcileInterval" $v.runner.reconcileInterval "RUNNER_RECONCILE_INTERVAL" 1000 3600000 "1s" "1h")
+  (list "runner.leaseDuration" $v.runner.leaseDuration "RUNNER_LEASE_DURATION" 3000 300000 "3s" "5m") }}
+{{- range $durations }}
+{{- $ms := include "zoneferry.durationMs" (index . 1) | int64 }}
+{{- if or (lt $ms (index . 3 | int64)) (gt $ms (index . 4 | int64)) }}
+{{- fail (printf "%s=%q is not a duration from %s to %s (%s)" (index . 0) (index . 1) (index . 5) (index . 6) (index . 2)) }}
+{{- end }}
+{{- end }}
+{{- $size := regexFindAll "[0-9]+|Ki|Mi" $v.webhook.bodyLimit -1 }}
+{{- $bytes := mul (first $size | int64) (get (dict "Ki" 1024 "Mi" 1048576 "" 1) (ternary (last $size) "" (eq (len $size) 2))) }}
+{{- if or (lt $bytes 65536) (gt $bytes 67108864) }}
+{{- fail (printf "webhook.bodyLimit=%q is not a size from 64Ki to 64Mi (WEBHOOK_BODY_LIMIT)" $v.webhook.bodyLimit) }}
+{{- end }}
 {{- end -}}
