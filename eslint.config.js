@@ -29,13 +29,17 @@ export default tseslint.config(
     },
   },
   // The layering, enforced: core at the ground; the runner and the webhook on core only (the runner
-  // never imports the webhook, nor the webhook the runner); production code never imports the
-  // sandbox or the emulator, which exist for tests and the demo.
+  // never imports the webhook, nor the webhook the runner); the kubectl plugin on core and the
+  // runner; production code never imports the sandbox or the emulator, which exist for tests and
+  // the demo.
   ...[
     { files: ["core/**/*.ts"], forbidden: ["runner", "webhook", "sandbox", "emulator", "test", "bench"] },
     { files: ["runner/**/*.ts"], forbidden: ["webhook", "sandbox", "emulator", "test", "bench"] },
     { files: ["webhook/**/*.ts"], forbidden: ["runner", "sandbox", "emulator", "test", "bench"] },
     { files: ["emulator/**/*.ts"], forbidden: ["runner", "webhook", "sandbox", "test", "bench"] },
+    // The kubectl plugin runs on a user's machine: core's checks and the runner's read-only helpers
+    // (the live view, the journal's types), never the webhook's server nor the sandbox.
+    { files: ["plugin/**/*.ts"], forbidden: ["webhook", "sandbox", "emulator", "test", "bench"] },
   ].map(({ files, forbidden }) => ({
     files,
     rules: {

@@ -6,7 +6,7 @@
 import { formatDuration } from "../core/duration.ts";
 import { journalNameOf, readJournal, type MigrationContext } from "./context.ts";
 import { PermanentMigrationError } from "./faults.ts";
-import { setCondition } from "./journal/conditions.ts";
+import { WAITING_REASON, setCondition } from "./journal/conditions.ts";
 import type { ZoneMigrationResource } from "./journal/types.ts";
 import { waitAndRecheck, type StepOutcome } from "./saga/step.ts";
 import { withinPart } from "./saga/step-scope.ts";
@@ -25,14 +25,18 @@ export async function beginWait(context: MigrationContext, wait: string, message
   const journal = await readJournal(context);
   if (journal.status?.conditions?.some((condition) => condition.type === type && condition.status === "True") === true) return journal;
   return withinPart("wait", () => context.journal.updateStatus(context.job.namespace, journalNameOf(context), (status) => {
-    setCondition(status, { type, status: "True", reason: "Waiting", message });
+    setCondition(status, { type, status: "True", reason: WAITING_REASON, message });
   }));
 }
 
-/** When the wait of condition `type` began, in epoch ms (now, if it was never recorded). */
+/**
+ * When the wait of condition `type` began, in epoch ms (now, if it was never recorded). Only a
+ * True condition is a begun wait: once a step passed it, the condition is False (reason Done,
+ * runner/journal/conditions.ts endWaits), and a later wait of the same type starts anew.
+ */
 export function waitStartedAt(context: MigrationContext, journal: ZoneMigrationResource, wait: string): number {
   const type = waitCondition(context, wait);
-  const since = journal.status?.conditions?.find((condition) => condition.type === type)?.lastTransitionTime;
+  const since = journal.status?.conditions?.find((condition) => condition.type === type && condition.status === "True")?.lastTransitionTime;
   return since === undefined ? context.now() : Date.parse(since);
 }
 

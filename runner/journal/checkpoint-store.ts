@@ -6,6 +6,7 @@
  */
 import { tolerating } from "../../core/kube/api-status.ts";
 import { journalNameOf, type MigrationContext } from "../context.ts";
+import { checkpointMovedOn, endWaits } from "./conditions.ts";
 import { INITIAL_CHECKPOINT, durable } from "../saga/checkpoint.ts";
 import type { CheckpointStore } from "../saga/run-saga.ts";
 
@@ -23,7 +24,10 @@ export function journalCheckpointStore(context: MigrationContext): CheckpointSto
     async save(checkpoint) {
       // One read-modify-write; no journal (404) means precheck has not made it yet.
       await tolerating(404, () => context.journal.updateStatus(namespace, name, (status) => {
-        if (status.finishedAt === undefined) status.checkpoint = checkpoint;
+        if (status.finishedAt !== undefined) return;
+        // The step the saga was in has passed (or failed): the waits it journaled have ended.
+        if (checkpointMovedOn(status.checkpoint, checkpoint)) endWaits(status);
+        status.checkpoint = checkpoint;
       }));
     },
   };

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
+import { OWNED_ANNOTATIONS } from "../../core/annotations.ts";
 import { tolerating } from "../../core/kube/api-status.ts";
 import { oneLine } from "./statefulset-status.ts";
 
@@ -18,6 +19,28 @@ export interface ZoneferryEvent {
   readonly reason: ZoneferryEventReason;
   readonly message: string;
   readonly type: "Normal" | "Warning";
+  /** The migration the Event tells of; by default the one the StatefulSet is stamped with (zoneferry.io/migration-id). */
+  readonly migrationId?: string;
+}
+
+/** The annotation on each Event naming its migration, for `kubectl get events -o` and the kubectl plugin. */
+export const EVENT_MIGRATION_ANNOTATION = OWNED_ANNOTATIONS.migrationId;
+
+/** The migration an Event of `statefulSet` tells of: the event's own, else the StatefulSet's stamp. */
+export function eventMigrationId(statefulSet: V1StatefulSet, event: Pick<ZoneferryEvent, "migrationId">): string | undefined {
+  const id = event.migrationId ?? statefulSet.metadata?.annotations?.[OWNED_ANNOTATIONS.migrationId];
+  return id === undefined || id === "" ? undefined : id;
+}
+
+/**
+ * The Event's message as `kubectl describe` shows it: prefixed with the migration id
+ * (`migration 3f2a9c0d1b4e: step snapshot`), which the annotation also carries, unless the
+ * message already names it.
+ */
+export function eventMessage(statefulSet: V1StatefulSet, event: Pick<ZoneferryEvent, "message" | "migrationId">): string {
+  const id = eventMigrationId(statefulSet, event);
+  const message = oneLine(event.message);
+  return id === undefined || message.includes(id) ? message : oneLine(`migration ${id}: ${message}`);
 }
 
 /**
@@ -26,8 +49,9 @@ export interface ZoneferryEvent {
  *
  * A repeat does not spam: the Event's name is derived from (StatefulSet uid, reason, message), so
  * recording the same thing again bumps `count` and `lastTimestamp` of the one Event, as kubelet's
- * event aggregation does. Messages carry the migration id and step, so distinct transitions stay
- * distinct Events. The bump is a read-then-merge-patch without a version check: two racing bumps
+ * event aggregation does. Messages carry the migration id (and the Event its annotation
+ * zoneferry.io/migration-id) and the step, so distinct transitions, and the same step of two
+ * migrations, stay distinct Events. The bump is a read-then-merge-patch without a version check: two racing bumps
  * may count once, which costs a number on a counter and nothing else.
  */
 export async function recordEvent(kubeconfig: KubeConfig, statefulSet: V1StatefulSet, event: ZoneferryEvent): Promise<CoreV1Event> {
@@ -49,9 +73,9 @@ export async function recordEvent(kubeconfig: KubeConfig, statefulSet: V1Statefu
 }
 
 /** The Event's deterministic name: `<statefulset>.zf<hash>` like the `<object>.<suffix>` names kubelet uses. */
-export function eventName(statefulSet: V1StatefulSet, event: Pick<ZoneferryEvent, "reason" | "message">): string {
+export function eventName(statefulSet: V1StatefulSet, event: Pick<ZoneferryEvent, "reason" | "message" | "migrationId">): string {
   const uid = statefulSet.metadata?.uid ?? "";
-  const digest = createHash("sha256").update(`${uid}\0${event.reason}\0${oneLine(event.message)}`).digest("hex").slice(0, 16);
+  const digest = createHash("sha256").update(`${uid}\0${event.reason}\0${eventMessage(statefulSet, event)}`).digest("hex").slice(0, 16);
   return `${statefulSet.metadata?.name ?? ""}.zf${digest}`;
 }
 
@@ -60,11 +84,12 @@ function eventObject(statefulSet: V1StatefulSet, event: ZoneferryEvent, now: Dat
   if (name === undefined || namespace === undefined || uid === undefined) {
     throw new Error(`cannot record ${event.reason}: the StatefulSet has no name, namespace or uid (pass the object read from the API server)`);
   }
+  const migrationId = eventMigrationId(statefulSet, event);
   return {
-    metadata: { name: eventName(statefulSet, event), namespace },
+    metadata: { name: eventName(statefulSet, event), namespace, ...(migrationId === undefined ? {} : { annotations: { [EVENT_MIGRATION_ANNOTATION]: migrationId } }) },
     involvedObject: { apiVersion: "apps/v1", kind: "StatefulSet", name, namespace, uid, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
     reason: event.reason,
-    message: oneLine(event.message),
+    message: eventMessage(statefulSet, event),
     type: event.type,
     count: 1,
     firstTimestamp: now,

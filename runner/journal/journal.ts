@@ -213,6 +213,8 @@ function journalObject(name: string, input: EnsureJournalInput): ZoneMigrationRe
       statefulSet: stsName,
       migrationId: input.migrationId,
       targetZones: [...input.targetZones],
+      // The TARGET column of `kubectl get zonemigrations` (the CRD holds it equal to targetZones).
+      target: input.targetZones.join(","),
       request: { ...input.request },
       ...(input.plan === undefined ? {} : { plan: structuredClone(input.plan) }),
       ...(input.originalReplicas === undefined ? {} : { originalReplicas: input.originalReplicas }),

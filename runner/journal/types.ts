@@ -44,6 +44,8 @@ export interface JournalPlan {
 }
 
 export interface ZoneMigrationSpec extends ZoneMigrationTarget {
+  /** targetZones joined with commas, for the TARGET printer column (absent in journals of zoneferry 0.1). */
+  target?: string;
   request?: JournalRequest;
   plan?: JournalPlan;
   /** spec.replicas before the runner scaled to zero. */

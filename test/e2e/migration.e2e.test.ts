@@ -107,7 +107,7 @@ describe("moving StatefulSets between zones on the sandbox", () => {
     assert.match(await kubectl("get", "pv"), /data-web-0/);
     assert.doesNotMatch(await kubectl("get", "pv", "-o", "name"), new RegExp(before.data0));
     assert.equal(await kubectl("get", "pv", await diskOf("data-web-0"), "-o", "jsonpath={.spec.persistentVolumeReclaimPolicy}"), "Delete", "the original policy is back");
-    assert.match(await kubectl("-n", NS, "get", "zonemigrations"), /web-[0-9a-f]{12}\s+web\s+\["cn-shanghai-g"\]\s+Succeeded\s+finish/);
+    assert.match(await kubectl("-n", NS, "get", "zonemigrations"), /web-[0-9a-f]{12}\s+web\s+cn-shanghai-g\s+Succeeded\s+finish/);
   });
 
   it("keeps the source disks and their Released PVs when asked to retain them", async () => {

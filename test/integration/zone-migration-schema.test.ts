@@ -38,6 +38,7 @@ const SPEC: Required<ZoneMigrationSpec> = {
   statefulSet: "db",
   migrationId: "0123456789ab",
   targetZones: ["cn-shanghai-g", "cn-shanghai-m"],
+  target: "cn-shanghai-g,cn-shanghai-m",
   request: REQUEST,
   plan: PLAN,
   originalReplicas: 2,

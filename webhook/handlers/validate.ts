@@ -1,12 +1,14 @@
 /**
  * The validating handler: the guard first, then the request's annotations, then, for a new
  * request, every check of the cluster and the cloud. An admitted new request carries the job to
- * queue. Dry run gets the very same answer (the transport only skips the queueing).
+ * queue. Dry run gets the very same answer (the transport only skips the queueing), with the
+ * placement plan as a first warning: the ordinals' zones and the volumes that move.
  */
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { OWNED_ANNOTATIONS } from "../../core/annotations.ts";
 import { migrationAssessor } from "../../core/assess-migration.ts";
 import { listWithin } from "../../core/bounded-text.ts";
+import { planSummary } from "../../core/plan-summary.ts";
 import { migrationJob } from "../../core/migration-queue.ts";
 import type { AnnotationProblem } from "../../core/migration-request.ts";
 import { endedZoneMigration } from "../../core/zone-migration.ts";
@@ -75,7 +77,9 @@ async function assessNewRequest(
       verdict: denied(`zoneferry: StatefulSet ${admission.namespace}/${name} cannot move to ${target}: ${listWithin(assessment.denials, MAX_DENIALS, "; ")}`, assessment.warnings),
     };
   }
-  const warnings = [...assessment.warnings];
+  // A server-side dry run (`kubectl apply --dry-run=server`, Argo CD's diff) is told the plan, first,
+  // so the bound on warnings never cuts it.
+  const warnings = admission.dryRun ? [`dry run: ${planSummary(name, intent.request.targetZones, assessment.plan)}`, ...assessment.warnings] : [...assessment.warnings];
   const stamped = admission.object?.metadata?.annotations?.[OWNED_ANNOTATIONS.migrationId];
   if (stamped !== intent.migrationId) {
     warnings.push(`${OWNED_ANNOTATIONS.migrationId} is not stamped with ${intent.migrationId} (did the mutating webhook not answer?): the runner acts only on a stamped request, so this one will not run; apply it again with a new zoneferry.io/retry value once the mutating webhook answers`);
