@@ -2,15 +2,17 @@
 # Makes a private CA and a webhook serving certificate signed by it, for local runs, the sandbox,
 # tests, and manual installs without cert-manager.
 #
-#   certs/make-certs.sh --out DIR [--dns NAME]... [--ip ADDR]... [--days N] [--reuse-ca]
+#   certs/make-certs.sh --out DIR [--dns NAME]... [--ip ADDR]... [--days N] [--ca-days N] [--reuse-ca]
 #
-# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key (keys mode 600). With --reuse-ca an
-# existing DIR/ca.{crt,key} signs the new serving certificate: that is a rotation, and the
-# webhook configurations' caBundle stays valid. For a chart install, the DNS names are
-# <service>, <service>.<namespace> and <service>.<namespace>.svc.
+# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key (keys mode 600). The serving certificate
+# lasts --days (365); a new CA lasts --ca-days (3650), so it outlives many serving certificates.
+# With --reuse-ca an existing DIR/ca.{crt,key} signs the new serving certificate: that is a
+# rotation, and the webhook configurations' caBundle stays valid; it is refused when the CA would
+# expire before the new certificate. For a chart install, the DNS names are <service>,
+# <service>.<namespace> and <service>.<namespace>.svc.
 set -euo pipefail
 
-out="" days=365 reuse_ca=false
+out="" days=365 ca_days=3650 reuse_ca=false
 dns=() ips=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -18,8 +20,9 @@ while [ $# -gt 0 ]; do
     --dns) dns+=("$2"); shift 2 ;;
     --ip) ips+=("$2"); shift 2 ;;
     --days) days="$2"; shift 2 ;;
+    --ca-days) ca_days="$2"; shift 2 ;;
     --reuse-ca) reuse_ca=true; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "make-certs: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -31,8 +34,14 @@ mkdir -p "$out"
 umask 077
 
 if [ "$reuse_ca" != true ] || [ ! -f "$out/ca.key" ]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days "$days" \
-    -subj "/CN=zoneferry-webhook-ca" -keyout "$out/ca.key" -out "$out/ca.crt" 2>/dev/null
+  [ "$ca_days" -ge "$days" ] || { echo "make-certs: --ca-days ($ca_days) is shorter than --days ($days): the CA must outlive the certificates it signs" >&2; exit 2; }
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days "$ca_days" \
+    -subj "/CN=zoneferry-webhook-ca" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$out/ca.key" -out "$out/ca.crt" 2>/dev/null
+elif ! openssl x509 -checkend $((days * 86400)) -noout -in "$out/ca.crt" >/dev/null; then
+  # A certificate that outlives its CA stops verifying on the CA's last day, not its own.
+  echo "make-certs: the CA in $out expires ($(openssl x509 -enddate -noout -in "$out/ca.crt" | cut -d= -f2)) before a $days-day certificate would: rotate the CA first (certs/README.md)" >&2
+  exit 2
 fi
 
 san=""

@@ -31,7 +31,7 @@ export interface RunnerMetrics {
   /** Sampled: StatefulSets by their zoneferry.io/status. */
   readonly statefulSets: Gauge<"status">;
   /** Sampled: when each migration in flight started, by its journal. */
-  readonly migrationStarted: Gauge<"namespace" | "statefulset" | "migration_id" | "phase">;
+  readonly migrationStarted: Gauge<"statefulset" | "migration_id" | "phase">;
   /** Sampled: the migration queue's jobs by state. */
   readonly queueJobs: Gauge<"state">;
 }
@@ -95,8 +95,8 @@ export function createRunnerMetrics(): RunnerMetrics {
     }),
     migrationStarted: new Gauge({
       name: "zoneferry_migration_started_timestamp_seconds",
-      help: "Each migration in flight (its ZoneMigration not ended), when it started (Unix seconds), sampled every reconcile interval; gone once it ends. time() minus this is how long it has run.",
-      labelNames: ["namespace", "statefulset", "migration_id", "phase"],
+      help: "Each migration in flight (its ZoneMigration not ended), when it started (Unix seconds), by StatefulSet (namespace/name: a label `namespace` would clash with the scrape's), id and phase, sampled every reconcile interval; gone once it ends. time() minus this is how long it has run.",
+      labelNames: ["statefulset", "migration_id", "phase"],
       registers: [registry],
     }),
     queueJobs: new Gauge({
@@ -133,7 +133,7 @@ export async function sampleMetrics(metrics: RunnerMetrics, sources: MetricsSour
       for (const journal of journals) {
         const started = Date.parse(journal.status?.startedAt ?? journal.metadata.creationTimestamp?.toString() ?? "");
         if (Number.isNaN(started)) continue;
-        const labels = { namespace: journal.metadata.namespace ?? "", statefulset: journal.spec.statefulSet, migration_id: journal.spec.migrationId, phase: journal.status?.phase ?? "Pending" };
+        const labels = { statefulset: `${journal.metadata.namespace ?? ""}/${journal.spec.statefulSet}`, migration_id: journal.spec.migrationId, phase: journal.status?.phase ?? "Pending" };
         metrics.migrationStarted.set(labels, started / 1000);
       }
     }),

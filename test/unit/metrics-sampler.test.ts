@@ -38,8 +38,8 @@ describe("the runner's sampled metrics", () => {
   it("gives each migration in flight its start (its journal's startedAt, else when it was made), and forgets the ended", async () => {
     const metrics = createRunnerMetrics();
     await sampleMetrics(metrics, sources(), quiet);
-    const started = (await metrics.migrationStarted.get()).values.map((value) => [value.labels["migration_id"], value.labels["phase"], value.value]);
-    assert.deepEqual(started, [["aaa", "Running", Date.parse("2026-12-01T08:10:00Z") / 1000], ["bbb", "Pending", Date.parse("2026-12-01T08:00:00Z") / 1000]]);
+    const started = (await metrics.migrationStarted.get()).values.map((value) => [value.labels["statefulset"], value.labels["migration_id"], value.labels["phase"], value.value]);
+    assert.deepEqual(started, [["shop/db", "aaa", "Running", Date.parse("2026-12-01T08:10:00Z") / 1000], ["shop/db", "bbb", "Pending", Date.parse("2026-12-01T08:00:00Z") / 1000]]);
     await sampleMetrics(metrics, sources({ activeJournals: () => Promise.resolve([]) }), quiet);
     assert.deepEqual((await metrics.migrationStarted.get()).values, []);
   });
