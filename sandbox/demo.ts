@@ -1,12 +1,15 @@
 /**
  * The demo (`npm run demo`, `bash scripts/demo.sh`): on a fresh sandbox, a StatefulSet on ESSD
  * disks with distinct content per disk, where its pods and disks are, and zoneferry's webhook
- * answering what Argo CD, Flux or kubectl would apply. Tears the sandbox down unless `--keep`.
+ * answering what Argo CD, Flux or kubectl would apply; the plan before the move (`kubectl
+ * zoneferry plan`, and as a server-side dry run's warning), the move and its downtime (`kubectl
+ * zoneferry describe`), and a move ECS refuses halfway, rolled back with every disk's content
+ * intact. Tears the sandbox down unless `--keep`.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { Queue } from "bullmq";
 import { MIGRATION_QUEUE } from "../core/migration-queue.ts";
@@ -14,6 +17,8 @@ import { DEFAULT_SANDBOX_DIR, down, up } from "./sandbox.ts";
 
 const run = promisify(execFile);
 const NAMESPACE = "demo";
+/** The kubectl plugin's folder: on PATH, kubectl runs plugin/kubectl-zoneferry as `kubectl zoneferry`. */
+const PLUGIN_DIR = join(import.meta.dirname, "../plugin");
 
 function statefulSet(name: string, storageClass: string, replicas: number): string {
   return `apiVersion: apps/v1
@@ -59,6 +64,35 @@ class Demo {
       if (options.quiet !== true) process.stdout.write(stderr);
       return { ok: false, out: stderr };
     }
+  }
+
+  /**
+   * `kubectl zoneferry …` as a user runs it once the plugin is on PATH (docs/kubectl-plugin.md);
+   * prints the command and what it printed, and answers it.
+   */
+  async zoneferry(args: readonly string[]): Promise<string> {
+    process.stdout.write(`$ kubectl zoneferry ${args.join(" ")}\n`);
+    const env = { ...process.env, KUBECONFIG: this.#env["KUBECONFIG"]!, PATH: `${PLUGIN_DIR}:${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` };
+    try {
+      const { stdout, stderr } = await run(this.#env["KUBECTL"]!, ["zoneferry", ...args], { env });
+      process.stdout.write(`${stderr}${stdout}`);
+      return stdout;
+    } catch (error) {
+      const { stdout = "", stderr = String(error) } = error as { stdout?: string; stderr?: string };
+      process.stdout.write(`${stderr}${stdout}`);
+      return stdout;
+    }
+  }
+
+  /** The downtime line `kubectl zoneferry describe` printed, for the summary. */
+  static downtimeOf(described: string): string {
+    return /^Downtime:\s+(.*)$/m.exec(described)?.[1] ?? "not told (no step Events)";
+  }
+
+  /** An ECS fault for the emulator to answer with (its control API, as the e2e tests inject them). */
+  async fault(rule: Record<string, unknown> | undefined): Promise<void> {
+    const url = `${this.#env["ECS_EMULATOR_URL"]!}/_emulator/faults`;
+    await (rule === undefined ? fetch(url, { method: "DELETE" }) : fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rule) }));
   }
 
   async apply(name: string, manifest: string): Promise<void> {
@@ -154,7 +188,10 @@ async function main(): Promise<void> {
 
     const target = await demo.zoneWithout("web", zones);
 
-    demo.say(`A server-side dry run (Argo CD diff, Flux drift check) of moving web to ${target}: the same answer, nothing queued`);
+    demo.say(`What moving web to ${target} would do, planned on the live cluster before asking (kubectl zoneferry plan)`);
+    await demo.zoneferry(["plan", "web", "--target-zones", target, "-n", NAMESPACE]);
+
+    demo.say(`A server-side dry run (Argo CD diff, Flux drift check) of moving web to ${target}: the same answer with the plan as a warning, nothing queued`);
     const before = await demo.queuedJobs();
     await demo.kubectl(["-n", NAMESPACE, "annotate", "--dry-run=server", "statefulset", "web", `zoneferry.io/target-zones=${target}`, "-o", "jsonpath={.metadata.annotations.zoneferry\\.io/status}"]);
     process.stdout.write(`  <- the stamp the real apply would get\nmigration jobs queued: ${before} before, ${await demo.queuedJobs()} after the dry run\n`);
@@ -170,6 +207,8 @@ async function main(): Promise<void> {
     await demo.kubectl(["get", "pv", "-o", "custom-columns=DISK:.metadata.name,PVC:.spec.claimRef.name,ZONE:.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0],POLICY:.spec.persistentVolumeReclaimPolicy"]);
     await demo.kubectl(["-n", NAMESPACE, "get", "zonemigrations"]);
     if (!(await demo.checkContent("web", 2))) throw new Error("a PVC lost its content");
+    demo.say("The migration step by step: each step's time, the waits, each volume, and the downtime (kubectl zoneferry describe)");
+    const movedDowntime = Demo.downtimeOf(await demo.zoneferry(["describe", "web", "-n", NAMESPACE]));
 
     const spread = zones.filter((zone) => zone !== target).slice(0, 2);
     demo.say(`Spreading web across two zones: ${spread.join(",")}`);
@@ -179,6 +218,24 @@ async function main(): Promise<void> {
     await demo.kubectl(["-n", NAMESPACE, "get", "pods", "-o", "wide"]);
     if (!(await demo.checkContent("web", 2))) throw new Error("a PVC lost its content");
     process.stdout.write(`migration jobs run: ${await demo.queuedJobs()}\n`);
+
+    demo.say(`A move ECS refuses halfway: snapshots over quota (QuotaExceed.Snapshot, injected through the ECS emulator) while web moves back to ${target}`);
+    await demo.fault({ action: "CreateSnapshot", code: "QuotaExceed.Snapshot", times: 5 });
+    let refused: string;
+    try {
+      await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "web", "--overwrite", `zoneferry.io/target-zones=${target}`]);
+      refused = await demo.follow("web");
+    } finally {
+      await demo.fault(undefined);
+    }
+    demo.say(`Result: ${refused}, rolled back. web runs again where it was, on its own disks, every disk's content intact`);
+    await demo.waitReady("web", 2);
+    await demo.kubectl(["-n", NAMESPACE, "get", "pods", "-o", "wide"]);
+    if (!(await demo.checkContent("web", 2))) throw new Error("a PVC lost its content in the rollback");
+    demo.say("What the rollback did, step by step (kubectl zoneferry describe), and every migration so far (kubectl zoneferry status)");
+    const refusedDowntime = Demo.downtimeOf(await demo.zoneferry(["describe", "web", "-n", NAMESPACE]));
+    await demo.zoneferry(["status", "-n", NAMESPACE]);
+    process.stdout.write(`\ndowntime of the move to ${target}: ${movedDowntime}\ndowntime of the refused move, rolled back: ${refusedDowntime}\n`);
 
     demo.say("A StatefulSet on SSD disks (alicloud-disk-ssd) cannot move: the webhook says which PVCs and why");
     await demo.apply("legacy", statefulSet("legacy", "alicloud-disk-ssd", 1));
@@ -195,7 +252,7 @@ async function main(): Promise<void> {
     process.stdout.write("\ndemo finished\n");
   } finally {
     if (values.keep === true) {
-      process.stdout.write(`\nthe sandbox keeps running: . ${dir}/env; $KUBECTL get pods -A; npm run sandbox -- down\n`);
+      process.stdout.write(`\nthe sandbox keeps running: . ${dir}/env; $KUBECTL get pods -A; PATH=${PLUGIN_DIR}:$PATH $KUBECTL zoneferry status -A; npm run sandbox -- down\n`);
     } else {
       await down(dir);
       process.stdout.write("sandbox stopped\n");
