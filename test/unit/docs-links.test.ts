@@ -67,10 +67,12 @@ export function linksOf(markdown: string): Link[] {
 
 /** GitHub's anchor for a heading's text: lower case, punctuation dropped, spaces made dashes. */
 export function slug(heading: string): string {
+  // Code spans keep their text as written (`<statefulset>` included); elsewhere a link or image
+  // keeps its text and inline HTML goes.
   const text = heading
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1") // a link or image: its text
-    .replace(/<[^>]+>/g, "") // inline HTML
-    .replace(/`/g, "")
+    .split(/(`+[^`]*`+)/)
+    .map((part) => (part.startsWith("`") ? part.replace(/`/g, "") : part.replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/<[^>]+>/g, "")))
+    .join("")
     .trim()
     .toLowerCase();
   return text.replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "").replace(/ /g, "-");
@@ -129,6 +131,8 @@ describe("links in the docs", () => {
     assert.equal(slug("`RUNNER_JOURNAL_KEY_FILE` (required)"), "runner_journal_key_file-required");
     assert.equal(slug("1. Permissions in ECS (RAM): one identity per component"), "1-permissions-in-ecs-ram-one-identity-per-component");
     assert.equal(slug("What [the webhook](x.md) decides"), "what-the-webhook-decides");
+    assert.equal(slug("`plan <statefulset> --target-zones a,b`"), "plan-statefulset---target-zones-ab");
+    assert.equal(slug("A <em>b</em> c"), "a-b-c");
     assert.deepEqual([...anchorsOf("# A\n## A\n```\n# not a heading\n```\n<a id=\"z\"></a>")], ["a", "a-1", "z"]);
   });
 
