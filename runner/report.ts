@@ -58,7 +58,7 @@ async function report(context: MigrationContext, { phase, step, message: text, r
   const failed = warn === true || reason === "ZoneferryFailed" || reason === "ZoneferryRollbackFailed" || reason === "ZoneferryRollingBack";
   await context.beforeWrite("recordEvent");
   try {
-    await recordEvent(context.kubeconfig, sts, { reason, message, type: failed ? "Warning" : "Normal" });
+    await recordEvent(context.kubeconfig, sts, { reason, message, type: failed ? "Warning" : "Normal", migrationId: context.job.migrationId });
   } catch (error) {
     refused("event", error);
   }
