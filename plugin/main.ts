@@ -6,13 +6,15 @@
 import { parseArgs } from "node:util";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1StatefulSet } from "@kubernetes/client-node";
 import { migrationAssessor } from "../core/assess-migration.ts";
-import { NO_CLOUD } from "../core/disk-cloud.ts";
+import { NO_CLOUD, type DiskCloud } from "../core/disk-cloud.ts";
 import { OWNED_ANNOTATIONS, USER_ANNOTATIONS } from "../core/annotations.ts";
 import { tolerating } from "../core/kube/api-status.ts";
 import { DEFAULT_MAX_REPLICAS } from "../core/size-limits.ts";
 import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION } from "../core/zone-migration.ts";
 import type { ZoneMigrationResource } from "../runner/journal/types.ts";
+import { directDiskLookup } from "../runner/direct-disk-lookup.ts";
 import { liveClusterView } from "../runner/live-view.ts";
+import { CloudSettingsError, cloudFromEnv, snapshotProgress } from "./cloud.ts";
 import { describeMigration, statusTable } from "./format.ts";
 import { planReport, proposedRequest } from "./plan.ts";
 
@@ -25,6 +27,9 @@ Usage:
   kubectl zoneferry cancel <statefulset> [-n ns] --yes              remove zoneferry.io/target-zones (cancels)
 
 Flags: -n/--namespace, -A/--all-namespaces, --kubeconfig, --context, -h/--help
+  --ecs   plan and describe also ask ECS (every check of the webhook; snapshot progress), configured
+          as the runner is: ECS_REGION_ID, ECS_ENDPOINT, ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET or the
+          default credential chain
 `;
 
 /** A user's mistake: printed without a stack, exit code 2. */
@@ -36,6 +41,8 @@ interface Options {
   readonly allNamespaces: boolean;
   readonly targetZones: string | undefined;
   readonly yes: boolean;
+  /** Set with --ecs. */
+  readonly cloud: DiskCloud | undefined;
   readonly out: (text: string) => void;
 }
 
@@ -50,17 +57,18 @@ function parse(argv: readonly string[]): { command: string | undefined; names: s
       kubeconfig: { type: "string" },
       context: { type: "string" },
       yes: { type: "boolean", short: "y" },
+      ecs: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help === true) return { command: "help", names: [], options: { kubeconfig: new KubeConfig(), namespace: "", allNamespaces: false, targetZones: undefined, yes: false } };
+  if (values.help === true) return { command: "help", names: [], options: { kubeconfig: new KubeConfig(), namespace: "", allNamespaces: false, targetZones: undefined, yes: false, cloud: undefined } };
   const kubeconfig = new KubeConfig();
   if (values.kubeconfig === undefined) kubeconfig.loadFromDefault();
   else kubeconfig.loadFromFile(values.kubeconfig);
   if (values.context !== undefined) kubeconfig.setCurrentContext(values.context);
   const namespace = values.namespace ?? kubeconfig.getContextObject(kubeconfig.getCurrentContext())?.namespace ?? "default";
   const [command, ...names] = positionals;
-  return { command, names, options: { kubeconfig, namespace, allNamespaces: values["all-namespaces"] === true, targetZones: values["target-zones"], yes: values.yes === true } };
+  return { command, names, options: { kubeconfig, namespace, allNamespaces: values["all-namespaces"] === true, targetZones: values["target-zones"], yes: values.yes === true, cloud: values.ecs === true ? cloudFromEnv(process.env) : undefined } };
 }
 
 function oneName(names: readonly string[], what: string): string {
@@ -84,8 +92,8 @@ async function plan(options: Options, names: readonly string[]): Promise<number>
     return 1;
   }
   const view = await liveClusterView(options.kubeconfig, options.namespace);
-  const assessment = await migrationAssessor({ maxReplicas: DEFAULT_MAX_REPLICAS })(sts, proposed.request, view, NO_CLOUD);
-  const report = planReport(name, proposed.request, assessment);
+  const assessment = await migrationAssessor({ maxReplicas: DEFAULT_MAX_REPLICAS })(sts, proposed.request, view, options.cloud === undefined ? NO_CLOUD : directDiskLookup(options.cloud));
+  const report = planReport(name, proposed.request, assessment, options.cloud !== undefined);
   options.out(report.text);
   return report.denied ? 1 : 0;
 }
@@ -119,10 +127,11 @@ async function describe(options: Options, names: readonly string[]): Promise<num
   const migration = await findMigration(options, oneName(names, "StatefulSet or ZoneMigration"));
   const core = options.kubeconfig.makeApiClient(CoreV1Api);
   const events: CoreV1Event[] = (await core.listNamespacedEvent({ namespace: options.namespace, fieldSelector: `involvedObject.kind=StatefulSet,involvedObject.name=${migration.spec.statefulSet}` })).items;
-  const snapshotNote = (migration.status?.volumes ?? []).some((volume) => volume.snapshot !== undefined)
-    ? "(snapshot progress percent: ECS is not asked without cloud credentials; the snapshot step waits until each is usable)"
-    : undefined;
-  options.out(describeMigration({ migration, events, now: Date.now(), ...(snapshotNote === undefined ? {} : { snapshotNote }) }));
+  const snapshots = (migration.status?.volumes ?? []).flatMap((volume) => (volume.snapshot === undefined ? [] : [volume.snapshot]));
+  const progress = snapshots.length === 0 ? undefined
+    : options.cloud === undefined ? { note: "(snapshot progress percent: ask ECS with --ecs; the snapshot step waits until each is usable)" }
+    : await snapshotProgress(options.cloud, snapshots);
+  options.out(describeMigration({ migration, events, now: Date.now(), ...(progress === undefined ? {} : "note" in progress ? { snapshotNote: progress.note } : { snapshots: progress.progress }) }));
   return 0;
 }
 
@@ -174,7 +183,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     process.exitCode = await runPlugin(argv, (text) => { process.stdout.write(text); });
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
+    const usage = error instanceof UsageError || error instanceof CloudSettingsError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = usage ? 2 : 1;
   }

@@ -3,10 +3,11 @@
  * from the same checks and planner admission and the runner's precheck use
  * (core/assess-migration.ts, core/planner.ts) on a fresh read of the cluster (runner/live-view.ts).
  *
- * Without ECS: a user's kubeconfig holds no cloud credentials, so the disks' zones are read from
- * their PersistentVolumes (the zone label or node affinity the CSI driver writes) and what only ECS
- * knows (category where the PV does not say it, attributes a new disk must carry, stock of the
- * category in the target zone) is left to the webhook and the runner's precheck, and said so.
+ * Without ECS (by default): a user's kubeconfig holds no cloud credentials, so the disks' zones are
+ * read from their PersistentVolumes (the zone label or node affinity the CSI driver writes) and
+ * what only ECS knows (category where the PV does not say it, attributes a new disk must carry,
+ * the category offered in the target zone) is left to the webhook and the runner's precheck, and
+ * said so. With --ecs it is checked here too, as the webhook checks it.
  */
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { UNKNOWN_ZONE, type Assessment } from "../core/assess-migration.ts";
@@ -33,7 +34,7 @@ export function isCloudGap(warning: string): boolean {
 }
 
 /** What `plan` prints; `denied` when admission would refuse the request as it stands. */
-export function planReport(statefulSet: string, request: MigrationRequest, assessment: Assessment): { text: string; denied: boolean } {
+export function planReport(statefulSet: string, request: MigrationRequest, assessment: Assessment, askedEcs = false): { text: string; denied: boolean } {
   const { plan } = assessment;
   const lines = [`Plan for StatefulSet ${statefulSet} to ${request.targetZones.join(",")} (strategy ${request.strategy}):`];
   for (const ordinal of plan.ordinals) lines.push(`  ${ordinalSummary(statefulSet, ordinal)}`);
@@ -45,8 +46,8 @@ export function planReport(statefulSet: string, request: MigrationRequest, asses
   const warnings = assessment.warnings.filter((warning) => !isCloudGap(warning));
   if (warnings.length > 0) lines.push("Warnings:", ...warnings.map((warning) => `  - ${warning}`));
   if (assessment.denials.length > 0) lines.push("Admission would deny it:", ...assessment.denials.map((denial) => `  - ${denial}`));
+  if (!askedEcs) lines.push("Not checked here (ECS not asked: pass --ecs; the webhook and the runner's precheck check them): disk attributes a new disk must carry, and whether ECS offers each disk's category in its new zone. Disk zones were read from the PersistentVolumes.");
   lines.push(
-    "Not checked here (no ECS credentials; the webhook and the runner's precheck check them): disk attributes a new disk must carry, and whether ECS offers each disk's category in its new zone. Disk zones were read from the PersistentVolumes.",
     `One line, as a server-side dry run's warning says it: ${planSummary(statefulSet, request.targetZones, plan)}`,
   );
   return { text: `${lines.join("\n")}\n`, denied: assessment.denials.length > 0 };

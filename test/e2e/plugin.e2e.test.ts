@@ -25,7 +25,9 @@ describe("kubectl zoneferry on the sandbox", () => {
 
   /** `kubectl zoneferry …` as a user types it: kubectl finds kubectl-zoneferry on PATH. */
   async function plugin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env = { ...process.env, KUBECONFIG: sandbox.env["KUBECONFIG"]!, PATH: `${join(REPO, "plugin")}:${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` };
+    // With --ecs, the ECS settings the runner reads (the sandbox's emulator); without, none at all.
+    const ecs = args.includes("--ecs") ? Object.fromEntries(Object.entries(sandbox.env).filter(([key]) => key.startsWith("ECS_") || key.startsWith("ALIBABA_CLOUD_"))) : {};
+    const env = { ...process.env, ...ecs, KUBECONFIG: sandbox.env["KUBECONFIG"]!, PATH: `${join(REPO, "plugin")}:${dirname(process.execPath)}:${process.env["PATH"] ?? ""}` };
     try {
       const { stdout, stderr } = await run(sandbox.env["KUBECTL"]!, ["zoneferry", ...args], { env, timeout: 60_000 });
       return { code: 0, stdout, stderr };
@@ -48,6 +50,11 @@ describe("kubectl zoneferry on the sandbox", () => {
     assert.match(planned.stdout, /^ {2}shop-0 → cn-shanghai-g \(moves data-shop-0 from cn-shanghai-b\)$/m);
     assert.match(planned.stdout, /^ {2}shop-1 stays in cn-shanghai-m$/m);
     assert.match(planned.stdout, /^Volumes moving: 1; replicas per zone after the move: cn-shanghai-g: 1, cn-shanghai-m: 1$/m);
+    assert.match(planned.stdout, /^Not checked here \(ECS not asked/m);
+    const checked = await plugin("plan", "shop", "--target-zones", `${G},${M}`, "-n", NS, "--ecs");
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.match(checked.stdout, /^ {2}shop-0 → cn-shanghai-g \(moves data-shop-0 from cn-shanghai-b\)$/m);
+    assert.doesNotMatch(checked.stdout, /Not checked here/, "with --ecs every check ran");
 
     const nowhere = await plugin("plan", "shop", "--target-zones", "cn-shanghai-x", "-n", NS);
     assert.equal(nowhere.code, 1);
@@ -79,6 +86,8 @@ describe("kubectl zoneferry on the sandbox", () => {
     }
     assert.match(described.stdout, /^ {2}data-shop-0\s+d-\S+\s+s-\S+\s+d-\S+\s+cn-shanghai-g\s+rebound$/m);
     assert.doesNotMatch(described.stdout, /\swaiting\s/, "every wait ended");
+    assert.match(described.stdout, /snapshot progress percent: ask ECS with --ecs/);
+    assert.match((await plugin("describe", "shop", "-n", NS, "--ecs")).stdout, /^ {2}data-shop-0\s+d-\S+\s+s-\S+ \(100%\)\s+d-\S+\s+cn-shanghai-g\s+rebound$/m, "with --ecs, the snapshot's progress");
     assert.match((await plugin("describe", `shop-${id}`, "-n", NS)).stdout, new RegExp(`^Name:\\s+plugin/shop-${id}$`, "m"), "by the ZoneMigration's name too");
 
     const conditions = await kubectl("-n", NS, "get", "zonemigration", `shop-${id}`, "-o", "jsonpath={.status.conditions[*].status}");

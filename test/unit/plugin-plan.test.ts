@@ -29,7 +29,7 @@ describe("kubectl zoneferry plan", () => {
     assert.match(report.text, /^ {2}db-1 stays in cn-shanghai-m$/m);
     assert.match(report.text, /^Volumes moving: 1; replicas per zone after the move: cn-shanghai-g: 1, cn-shanghai-m: 1$/m);
     assert.doesNotMatch(report.text, /ECS unreachable/, "ECS not asked is said once, in the plugin's words");
-    assert.match(report.text, /Not checked here \(no ECS credentials/);
+    assert.match(report.text, /Not checked here \(ECS not asked: pass --ecs/);
   });
 
   it("keeps the StatefulSet's other zoneferry annotations (the strategy) and says what admission would deny", async () => {
