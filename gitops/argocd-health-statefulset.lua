@@ -20,8 +20,9 @@ local function count(value)
   return 0
 end
 
--- Argo CD's built-in rules for apps/v1 StatefulSet, in order. Only the base and string libraries are
--- used: Argo CD's Lua (gopher-lua, Lua 5.1) opens few, and its numbers are floats, hence tostring.
+-- Argo CD's built-in rules for apps/v1 StatefulSet, in order. Only Lua's base library is used:
+-- Argo CD runs a custom check in gopher-lua (Lua 5.1) with the base, table and a safe os library
+-- open, not the string library (unless useOpenLibs), and its numbers are floats, hence tostring().
 local function rollout_health(sts)
   local spec = sts.spec or {}
   local status = sts.status or {}
@@ -53,10 +54,6 @@ local function rollout_health(sts)
     return "Progressing", "waiting for statefulset rolling update to complete " .. tostring(updated) .. " pods at revision " .. wanted .. "..."
   end
   return "Healthy", "statefulset rolling update complete " .. tostring(count(status.currentReplicas)) .. " pods at revision " .. current .. "..."
-end
-
-local function starts_with(text, prefix)
-  return string.sub(text, 1, string.len(prefix)) == prefix
 end
 
 -- "zoneferry Running (step create-disks): step create-disks" says the step once.
@@ -99,7 +96,9 @@ if phase == "Failed" and request ~= nil then
   return hs
 end
 
-if phase == "Succeeded" and starts_with(message, "all steps done but ") then
+-- Succeeded says "all steps done", or "all steps done but <step>, which could not finish: ..."
+-- when something is left to do by hand (runner/saga/checkpoint.ts).
+if phase == "Succeeded" and message ~= "" and message ~= "all steps done" then
   hs.status = own_status
   hs.message = "zoneferry Succeeded, with work left by hand: " .. message .. "; " .. own_message
   return hs
