@@ -47,7 +47,22 @@ function metricsIn(expr: string): string[] {
   return [...new Set([...expr.matchAll(/\bzoneferry_[a-z_]+/g)].map((match) => match[0]))];
 }
 
+/** Brackets that close in order, and quotes that close: what a template slip (a lost `}`) breaks first. */
+function assertBalanced(expr: string, where: string): void {
+  const open: string[] = [];
+  const pairs: Record<string, string> = { ")": "(", "}": "{", "]": "[" };
+  let quoted = false;
+  for (const char of expr) {
+    if (char === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if ("({[".includes(char)) open.push(char);
+    else if (char in pairs) assert.equal(open.pop(), pairs[char], `${where}: ${char} closes nothing in ${expr}`);
+  }
+  assert.ok(!quoted && open.length === 0, `${where}: unclosed ${open.join("")} in ${expr}`);
+}
+
 function assertExported(expr: string, where: string): void {
+  assertBalanced(expr, where);
   const exported = exportedMetrics();
   const named = metricsIn(expr);
   for (const name of named) {
