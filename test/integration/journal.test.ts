@@ -74,7 +74,7 @@ describe("the ZoneMigration journal, on a real API server", () => {
     assert.equal(second.metadata.uid, first.metadata.uid);
     assert.equal(second.metadata.resourceVersion, first.metadata.resourceVersion);
     assert.equal(second.status?.phase, "Pending");
-    assert.deepEqual(second.spec, { statefulSet: "db", migrationId: "m1", targetZones: ["cn-shanghai-g", "cn-shanghai-m"], request: REQUEST });
+    assert.deepEqual(second.spec, { statefulSet: "db", migrationId: "m1", targetZones: ["cn-shanghai-g", "cn-shanghai-m"], target: "cn-shanghai-g,cn-shanghai-m", request: REQUEST });
   });
 
   it("gives the journal no owner, so deleting the StatefulSet keeps it, and labels it with the StatefulSet's name and uid", async () => {
@@ -97,6 +97,14 @@ describe("the ZoneMigration journal, on a real API server", () => {
     await assert.rejects(journal.updateSpec(NAMESPACE, "db-m1", { migrationId: "other" }), (error: { code?: number; body?: string }) => {
       assert.equal(error.code, 422);
       assert.match(String(error.body), /migrationId is immutable/);
+      return true;
+    });
+  });
+
+  it("refuses a spec.target other than targetZones joined: the TARGET column is no second truth", async () => {
+    await assert.rejects(journal.updateSpec(NAMESPACE, "db-m1", { target: "cn-shanghai-g" }), (error: { code?: number; body?: string }) => {
+      assert.equal(error.code, 422);
+      assert.match(String(error.body), /target is targetZones joined with commas/);
       return true;
     });
   });
@@ -148,7 +156,7 @@ describe("the ZoneMigration journal, on a real API server", () => {
     const { stdout } = await run(join(plane.binDir, "kubectl"), ["--kubeconfig", plane.kubeconfig, "get", "zm", "-n", NAMESPACE, "db-m1"]);
     const [header, row] = stdout.trim().split("\n").map((line) => line.trim().split(/\s{2,}/));
     assert.deepEqual(header, ["NAME", "STATEFULSET", "TARGET", "PHASE", "STEP", "AGE"]);
-    assert.deepEqual(row?.slice(0, 5), ["db-m1", "db", '["cn-shanghai-g","cn-shanghai-m"]', "Running", "snapshot"]);
+    assert.deepEqual(row?.slice(0, 5), ["db-m1", "db", "cn-shanghai-g,cn-shanghai-m", "Running", "snapshot"]);
     assert.match(row[5] ?? "", /^\d+s$/);
   });
 
