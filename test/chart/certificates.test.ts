@@ -101,7 +101,7 @@ describe("the webhook's certificates", () => {
       try {
         make(...args);
       } catch (error) {
-        return String((error as { stderr: string }).stderr);
+        return (error as { stderr: string }).stderr;
       }
       throw new Error("make-certs.sh accepted what it should refuse");
     };

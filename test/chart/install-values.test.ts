@@ -18,19 +18,20 @@ import { CHART, helmBinary, installValues, render, renderError, type Values } fr
 const BASE = installValues({ certs: "certManager", redis: "bundled", credentials: "rrsa" });
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 
-const find = <T extends KubernetesObject>(objects: readonly KubernetesObject[], kind: string, name: string): T | undefined =>
-  objects.find((object) => object.kind === kind && object.metadata?.name === name) as T | undefined;
-const named = <T extends KubernetesObject>(objects: readonly KubernetesObject[], kind: string, name: string): T => {
-  const found = find<T>(objects, kind, name);
+const find = (objects: readonly KubernetesObject[], kind: string, name: string): KubernetesObject | undefined =>
+  objects.find((object) => object.kind === kind && object.metadata?.name === name);
+const named = <T extends KubernetesObject>(objects: readonly KubernetesObject[], kind: NonNullable<T["kind"]>, name: string): T => {
+  const found = find(objects, kind, name);
   assert.ok(found, `no ${kind} ${name}`);
-  return found;
+  return found as T;
 };
 const deployment = (objects: readonly KubernetesObject[], component: "webhook" | "runner"): V1Deployment => named<V1Deployment>(objects, "Deployment", `zf-zoneferry-${component}`);
 const podOf = (objects: readonly KubernetesObject[], component: "webhook" | "runner"): V1PodSpec => deployment(objects, component).spec!.template.spec!;
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 const images = (objects: readonly KubernetesObject[]): string[] =>
   objects.flatMap((object) => {
-    const spec = (object as V1Deployment | V1StatefulSet).spec?.template?.spec ?? (object.kind === "Pod" ? (object as V1Pod).spec : undefined);
+    if (!["Pod", "Deployment", "StatefulSet"].includes(object.kind ?? "")) return [];
+    const spec = object.kind === "Pod" ? (object as V1Pod).spec : (object as V1Deployment | V1StatefulSet).spec?.template.spec;
     return spec?.containers.map((container: V1Container) => container.image!) ?? [];
   });
 
@@ -91,7 +92,7 @@ describe("the chart's install values", () => {
       assert.equal(webhook.spec!.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.key, "node.kubernetes.io/instance-type");
       assert.deepEqual(plain(webhook.metadata!.annotations), { "example.com/team": "platform" });
       assert.equal(webhook.metadata!.labels?.["team"], "platform");
-      assert.equal(webhook.metadata!.labels?.["app.kubernetes.io/component"], "webhook", "the chart's labels stay");
+      assert.equal(webhook.metadata!.labels["app.kubernetes.io/component"], "webhook", "the chart's labels stay");
       const runner = deployment(objects, "runner").spec!.template;
       assert.equal(runner.spec!.priorityClassName, "zoneferry-runner");
       assert.equal(runner.metadata!.labels?.["team"], "storage");
@@ -141,7 +142,7 @@ describe("the chart's install values", () => {
     it("carries the labels a Prometheus selects by, and the chart's", () => {
       const monitor = named(render({ ...BASE, "serviceMonitor.enabled": true, "serviceMonitor.labels.release": "kube-prometheus-stack" }), "ServiceMonitor", "zf-zoneferry");
       assert.equal(monitor.metadata?.labels?.["release"], "kube-prometheus-stack");
-      assert.equal(monitor.metadata?.labels?.["app.kubernetes.io/name"], "zoneferry");
+      assert.equal(monitor.metadata.labels["app.kubernetes.io/name"], "zoneferry");
     });
   });
 
