@@ -70,6 +70,21 @@ describe("the chart on a real API server", () => {
       counts.push(`${modes.certs}/${modes.redis}/${modes.credentials}: ${objects.length}`);
     }
     assert.equal(counts.length, 8);
+    // Issue 14's values, all at once: the API server takes the pods they make (a system-critical
+    // priority class outside kube-system included) and the helm test's pod.
+    const everything = render({
+      ...installValues({ certs: "certManager", redis: "bundled", credentials: "rrsa" }),
+      "image.registry": "registry.cn-hangzhou.aliyuncs.com", "image.repository": "acme/zoneferry", "image.digest": `sha256:${"ab".repeat(32)}`, "global.imageRegistry": "registry.cn-shanghai.aliyuncs.com",
+      "imagePullSecrets[0].name": "acr-pull", "webhook.replicas": 3, "webhook.priorityClassName": "system-cluster-critical", "runner.priorityClassName": "system-cluster-critical",
+      "webhook.tolerations[0].key": "dedicated", "webhook.tolerations[0].operator": "Exists", "runner.nodeSelector.kubernetes\\.io/os": "linux",
+      "webhook.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight": 1,
+      "webhook.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey": "kubernetes.io/hostname",
+      "webhook.podLabels.team": "platform", "runner.podAnnotations.example\\.com/owner": "platform", "runner.extraEnv[0].name": "HTTPS_PROXY", "runner.extraEnv[0].value": "http://proxy:3128",
+      "ecs.vpcEndpoints": true, "ecs.stsRegion": "cn-shanghai", "networkPolicy.webhookFrom[0].ipBlock.cidr": "10.0.0.0/24",
+    }).filter((object) => !FOREIGN_KINDS.has(object.kind ?? ""));
+    assert.ok(everything.some((object) => object.kind === "Pod"), "the helm test's pod");
+    const output = await apply(everything, "--dry-run=server");
+    assert.equal(output.trim().split("\n").length, everything.length, output);
   });
 
   it("installs the CRD, which becomes Established, and has its webhook configurations accepted by a real apply", async () => {
