@@ -91,7 +91,7 @@ function eventTime(event: CoreV1Event): number {
 }
 
 /**
- * Each step's start (its Event's first time) and end (the next step's start; the last one ends
+ * Each step's start (its Event's first time, to the second) and end (the next step's start; the last one ends
  * when the migration finished, or runs still). Events are the runner's record of each step it
  * entered; the API server keeps them an hour by default (--event-ttl), so an older migration
  * shows no step timing.
@@ -99,9 +99,12 @@ function eventTime(event: CoreV1Event): number {
 export function stepTimings(events: readonly CoreV1Event[], finishedAt: string | undefined): StepTiming[] {
   const entered = events
     .filter((event) => event.reason === "ZoneferryStep" || event.reason === "ZoneferryRollingBack")
-    .map((event) => ({ parsed: stepOfMessage(event.message ?? ""), at: eventTime(event), count: event.count ?? 1 }))
-    .filter((entry): entry is { parsed: { step: string; phase: "forward" | "compensating" }; at: number; count: number } => entry.parsed !== undefined && Number.isFinite(entry.at))
-    .sort((a, b) => a.at - b.at);
+    .map((event) => ({ parsed: stepOfMessage(event.message ?? ""), at: eventTime(event), count: event.count ?? 1, written: Number(event.metadata.resourceVersion ?? 0) || 0 }))
+    .filter((entry): entry is { parsed: { step: string; phase: "forward" | "compensating" }; at: number; count: number; written: number } => entry.parsed !== undefined && Number.isFinite(entry.at))
+    // Event times are whole seconds: steps begun within one second are ordered as the API server
+    // stored their Events (resourceVersion, etcd's revision; a repeat's bump moves it, but a
+    // repeat's first time is an earlier second).
+    .sort((a, b) => a.at - b.at || a.written - b.written);
   const end = finishedAt === undefined ? undefined : new Date(finishedAt).getTime();
   return entered.map((entry, index) => ({
     step: entry.parsed.step,

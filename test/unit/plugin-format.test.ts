@@ -7,9 +7,9 @@ import type { ZoneMigrationResource } from "../../runner/journal/types.ts";
 const T0 = Date.parse("2026-12-01T08:00:00Z");
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
 
-function event(message: string, seconds: number, options: { reason?: string; id?: string; count?: number } = {}): CoreV1Event {
+function event(message: string, seconds: number, options: { reason?: string; id?: string; count?: number; resourceVersion?: string } = {}): CoreV1Event {
   return {
-    metadata: { name: `db.zf${seconds}`, ...(options.id === undefined ? {} : { annotations: { "zoneferry.io/migration-id": options.id } }) },
+    metadata: { name: `db.zf${seconds}`, ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion }), ...(options.id === undefined ? {} : { annotations: { "zoneferry.io/migration-id": options.id } }) },
     involvedObject: { kind: "StatefulSet", name: "db" },
     reason: options.reason ?? "ZoneferryStep",
     message,
@@ -80,6 +80,11 @@ describe("kubectl zoneferry: formatting", () => {
     assert.deepEqual(timings.map((timing) => [timing.step, (timing.endedAt! - timing.startedAt) / 1000]), STEPS.map((step, index) => [step, index === STEPS.length - 1 ? 30 : 10]));
     // Recreate's downtime: scale-to-zero's start to finish's start.
     assert.deepEqual(downtimeMs(timings, at(100), T0 + 200_000), { ms: 50_000, ongoing: false });
+  });
+
+  it("orders steps begun within one second as the API server stored their Events", () => {
+    const timings = stepTimings([event("step scale-to-zero", 1, { resourceVersion: "912" }), event("step protect", 1, { resourceVersion: "907" }), event("step precheck", 0, { resourceVersion: "950" })], undefined);
+    assert.deepEqual(timings.map((timing) => timing.step), ["precheck", "protect", "scale-to-zero"]);
   });
 
   it("counts downtime so far while replicas are at zero, and until the end after a rollback", () => {
