@@ -223,12 +223,14 @@ async function main(): Promise<void> {
     await demo.fault({ action: "CreateSnapshot", code: "QuotaExceed.Snapshot", times: 5 });
     let refused: string;
     try {
-      await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "web", "--overwrite", `zoneferry.io/target-zones=${target}`]);
+      // The move to it already ran once: a new retry value makes it a new request.
+      await demo.kubectl(["-n", NAMESPACE, "annotate", "statefulset", "web", "--overwrite", `zoneferry.io/target-zones=${target}`, "zoneferry.io/retry=back"]);
       refused = await demo.follow("web");
     } finally {
       await demo.fault(undefined);
     }
-    demo.say(`Result: ${refused}, rolled back. web runs again where it was, on its own disks, every disk's content intact`);
+    if (refused !== "Failed") throw new Error(`the refused move ended ${refused}, not Failed`);
+    demo.say("Result: Failed, rolled back. web runs again where it was, on its own disks, every disk's content intact");
     await demo.waitReady("web", 2);
     await demo.kubectl(["-n", NAMESPACE, "get", "pods", "-o", "wide"]);
     if (!(await demo.checkContent("web", 2))) throw new Error("a PVC lost its content in the rollback");
