@@ -130,14 +130,16 @@ describe("answering well-formed admission requests", () => {
     assert.deepEqual(patched!.spec, admission.object!.spec);
   });
 
-  it("answers a dry run exactly as the real request, and queues nothing", async () => {
+  it("answers a dry run as the real request, with the plan as its first warning, and queues nothing", async () => {
     const { admission, view } = moveReview();
     const enqueuer = recordingEnqueuer();
     const { app } = testApp({ view, enqueuer });
     const dry = await post(app, "/validate", reviewBody({ ...admission, dryRun: true }));
     assert.equal(enqueuer.jobs.length, 0);
     const real = await post(app, "/validate", reviewBody(admission));
-    assert.deepEqual(dry.response, real.response);
+    const [plan, ...warnings] = dry.response.warnings ?? [];
+    assert.match(plan ?? "", /^dry run: plan for db to cn-shanghai-g: db-0 → cn-shanghai-g/);
+    assert.deepEqual({ ...dry.response, warnings }, real.response);
     assert.equal(enqueuer.jobs.length, 1);
   });
 
