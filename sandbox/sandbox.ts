@@ -85,6 +85,7 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
       RUNNER_KUBECONFIG: cluster.plane.kubeconfigFor(RUNNER_USER, ["system:masters"]),
       SANDBOX_ZONES: zones.join(","),
       RUNNER_JOURNAL_KEY_FILE: journalKeyFile(dir),
+      WORKLOADS_KRUISE: "true",
       ...SANDBOX_RUNNER_ENV,
     };
     await ensureStorageClasses(cluster.kubeconfig);

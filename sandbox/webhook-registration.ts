@@ -4,6 +4,10 @@
  * admission-policies.yaml and replica-hold.yaml), rendered by helm, with each webhook's Service
  * swapped for the URL and the CA given, as controller-runtime's envtest does. The end-to-end tests so exercise what
  * users install, the policies that keep journals the runner's and the runner's writes narrow included.
+ *
+ * Rendered with workloads.kruise on, as the sandbox runs a stand-in of OpenKruise's controller: the
+ * webhooks' and the runner-writes policy's rules for apps.kruise.io statefulsets, and the kruise
+ * scale guard. An API server without kruise's CRD takes them all the same: they match nothing there.
  */
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject, type V1StatefulSet, type V1ValidatingWebhook } from "@kubernetes/client-node";
 import { helmTemplate } from "./helm.ts";
@@ -19,7 +23,7 @@ export interface WebhookEndpoint {
   readonly namespace?: string;
 }
 
-/** The release name: the chart's objects are called zoneferry-webhook, zoneferry-scale-guard, zoneferry-journal-writer, zoneferry-runner-writes and zoneferry-replica-hold. */
+/** The release name: the chart's objects are called zoneferry-webhook, zoneferry-scale-guard, zoneferry-kruise-scale-guard, zoneferry-journal-writer, zoneferry-runner-writes and zoneferry-replica-hold. */
 export const RELEASE = "zoneferry";
 /** The chart's admission templates: the webhook configurations and scale guard, the write policies, the replica hold. */
 export const ADMISSION_TEMPLATES = ["templates/webhook-configurations.yaml", "templates/admission-policies.yaml", "templates/replica-hold.yaml"] as const;
@@ -39,6 +43,7 @@ export function admissionObjects(endpoint: WebhookEndpoint): KubernetesObject[] 
     "webhook.certificates.secret.name": "unused",
     "webhook.certificates.secret.caBundle": Buffer.from(endpoint.caPem).toString("base64"),
     "webhook.runnerIdentity": endpoint.runnerIdentity ?? "zoneferry-runner",
+    "workloads.kruise": true,
   }, { release: RELEASE, namespace: endpoint.namespace ?? "zoneferry-system", showOnly: ADMISSION_TEMPLATES });
   const objects = (loadAllYaml(rendered) as (KubernetesObject | null)[]).filter((object): object is KubernetesObject => object !== null);
   return objects.map((object) => withUrl(object as WebhookConfiguration, endpoint.url));
@@ -61,6 +66,8 @@ function withUrl(object: WebhookConfiguration, url: string): KubernetesObject {
  * Creates the chart's admission objects, or replaces them (a new URL or CA after a restart, another
  * runner identity), and returns once the API server enforces the scale guard and journal policies
  * and adds the replica hold (it compiles a policy and watches its parameters a moment after it is created).
+ * The wait is on apps/v1's scale guard only: the kruise guard is the same policy of another kind,
+ * made in the same moment, and its probe would need kruise's CRD, which a test's API server may lack.
  */
 export async function registerWebhookConfigurations(kubeconfig: KubeConfig, endpoint: WebhookEndpoint): Promise<KubernetesObject[]> {
   const client = KubernetesObjectApi.makeApiClient(kubeconfig);

@@ -96,6 +96,17 @@ describe("the Helm chart", () => {
     assert.equal(envOf(open.containers[0]!, "WEBHOOK_CLIENT_CA_FILE"), undefined, "no caller check unless a CA is named");
   });
 
+  it("tells both components to migrate OpenKruise Advanced StatefulSets only with workloads.kruise, and lints strictly either way", () => {
+    for (const kruise of [false, true]) {
+      const values = { ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "workloads.kruise": kruise };
+      assert.match(lint(values), /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      const objects = render(values);
+      for (const suffix of ["-webhook", "-runner"]) assert.equal(envOf(named<V1Deployment>(objects, "Deployment", suffix).spec!.template.spec!.containers[0]!, "WORKLOADS_KRUISE"), String(kruise), suffix);
+    }
+    const defaults = render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }));
+    assert.equal(envOf(named<V1Deployment>(defaults, "Deployment", "-runner").spec!.template.spec!.containers[0]!, "WORKLOADS_KRUISE"), "false", "off by default");
+  });
+
   it("mounts the RRSA token for STS itself, or leaves both the token and the variables to ACK's pod-identity webhook", () => {
     const values = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
     const pod = (objects: readonly KubernetesObject[]): NonNullable<V1Deployment["spec"]>["template"] => named<V1Deployment>(objects, "Deployment", "-runner").spec!.template;

@@ -164,7 +164,13 @@ describe("the chart's security settings", () => {
 
   describe("the write policies", () => {
     interface Policy extends KubernetesObject {
-      spec: { failurePolicy: string; matchConstraints: { namespaceSelector?: object; resourceRules: { resources: string[]; operations: string[] }[] }; matchConditions?: { expression: string }[]; variables?: { name: string; expression: string }[] };
+      spec: {
+        failurePolicy: string;
+        matchConstraints: { namespaceSelector?: object; resourceRules: { apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[] }[] };
+        matchConditions?: { expression: string }[];
+        variables?: { name: string; expression: string }[];
+        validations: { expression: string; messageExpression: string }[];
+      };
     }
     const objects = render(installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }));
 
@@ -188,6 +194,18 @@ describe("the chart's security settings", () => {
         [["pods"], ["CREATE", "UPDATE"]],
         [["configmaps"], ["CREATE", "UPDATE", "DELETE"]],
       ]);
+    });
+
+    it("narrows the runner's writes to Advanced StatefulSets with workloads.kruise as to apps/v1 ones: update only, of one that carries a migration id", () => {
+      const base = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
+      const policy = named<Policy>(render({ ...base, "workloads.kruise": true }), "ValidatingAdmissionPolicy", "zf-zoneferry-runner-writes");
+      const statefulSets = policy.spec.matchConstraints.resourceRules.filter((rule) => rule.resources.includes("statefulsets")).map((rule) => [rule.apiGroups, rule.apiVersions, rule.operations]);
+      assert.deepEqual(statefulSets, [[["apps"], ["v1"], ["UPDATE"]], [["apps.kruise.io"], ["v1beta1"], ["UPDATE"]]]);
+      // The migration-id check names the resource, not its group: it holds for both kinds.
+      const check = policy.spec.validations.find((validation) => validation.messageExpression.includes("zoneferry.io/migration-id"))!;
+      assert.match(check.expression, /^request\.resource\.resource != 'statefulsets' \|\|/);
+      assert.doesNotMatch(check.expression, /request\.resource\.group/);
+      assert.doesNotMatch(JSON.stringify(named<Policy>(objects, "ValidatingAdmissionPolicy", "zf-zoneferry-runner-writes").spec.matchConstraints), /kruise/, "none without workloads.kruise");
     });
   });
 });

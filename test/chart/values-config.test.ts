@@ -17,12 +17,14 @@ const BASE_ENV: Record<Component, Record<string, string>> = {
   webhook: { WEBHOOK_TLS_CERT: "/tls/tls.crt", WEBHOOK_TLS_KEY: "/tls/tls.key" },
 };
 
-interface Rule { value: string; env: string; component: Component; probes: readonly (string | number)[] }
+interface Rule { value: string; env: string; component: Component; probes: readonly (string | number | boolean)[] }
 
 const ports = [0, 1, 65_535, 65_536];
 const RULES: readonly Rule[] = [
   { value: "maxReplicas", env: "MAX_REPLICAS", component: "runner", probes: [0, 1, 100_000, 100_001] },
   { value: "logLevel", env: "LOG_LEVEL", component: "runner", probes: ["info", "silent", "trace", "loud"] },
+  { value: "workloads.kruise", env: "WORKLOADS_KRUISE", component: "runner", probes: [false, true, "yes", "1"] },
+  { value: "workloads.kruise", env: "WORKLOADS_KRUISE", component: "webhook", probes: [false, true, "on"] },
   { value: "redis.url", env: "REDIS_URL", component: "runner", probes: ["redis://h:6379/0", "rediss://u:p@h:6380/0", "redis+sentinel://:p@sentinel-a:26379/mymaster", "localhost:6379", "http://h:6379"] },
   { value: "ecs.endpoint", env: "ECS_ENDPOINT", component: "runner", probes: ["ecs.cn-shanghai.aliyuncs.com", "127.0.0.1:9100", "https://ecs.aliyuncs.com", "host:123456", "ecs.aliyuncs.com/x"] },
   { value: "ecs.rateLimit", env: "ECS_RATE_LIMIT", component: "runner", probes: [0, 1, 10_000, 10_001] },
@@ -44,12 +46,13 @@ const RULES: readonly Rule[] = [
 
 /**
  * Where the chart is deliberately stricter than the configuration: the configuration takes a log
- * level or protocol in any case; the chart only as written in values.yaml (and https only: http
- * is for a local ECS emulator, which the chart never runs).
+ * level, protocol or switch in any case; the chart only as written in values.yaml (and https only:
+ * http is for a local ECS emulator, which the chart never runs; a switch as a YAML boolean).
  */
 const STRICTER_IN_CHART: readonly { value: string; env: string; probe: string }[] = [
   { value: "logLevel", env: "LOG_LEVEL", probe: "INFO" },
   { value: "ecs.protocol", env: "ECS_PROTOCOL", probe: "HTTPS" },
+  { value: "workloads.kruise", env: "WORKLOADS_KRUISE", probe: "TRUE" },
 ];
 
 /** Variables the chart sets from no value of the user's, or from one checked elsewhere (identities, files). */
@@ -80,7 +83,7 @@ const configAccepts = (component: Component, env: string, value: string): boolea
 
 describe("the chart's values and core/config.ts", () => {
   for (const rule of RULES) {
-    it(`agree on ${rule.value} (${rule.env})`, () => {
+    it(`agree on ${rule.value} (${rule.env}${RULES.filter((other) => other.env === rule.env).length > 1 ? `, the ${rule.component}'s` : ""})`, () => {
       const verdicts = rule.probes.map((probe) => {
         const values = { ...BASE, [rule.value]: probe };
         const chart = chartAccepts(values);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubernetesObject, V1Deployment, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
-import { installValues, render, renderError, type Values } from "../support/helm.ts";
+import { installValues, render, renderError, renderText, type Values } from "../support/helm.ts";
 
 const BASE = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
 const RUNNER = "system:serviceaccount:zoneferry:zf-zoneferry-runner";
@@ -16,7 +16,7 @@ interface Policy extends KubernetesObject {
   spec: {
     failurePolicy: string;
     paramKind: { apiVersion: string; kind: string };
-    matchConstraints: { resourceRules: { resources: string[]; operations: string[] }[]; namespaceSelector: V1ValidatingWebhookConfiguration["webhooks"] extends (infer W)[] | undefined ? W extends { namespaceSelector?: infer S } ? S : never : never };
+    matchConstraints: { matchPolicy: string; resourceRules: { apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[]; scope: string }[]; namespaceSelector: V1ValidatingWebhookConfiguration["webhooks"] extends (infer W)[] | undefined ? W extends { namespaceSelector?: infer S } ? S : never : never };
     matchConditions: { name: string; expression: string }[];
     validations: { expression: string; messageExpression: string; reason: string }[];
   };
@@ -34,6 +34,9 @@ const one = <T extends KubernetesObject>(objects: readonly KubernetesObject[], k
 };
 /** The scale guard and its binding, among the chart's admission policies (the others: admission-policies.test.ts). */
 const SCALE_GUARD = "zf-zoneferry-scale-guard";
+/** The same guard for OpenKruise Advanced StatefulSets, rendered with workloads.kruise only. */
+const KRUISE_SCALE_GUARD = "zf-zoneferry-kruise-scale-guard";
+const KRUISE: Values = { ...BASE, "workloads.kruise": true };
 const webhooks = (values: Values) => {
   const objects = render(values);
   return ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"].map((kind) => one<V1ValidatingWebhookConfiguration>(objects, kind).webhooks![0]!);
@@ -64,6 +67,40 @@ describe("the scope of the chart's webhooks and scale guard", () => {
       assert.match(scope, /'zoneferry\.io\/status' in oldObject\.metadata\.annotations/, "a held StatefulSet");
       assert.match(scope, /\['Pending', 'Running', 'RollingBack'\]/);
     }
+  });
+
+  it("sends writes to OpenKruise Advanced StatefulSets too with workloads.kruise, v1beta1 alone (matchPolicy Equivalent converts a v1alpha1 write), under the same conditions", () => {
+    const before = webhooks(BASE);
+    const after = webhooks(KRUISE);
+    for (const [index, webhook] of after.entries()) {
+      assert.deepEqual(plain(webhook.rules), [
+        { apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["statefulsets"], scope: "Namespaced" },
+        { apiGroups: ["apps.kruise.io"], apiVersions: ["v1beta1"], operations: ["CREATE", "UPDATE"], resources: ["statefulsets"], scope: "Namespaced" },
+      ]);
+      assert.equal(webhook.matchPolicy, "Equivalent");
+      assert.deepEqual(plain({ ...webhook, rules: undefined }), plain({ ...before[index], rules: undefined }), "nothing else changes");
+    }
+  });
+
+  it("guards the scale subresource of Advanced StatefulSets with workloads.kruise, by a policy of their own whose conditions and message are the apps/v1 guard's", () => {
+    const objects = render(KRUISE);
+    const native = one<Policy>(objects, "ValidatingAdmissionPolicy", SCALE_GUARD);
+    const policy = one<Policy>(objects, "ValidatingAdmissionPolicy", KRUISE_SCALE_GUARD);
+    const binding = one<Binding>(objects, "ValidatingAdmissionPolicyBinding", KRUISE_SCALE_GUARD);
+    assert.deepEqual(plain(policy.spec.paramKind), { apiVersion: "apps.kruise.io/v1beta1", kind: "StatefulSet" });
+    assert.deepEqual(plain(policy.spec.matchConstraints.resourceRules), [{ apiGroups: ["apps.kruise.io"], apiVersions: ["v1beta1"], operations: ["UPDATE"], resources: ["statefulsets/scale"], scope: "Namespaced" }]);
+    assert.equal(policy.spec.matchConstraints.matchPolicy, "Equivalent");
+    const ofKind = (spec: Policy["spec"]): unknown => plain({ ...spec, paramKind: undefined, matchConstraints: { ...spec.matchConstraints, resourceRules: undefined } });
+    assert.deepEqual(ofKind(policy.spec), ofKind(native.spec), "the same failure policy, namespaces, conditions, variables, validations and message");
+    assert.deepEqual(plain(binding.spec), { policyName: KRUISE_SCALE_GUARD, validationActions: ["Deny"], paramRef: { selector: {}, parameterNotFoundAction: "Allow" } });
+  });
+
+  it("renders nothing of apps.kruise.io without workloads.kruise, and with it adds only the kruise rules and guard", () => {
+    assert.doesNotMatch(renderText(BASE), /kruise\.io/);
+    const names = (values: Values): string[] => render(values).map((object) => `${object.kind ?? ""}/${object.metadata?.name ?? ""}`);
+    const [off, on] = [names(BASE), names(KRUISE)];
+    assert.deepEqual(on.filter((name) => !off.includes(name)), [`ValidatingAdmissionPolicy/${KRUISE_SCALE_GUARD}`, `ValidatingAdmissionPolicyBinding/${KRUISE_SCALE_GUARD}`]);
+    assert.deepEqual(off.filter((name) => !on.includes(name)), []);
   });
 
   it("guards the scale subresource in the API server: every StatefulSet of the namespace is a parameter, the held one refuses a change of replicas", () => {

@@ -139,6 +139,8 @@ spec never holds it. */}}
   value: {{ .Values.logLevel | quote }}
 - name: MAX_REPLICAS
   value: {{ .Values.maxReplicas | quote }}
+- name: WORKLOADS_KRUISE
+  value: {{ .Values.workloads.kruise | quote }}
 {{- if eq .Values.redis.mode "bundled" }}
 - name: REDIS_PASSWORD
   valueFrom:
@@ -341,6 +343,16 @@ rules:
     operations: ["CREATE", "UPDATE"]
     resources: ["statefulsets"]
     scope: Namespaced
+  {{- if .Values.workloads.kruise }}
+  # OpenKruise Advanced StatefulSets (workloads.kruise). v1beta1 only: kruise serves v1alpha1 too,
+  # and matchPolicy Equivalent sends a write made through v1alpha1 here as well, converted to
+  # v1beta1, the one version the webhook decodes (core/workload/kinds.ts KRUISE).
+  - apiGroups: ["apps.kruise.io"]
+    apiVersions: ["v1beta1"]
+    operations: ["CREATE", "UPDATE"]
+    resources: ["statefulsets"]
+    scope: Namespaced
+  {{- end }}
 matchPolicy: Equivalent
 {{ include "zoneferry.namespaceSelector" . }}
 matchConditions:
@@ -357,6 +369,70 @@ matchConditions:
 sideEffects: NoneOnDryRun
 admissionReviewVersions: ["v1"]
 timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
+{{- end -}}
+
+{{/* The migration guard for the scale subresource of one kind of StatefulSet (dict Root, Name,
+Group, Version): the ValidatingAdmissionPolicy and its binding (webhook-configurations.yaml). A
+Scale carries no annotations, so each StatefulSet of the request's namespace, of the same kind, is
+a parameter and the one of the request's name says whether a migration holds it. The CEL and the
+message are the same for every kind: this is their one source. */}}
+{{- define "zoneferry.scaleGuard" -}}
+{{- $root := .Root }}
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: {{ .Name }}
+  labels:
+    {{- include "zoneferry.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: webhook
+spec:
+  failurePolicy: Fail
+  paramKind:
+    apiVersion: {{ printf "%s/%s" .Group .Version }}
+    kind: StatefulSet
+  matchConstraints:
+    matchPolicy: Equivalent
+    {{- include "zoneferry.namespaceSelector" $root | nindent 4 }}
+    resourceRules:
+      - apiGroups: [{{ .Group | quote }}]
+        apiVersions: [{{ .Version | quote }}]
+        operations: ["UPDATE"]
+        resources: ["statefulsets/scale"]
+        scope: Namespaced
+  matchConditions:
+    {{- include "zoneferry.notTheRunner" $root | nindent 4 }}
+  variables:
+    - name: annotations
+      expression: "params.metadata.name == request.name && has(params.metadata.annotations) ? params.metadata.annotations : {}"
+    - name: status
+      expression: "'zoneferry.io/status' in variables.annotations ? variables.annotations['zoneferry.io/status'] : ''"
+    - name: replicasChange
+      expression: "(has(object.spec.replicas) ? object.spec.replicas : 0) != (has(oldObject.spec.replicas) ? oldObject.spec.replicas : 0)"
+  validations:
+    - expression: "!(variables.status in ['Pending', 'Running', 'RollingBack']) || !variables.replicasChange"
+      reason: Forbidden
+      # The guard's own words (webhook/handlers/guard.ts).
+      messageExpression: >-
+        'zoneferry: StatefulSet ' + request.namespace + '/' + request.name + ' is held by zoneferry migration ' +
+        ('zoneferry.io/migration-id' in variables.annotations ? variables.annotations['zoneferry.io/migration-id'] : '(unknown id)') +
+        ' (status ' + variables.status +
+        ('zoneferry.io/step' in variables.annotations ? ', step ' + variables.annotations['zoneferry.io/step'] : '') +
+        '): spec.replicas cannot change until the migration ends; it is released when the migration ends (Succeeded, Failed or RollbackFailed), so apply again then'
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: {{ .Name }}
+  labels:
+    {{- include "zoneferry.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: webhook
+spec:
+  policyName: {{ .Name }}
+  validationActions: [Deny]
+  paramRef:
+    # Every StatefulSet of the request's namespace; the policy reads the one of the request's name.
+    selector: {}
+    parameterNotFoundAction: Allow
 {{- end -}}
 
 
