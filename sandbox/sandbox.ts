@@ -14,12 +14,14 @@ import { freePort, isAlive, startProcess, stopPid, waitFor, type Managed } from 
 import { startRedisServer } from "./redis.ts";
 import { ensureStorageClasses } from "./storage-classes.ts";
 import { installZoneMigrationCrd } from "../runner/journal/crd.ts";
+import { installAdvancedStatefulSetCrd } from "./kruise-controller/crd.ts";
 import { helmBinary } from "./helm.ts";
 import { registerWebhookConfigurations } from "./webhook-registration.ts";
 
 const REPO = join(import.meta.dirname, "..");
 export const DEFAULT_SANDBOX_DIR = join(REPO, ".sandbox");
 export const RUNNER_USER = "zoneferry-runner";
+export { installAdvancedStatefulSetCrd };
 const REGION = "cn-shanghai";
 /** Every zone sells the ESSD family and the older categories, as most ACK zones do. */
 const CATEGORIES = ["cloud_essd", "cloud_auto", "cloud_essd_entry", "cloud_ssd", "cloud_efficiency"];
@@ -90,8 +92,11 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     };
     await ensureStorageClasses(cluster.kubeconfig);
     await installZoneMigrationCrd(cluster.kubeconfig);
+    await installAdvancedStatefulSetCrd(cluster.kubeconfig);
     log("starting the disk provisioner and zoneferry's webhook");
     started.push(startNode("disk-provisioner", "sandbox/disk-provisioner/main.ts", dir, env));
+    // The stand-in for kruise-manager: Advanced StatefulSets get pods as kruise would give them.
+    started.push(startNode("kruise-controller", "sandbox/kruise-controller/main.ts", dir, env));
     // The runner acts as zoneferry-runner, the identity the migration guard lets through.
     const metricsPort = await freePort();
     env["RUNNER_METRICS_URL"] = `http://127.0.0.1:${metricsPort}/metrics`;
