@@ -13,6 +13,9 @@ import type { MigrationRequest, Strategy } from "./migration-request.ts";
 import { requirementHolds, zoneCapacity, type ZoneCapacity } from "./node-fit.ts";
 import { planPlacement, type PlacementPlan } from "./planner.ts";
 import { DEFAULT_MAX_REPLICAS, sizeDenial } from "./size-limits.ts";
+import type { Workload } from "./workload/kinds.ts";
+import { workloadDenials } from "./workload/kruise-denials.ts";
+import { isLiveOrdinal, ordinalSequence } from "./workload/ordinals.ts";
 
 export interface Assessment {
   /** Reasons to deny, each a clause a user can act on; empty when the request may proceed. */
@@ -78,6 +81,7 @@ async function assessWithinLimits(
   denials.push(...carried.denials);
   warnings.push(...carried.warnings);
   denials.push(...zoneDenials(request, view, sts));
+  denials.push(...workloadDenials(sts, view));
   const offered = await offerChecks(plan, disks, cloud);
   denials.push(...offered.denials);
   warnings.push(...offered.warnings);
@@ -138,28 +142,32 @@ export function readinessDenial(sts: V1StatefulSet, pods?: readonly V1Pod[], str
  * in a last item ("… and 40 more"): the walk stops there, so it costs the pods given plus the names
  * listed, never the replicas asked for.
  */
-export function unreadyReplicas(sts: V1StatefulSet, pods: readonly V1Pod[]): string[] {
+export function unreadyReplicas(sts: Workload, pods: readonly V1Pod[]): string[] {
   const name = sts.metadata?.name ?? "";
   const uid = sts.metadata?.uid;
-  const start = sts.spec?.ordinals?.start ?? 0;
-  const end = start + (sts.spec?.replicas ?? 1);
   const owned = new Map(pods
     .filter((pod) => uid === undefined || pod.metadata?.ownerReferences?.some((owner) => owner.uid === uid) === true)
     .map((pod) => [pod.metadata?.name ?? "", pod]));
   const unready: string[] = [];
-  let ordinal = start;
-  for (; ordinal < end && unready.length < MAX_LISTED_ITEMS; ordinal++) {
+  let walked = 0;
+  let last = -1;
+  for (const ordinal of ordinalSequence(sts.spec)) {
+    if (unready.length >= MAX_LISTED_ITEMS) break;
+    walked += 1;
+    last = ordinal;
     const podName = `${name}-${ordinal}`;
     const pod = owned.get(podName);
     const why = pod === undefined ? "not created" : whyNotReady(pod);
     if (why !== undefined) unready.push(`${podName} (${why})`);
   }
+  // The rest are counted from the pods given, never walked: a Ready pod past the last one named
+  // whose ordinal the spec runs is one fewer to count.
   const readyBeyond = [...owned].filter(([podName, pod]) => {
     const suffix = podName.startsWith(`${name}-`) ? podName.slice(name.length + 1) : "";
-    const index = /^\d+$/.test(suffix) ? Number(suffix) : Number.NaN;
-    return index >= ordinal && index < end && whyNotReady(pod) === undefined;
+    const ordinal = /^\d+$/.test(suffix) ? Number(suffix) : Number.NaN;
+    return ordinal > last && isLiveOrdinal(sts.spec, ordinal) && whyNotReady(pod) === undefined;
   }).length;
-  const more = end - ordinal - readyBeyond;
+  const more = Math.max(0, sts.spec?.replicas ?? 1) - walked - readyBeyond;
   if (more > 0) unready.push(`… and ${more} more`);
   return unready;
 }
@@ -195,6 +203,10 @@ export function rolloutDenial(sts: V1StatefulSet, moveStrategy: Strategy = "Recr
     : "the move scales the StatefulSet to zero, which ends any staged rollout: its controller brings every pod back on the newest revision of the template";
   if (partition > 0) {
     return `updateStrategy.rollingUpdate.partition is ${partition} (a staged rollout${revisions ?? ""}); ${effect}: promote or revert the canary, set the partition to 0 and apply again (set it back after the move)`;
+  }
+  // An Advanced StatefulSet's paused rollout is staged as a partition is: the user holds it.
+  if (revisions !== undefined && (sts as Workload).spec?.updateStrategy?.rollingUpdate?.paused === true) {
+    return `updateStrategy.rollingUpdate.paused is true (a paused rollout${revisions}); ${effect}: resume or revert the rollout, and apply again once every pod runs one revision`;
   }
   if (revisions === undefined) return undefined;
   const finish = strategy === "OnDelete" ? "delete the outdated pods (OnDelete) so they come back updated, or revert the template" : "let the rollout finish, or revert the template";

@@ -12,12 +12,14 @@ import type {
   V1StatefulSet,
   V1StorageClass,
 } from "@kubernetes/client-node";
+import { NATIVE, type Workload, type WorkloadKind } from "./workload/kinds.ts";
 import type { ZoneMigration } from "./zone-migration.ts";
 
 export interface ClusterView {
   /** True once every required source has listed at least once. */
   synced(): boolean;
-  getStatefulSet(namespace: string, name: string): V1StatefulSet | undefined;
+  /** A StatefulSet of the kind asked (apps/v1's when absent), as its API serves it. */
+  getStatefulSet(namespace: string, name: string, kind?: WorkloadKind): Workload | undefined;
   getPersistentVolumeClaim(namespace: string, name: string): V1PersistentVolumeClaim | undefined;
   getPersistentVolume(name: string): V1PersistentVolume | undefined;
   getStorageClass(name: string): V1StorageClass | undefined;
@@ -51,6 +53,8 @@ export interface DisruptionBudget {
 
 export interface ClusterObjects {
   readonly statefulSets?: readonly V1StatefulSet[];
+  /** OpenKruise Advanced StatefulSets (apps.kruise.io). */
+  readonly advancedStatefulSets?: readonly Workload[];
   readonly persistentVolumeClaims?: readonly V1PersistentVolumeClaim[];
   readonly persistentVolumes?: readonly V1PersistentVolume[];
   readonly storageClasses?: readonly V1StorageClass[];
@@ -91,6 +95,7 @@ class ObjectIndex<T extends Named> {
 /** A view over a fixed set of objects, indexed once: a point-in-time snapshot of the cluster. */
 export class SnapshotClusterView implements ClusterView {
   readonly #statefulSets: ObjectIndex<V1StatefulSet>;
+  readonly #advancedStatefulSets: ObjectIndex<Workload>;
   readonly #claims: ObjectIndex<V1PersistentVolumeClaim>;
   readonly #volumes: ObjectIndex<V1PersistentVolume>;
   readonly #classes: ObjectIndex<V1StorageClass>;
@@ -101,6 +106,7 @@ export class SnapshotClusterView implements ClusterView {
 
   constructor(objects: ClusterObjects) {
     this.#statefulSets = new ObjectIndex(objects.statefulSets);
+    this.#advancedStatefulSets = new ObjectIndex(objects.advancedStatefulSets);
     this.#claims = new ObjectIndex(objects.persistentVolumeClaims);
     this.#volumes = new ObjectIndex(objects.persistentVolumes);
     this.#classes = new ObjectIndex(objects.storageClasses);
@@ -115,8 +121,8 @@ export class SnapshotClusterView implements ClusterView {
   synced(): boolean {
     return true;
   }
-  getStatefulSet(namespace: string, name: string): V1StatefulSet | undefined {
-    return this.#statefulSets.get(namespace, name);
+  getStatefulSet(namespace: string, name: string, kind: WorkloadKind = NATIVE): Workload | undefined {
+    return (kind === NATIVE ? this.#statefulSets : this.#advancedStatefulSets).get(namespace, name);
   }
   getPersistentVolumeClaim(namespace: string, name: string): V1PersistentVolumeClaim | undefined {
     return this.#claims.get(namespace, name);

@@ -18,6 +18,12 @@ export interface Config {
    * components, so admission and the runner's precheck refuse the same StatefulSets.
    */
   readonly maxReplicas: number;
+  /**
+   * WORKLOADS_KRUISE: OpenKruise Advanced StatefulSets (apps.kruise.io/v1beta1) are migrated too.
+   * Off, the webhook watches and admits only apps/v1 and the runner never calls the kruise API,
+   * so a cluster without kruise's CRD needs nothing from it (core/workload/kinds.ts).
+   */
+  readonly workloads: { readonly kruise: boolean };
   readonly ecs: {
     readonly regionId: string | undefined;
     /**
@@ -117,6 +123,7 @@ export function loadConfig(env: Env, component: Component): Config {
     redisUrl,
     kubeconfig,
     maxReplicas,
+    workloads: { kruise: reader.boolean("WORKLOADS_KRUISE", false) },
     ecs: {
       regionId,
       endpoint,

@@ -3,8 +3,10 @@
  * its PV, and, for volumes of the Alibaba disk CSI driver, the disk id, its zone and category as
  * far as the cluster tells them (ECS fills the gaps).
  */
-import type { V1PersistentVolume, V1StatefulSet } from "@kubernetes/client-node";
+import type { V1PersistentVolume } from "@kubernetes/client-node";
 import type { ClusterView } from "./cluster-view.ts";
+import type { Workload } from "./workload/kinds.ts";
+import { liveOrdinals } from "./workload/ordinals.ts";
 
 export const DISK_CSI_DRIVER = "diskplugin.csi.alibabacloud.com";
 export const DISK_ZONE_KEY = "topology.diskplugin.csi.alibabacloud.com/zone";
@@ -65,15 +67,16 @@ export function claimOfTemplate(template: string, statefulSet: string, claim: st
   return claim.startsWith(prefix) && ORDINAL.test(claim.slice(prefix.length));
 }
 
-/** Ordinals the StatefulSet runs now: `spec.ordinals.start` up to `replicas` of them. */
-export function currentOrdinals(sts: V1StatefulSet): number[] {
-  const start = sts.spec?.ordinals?.start ?? 0;
-  const replicas = sts.spec?.replicas ?? 1;
-  return Array.from({ length: Math.max(0, replicas) }, (_, index) => start + index);
+/**
+ * Ordinals the StatefulSet runs now: `replicas` of them from `spec.ordinals.start`, skipping an
+ * Advanced StatefulSet's `reserveOrdinals` (core/workload/ordinals.ts).
+ */
+export function currentOrdinals(sts: Workload): number[] {
+  return liveOrdinals(sts.spec);
 }
 
 /** Every claim of every current ordinal, in ordinal then template order. */
-export function resolveClaims(sts: V1StatefulSet, view: ClusterView): ClaimState[] {
+export function resolveClaims(sts: Workload, view: ClusterView): ClaimState[] {
   const namespace = sts.metadata?.namespace ?? "";
   const name = sts.metadata?.name ?? "";
   const templates = (sts.spec?.volumeClaimTemplates ?? []).map((template) => template.metadata?.name ?? "");

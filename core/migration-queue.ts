@@ -5,6 +5,7 @@
  * through here.
  */
 import type { CurrentRequest } from "./migration-id.ts";
+import { NATIVE, type WorkloadApiVersion, type WorkloadKind } from "./workload/kinds.ts";
 
 export const MIGRATION_QUEUE = "zoneferry-migrations";
 
@@ -19,6 +20,11 @@ export interface MigrationJobData {
   readonly migrationId: string;
   readonly namespace: string;
   readonly statefulSet: string;
+  /**
+   * The StatefulSet's API: apps/v1, or apps.kruise.io/v1beta1 for an Advanced StatefulSet. Absent
+   * in a job queued before zoneferry knew two kinds: apps/v1 (core/workload/kinds.ts workloadKind).
+   */
+  readonly apiVersion?: WorkloadApiVersion;
   readonly targetZones: readonly string[];
   readonly retry: string;
   /** Who asked (the admission request's user), for the journal and the logs. */
@@ -26,11 +32,12 @@ export interface MigrationJobData {
 }
 
 /** The job of the StatefulSet `namespace`/`name`'s current request. */
-export function migrationJob(namespace: string, name: string, current: CurrentRequest, requestedBy: string): MigrationJobData {
+export function migrationJob(workload: { readonly namespace: string; readonly name: string; readonly kind?: WorkloadKind }, current: CurrentRequest, requestedBy: string): MigrationJobData {
   return {
     migrationId: current.migrationId,
-    namespace,
-    statefulSet: name,
+    namespace: workload.namespace,
+    statefulSet: workload.name,
+    apiVersion: (workload.kind ?? NATIVE).apiVersion,
     targetZones: current.request.targetZones,
     retry: current.request.retry,
     requestedBy,

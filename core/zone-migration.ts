@@ -13,6 +13,8 @@ export const ZONE_MIGRATION_PLURAL = "zonemigrations";
 /** Which StatefulSet moves where: the part of the spec admission knows (the runner adds the plan). */
 export interface ZoneMigrationTarget {
   statefulSet: string;
+  /** The StatefulSet's API: absent for apps/v1, else apps.kruise.io/v1beta1 (core/workload/kinds.ts). */
+  workloadApiVersion?: string;
   migrationId: string;
   targetZones: string[];
 }

@@ -3,12 +3,13 @@
  * Steps keep nothing in memory between runs: what they must remember (the plan, snapshot and disk
  * ids, original policies) goes to the journal before anything relies on it.
  */
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
 import { claimShapedFor } from "../core/disk-volumes.ts";
 import { DEFAULT_MAX_REPLICAS } from "../core/size-limits.ts";
 import type { MigrationJobData } from "../core/migration-queue.ts";
+import { workloadKind, type Workload } from "../core/workload/kinds.ts";
 import { journalName, type MigrationJournal } from "./journal/journal.ts";
 import type { VolumeProgress, ZoneMigrationResource } from "./journal/types.ts";
 import { PermanentMigrationError } from "./faults.ts";
@@ -17,6 +18,7 @@ import { fenced } from "./fenced.ts";
 import { memoized } from "./journal/memoized-journal.ts";
 import { currentStep } from "./saga/step-scope.ts";
 import type { WriteSeam } from "./write-seam.ts";
+import { workloadClient, type WorkloadClient } from "./workload/workload-client.ts";
 
 /** The runner's configuration the steps need (core/config.ts `runner`). */
 export interface RunnerSettings {
@@ -24,9 +26,11 @@ export interface RunnerSettings {
   readonly cloudWaitTimeoutMs: number;
   /** The largest StatefulSet a migration is planned for (MAX_REPLICAS), as the webhook's. */
   readonly maxReplicas: number;
+  /** WORKLOADS_KRUISE: Advanced StatefulSets are migrated; off, a job for one is refused at precheck. */
+  readonly kruise: boolean;
 }
 
-export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_800_000, maxReplicas: DEFAULT_MAX_REPLICAS };
+export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_800_000, maxReplicas: DEFAULT_MAX_REPLICAS, kruise: false };
 
 /**
  * One replica of strategy Rolling: the steps of its move act on its volumes only, and their waits
@@ -48,7 +52,8 @@ export interface MigrationContext {
   readonly fence: Fence;
   readonly settings: RunnerSettings;
   readonly kubeconfig: KubeConfig;
-  readonly apps: AppsV1Api;
+  /** The job's StatefulSet's API, apps/v1 or apps.kruise.io (runner/workload/). */
+  readonly workload: WorkloadClient;
   readonly core: CoreV1Api;
   readonly cloud: DiskCloud;
   readonly journal: MigrationJournal;
@@ -62,7 +67,7 @@ export interface MigrationContext {
 }
 
 /** The context of one run of a job: every write of its clients goes through `fence` (absent: never closed). */
-export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" | "now" | "settings" | "fence" | "beforeWrite"> & { now?: () => number; settings?: RunnerSettings; fence?: Fence; seam?: WriteSeam }): MigrationContext {
+export function migrationContext(parts: Omit<MigrationContext, "workload" | "core" | "now" | "settings" | "fence" | "beforeWrite"> & { now?: () => number; settings?: RunnerSettings; fence?: Fence; seam?: WriteSeam }): MigrationContext {
   const { seam, ...rest } = parts;
   const fence = parts.fence ?? OPEN_FENCE;
   const before = seam === undefined ? undefined : (call: string): Promise<void> => seam({ migrationId: parts.job.migrationId, namespace: parts.job.namespace, statefulSet: parts.job.statefulSet, step: currentStep(), call });
@@ -72,7 +77,7 @@ export function migrationContext(parts: Omit<MigrationContext, "apps" | "core" |
     cloud: fenced(parts.cloud, fence, before),
     journal: fenced(memoized(parts.journal), fence, before),
     settings: parts.settings ?? DEFAULT_RUNNER_SETTINGS,
-    apps: fenced(parts.kubeconfig.makeApiClient(AppsV1Api), fence, before),
+    workload: fenced(workloadClient(parts.kubeconfig, workloadKind(parts.job.apiVersion)), fence, before),
     core: fenced(parts.kubeconfig.makeApiClient(CoreV1Api), fence, before),
     now: parts.now ?? Date.now,
     beforeWrite: async (call) => {
@@ -86,8 +91,8 @@ export function journalNameOf(context: MigrationContext): string {
   return journalName(context.job.statefulSet, context.job.migrationId);
 }
 
-export async function readStatefulSet(context: MigrationContext): Promise<V1StatefulSet> {
-  return context.apps.readNamespacedStatefulSet({ namespace: context.job.namespace, name: context.job.statefulSet });
+export async function readStatefulSet(context: MigrationContext): Promise<Workload> {
+  return context.workload.read(context.job.namespace, context.job.statefulSet);
 }
 
 /** The journal, which the precheck created: its absence later means someone removed it. */

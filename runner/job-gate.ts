@@ -20,7 +20,7 @@
  * The gate only reads: it runs before the migration's Lease is taken, so a forged job leaves no
  * trace in the cluster. What it has to tell a StatefulSet (`tell`) the worker writes under the Lease.
  */
-import type { V1StatefulSet } from "@kubernetes/client-node";
+import { workloadKind, type Workload } from "../core/workload/kinds.ts";
 import { OWNED_ANNOTATIONS, USER_ANNOTATIONS } from "../core/annotations.ts";
 import { currentRequest, requestMigrationId } from "../core/migration-id.ts";
 import { journalNameOf, readStatefulSet, type MigrationContext } from "./context.ts";
@@ -66,11 +66,11 @@ export async function gateJob(context: MigrationContext, input: GateInput): Prom
 export async function tellStatefulSet(context: MigrationContext, gate: Gate): Promise<void> {
   if (gate.kind === "run" || gate.tell === undefined) return;
   await context.beforeWrite("writeStatefulSetStatus");
-  await writeStatefulSetStatus(context.kubeconfig, context.job.namespace, context.job.statefulSet, gate.tell);
+  await writeStatefulSetStatus(context.kubeconfig, context.job.namespace, context.job.statefulSet, { ...gate.tell, kind: context.workload.kind });
 }
 
 /** No journal yet: a new request, which runs only while the live StatefulSet makes it, stamped. */
-function unjournaled(context: MigrationContext, sts: V1StatefulSet | undefined): Gate {
+function unjournaled(context: MigrationContext, sts: Workload | undefined): Gate {
   const { job } = context;
   if (sts === undefined) return { kind: "end", message: `StatefulSet ${job.namespace}/${job.statefulSet} does not exist; nothing to migrate`, status: "Succeeded", refused: false };
   const current = currentRequest(job.namespace, job.statefulSet, sts.metadata?.annotations ?? {});
@@ -85,7 +85,7 @@ function unjournaled(context: MigrationContext, sts: V1StatefulSet | undefined):
 }
 
 /** A job for a request whose run has ended: nothing runs, the record stays. */
-function repeated(context: MigrationContext, sts: V1StatefulSet | undefined, journal: ZoneMigrationResource): Gate {
+function repeated(context: MigrationContext, sts: Workload | undefined, journal: ZoneMigrationResource): Gate {
   const { job } = context;
   const earlier = sts !== undefined && journaledStatefulSetUid(journal) !== sts.metadata?.uid ? " of an earlier StatefulSet of this name" : "";
   const at = journal.status?.finishedAt === undefined ? "" : ` at ${journal.status.finishedAt}`;
@@ -96,7 +96,7 @@ function repeated(context: MigrationContext, sts: V1StatefulSet | undefined, jou
 }
 
 /** A refused job; the StatefulSet is told why only if it carries this migration (else it is not ours to write). */
-function end(message: string, told?: { readonly sts: V1StatefulSet | undefined; readonly context: MigrationContext; readonly status: SagaStatus }): Gate {
+function end(message: string, told?: { readonly sts: Workload | undefined; readonly context: MigrationContext; readonly status: SagaStatus }): Gate {
   const ours = told?.sts !== undefined && carriesMigration(told.sts, told.context.job);
   return { kind: "end", message, status: "Failed", refused: true, ...(ours ? { tell: { status: told.status, message } } : {}) };
 }
@@ -107,11 +107,12 @@ function disagreement(journal: ZoneMigrationResource, context: MigrationContext)
   if (journal.spec.migrationId !== job.migrationId || journal.spec.statefulSet !== job.statefulSet) return "migration";
   if (journal.spec.targetZones.join(",") !== job.targetZones.join(",")) return "target zones";
   if ((journal.spec.request?.retry ?? "") !== job.retry) return "retry value";
+  if (workloadKind(journal.spec.workloadApiVersion) !== workloadKind(job.apiVersion)) return "StatefulSet kind";
   return undefined;
 }
 
 /** The StatefulSet's annotations set to the finished journal's result. */
-function reportFromJournal(context: MigrationContext, sts: V1StatefulSet | undefined, journal: ZoneMigrationResource): Gate {
+function reportFromJournal(context: MigrationContext, sts: Workload | undefined, journal: ZoneMigrationResource): Gate {
   const status = journal.status!;
   const message = status.message ?? `migration ${context.job.migrationId} ended ${status.phase ?? "?"}`;
   const phase = status.phase !== undefined && TERMINAL_PHASES.has(status.phase) ? (status.phase as SagaStatus) : "Failed";

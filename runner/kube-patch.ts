@@ -11,7 +11,7 @@ export const FIELD_MANAGER = "zoneferry-runner";
 /** `sts`: the StatefulSet as just read; the patch goes only to one that still carries this migration. */
 export async function patchStatefulSet(context: MigrationContext, sts: V1StatefulSet, body: object): Promise<void> {
   assertCarriesMigration(sts, context.job);
-  await context.apps.patchNamespacedStatefulSet({ namespace: context.job.namespace, name: context.job.statefulSet, body, fieldManager: FIELD_MANAGER }, MERGE);
+  await context.workload.patch(context.job.namespace, context.job.statefulSet, body, FIELD_MANAGER);
 }
 
 export async function patchPersistentVolume(context: MigrationContext, name: string, body: object): Promise<void> {

@@ -5,15 +5,18 @@
  */
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, StorageV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { SnapshotClusterView } from "../core/cluster-view.ts";
+import { kruiseStatefulSets } from "./workload/kruise-statefulsets.ts";
 import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION, type ZoneMigration } from "../core/zone-migration.ts";
 
-export async function liveClusterView(kubeconfig: KubeConfig, namespace: string): Promise<SnapshotClusterView> {
+/** `kruise`: Advanced StatefulSets are listed too (a namesake of the other kind is refused). */
+export async function liveClusterView(kubeconfig: KubeConfig, namespace: string, kruise = false): Promise<SnapshotClusterView> {
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   const storage = kubeconfig.makeApiClient(StorageV1Api);
   const custom = kubeconfig.makeApiClient(CustomObjectsApi);
-  const [statefulSets, claims, volumes, classes, nodes, migrations, pods] = await Promise.all([
+  const [statefulSets, advanced, claims, volumes, classes, nodes, migrations, pods] = await Promise.all([
     apps.listNamespacedStatefulSet({ namespace }),
+    kruise ? kruiseStatefulSets(kubeconfig).list(namespace) : [],
     core.listNamespacedPersistentVolumeClaim({ namespace }),
     core.listPersistentVolume(),
     storage.listStorageClass(),
@@ -26,6 +29,7 @@ export async function liveClusterView(kubeconfig: KubeConfig, namespace: string)
   ]);
   return new SnapshotClusterView({
     statefulSets: statefulSets.items,
+    advancedStatefulSets: advanced,
     persistentVolumeClaims: claims.items,
     persistentVolumes: volumes.items,
     storageClasses: classes.items,

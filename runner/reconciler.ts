@@ -12,12 +12,14 @@
  *   - and it sets the status annotations of a StatefulSet that still says Pending, Running or
  *     RollingBack from its finished journal, when the result's annotation write was refused for good.
  */
-import { AppsV1Api, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { ACTIVE_STATUSES, OWNED_ANNOTATIONS } from "../core/annotations.ts";
 import { currentRequest } from "../core/migration-id.ts";
 import { RECONCILER_REQUESTER, addMigrationJob, hasLiveJob, migrationJob, type MigrationJobData } from "../core/migration-queue.ts";
+import { NATIVE, workloadKind, type Workload, type WorkloadKind } from "../core/workload/kinds.ts";
+import { workloadClient } from "./workload/workload-client.ts";
 import { journalName, untrustedMessage, type MigrationJournal } from "./journal/journal.ts";
 import { TERMINAL_PHASES, type ZoneMigrationResource } from "./journal/types.ts";
 import { writeStatefulSetStatus } from "./journal/statefulset-status.ts";
@@ -33,6 +35,8 @@ export interface ReconcilerOptions {
   readonly journal: MigrationJournal;
   readonly logger: Logger;
   readonly metrics?: RunnerMetrics;
+  /** The StatefulSet kinds to look for admitted requests in (apps/v1 when absent; WORKLOADS_KRUISE adds kruise's). */
+  readonly kinds?: readonly WorkloadKind[];
 }
 
 /**
@@ -97,6 +101,7 @@ async function requeueJournals(options: ReconcilerOptions, active: readonly Zone
       migrationId: id,
       namespace: record.metadata.namespace ?? "",
       statefulSet: record.spec.statefulSet,
+      apiVersion: workloadKind(record.spec.workloadApiVersion).apiVersion,
       targetZones: record.spec.targetZones,
       retry: record.spec.request?.retry ?? "",
       requestedBy: RECONCILER_REQUESTER,
@@ -129,8 +134,8 @@ async function freshUnfinished(journal: MigrationJournal, listed: ZoneMigrationR
 async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlySet<string>): Promise<string[]> {
   const { queue, logger } = options;
   const queued: string[] = [];
-  const statefulSets = await options.kubeconfig.makeApiClient(AppsV1Api).listStatefulSetForAllNamespaces();
-  for (const sts of statefulSets.items) {
+  const lists = await Promise.all((options.kinds ?? [NATIVE]).map((kind) => workloadClient(options.kubeconfig, kind).listAll()));
+  for (const sts of lists.flat()) {
     const annotations = sts.metadata?.annotations ?? {};
     const id = annotations[OWNED_ANNOTATIONS.migrationId];
     const namespace = sts.metadata?.namespace ?? "";
@@ -149,7 +154,7 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
     if (await hasLiveJob(queue, id)) continue;
     const current = currentRequest(namespace, name, annotations);
     if (current?.migrationId !== id) continue;
-    await addMigrationJob(queue, migrationJob(namespace, name, current, RECONCILER_REQUESTER));
+    await addMigrationJob(queue, migrationJob({ namespace, name, kind: workloadKind(sts.apiVersion) }, current, RECONCILER_REQUESTER));
     logger.warn({ migrationId: id }, "admitted migration was never queued: queued now");
     queued.push(id);
   }
@@ -164,7 +169,7 @@ async function queueUnjournaled(options: ReconcilerOptions, journaled: ReadonlyS
  * meanwhile is never overwritten.
  */
 /** Sets the annotations from the finished journal of `id`; answers whether that journal exists at all. */
-async function mendStatus(options: ReconcilerOptions, sts: V1StatefulSet, id: string): Promise<boolean> {
+async function mendStatus(options: ReconcilerOptions, sts: Workload, id: string): Promise<boolean> {
   const namespace = sts.metadata?.namespace ?? "";
   const name = sts.metadata?.name ?? "";
   const journal = await options.journal.read(namespace, journalName(name, id));
@@ -174,7 +179,7 @@ async function mendStatus(options: ReconcilerOptions, sts: V1StatefulSet, id: st
   if (journal.spec.migrationId !== id || phase === undefined || !TERMINAL_PHASES.has(phase)) return true;
   const job = await options.queue.getJob(id);
   if (job !== undefined && !(await job.isCompleted()) && !(await job.isFailed())) return true;
-  const update = { status: phase, ifResourceVersion: sts.metadata?.resourceVersion ?? "", ...(journal.status?.step === undefined ? {} : { step: journal.status.step }), ...(journal.status?.message === undefined ? {} : { message: journal.status.message }) };
+  const update = { status: phase, kind: workloadKind(sts.apiVersion), ifResourceVersion: sts.metadata?.resourceVersion ?? "", ...(journal.status?.step === undefined ? {} : { step: journal.status.step }), ...(journal.status?.message === undefined ? {} : { message: journal.status.message }) };
   await writeStatefulSetStatus(options.kubeconfig, namespace, name, update);
   options.logger.warn({ migrationId: id, status: phase }, "the StatefulSet's status annotations were behind its finished journal: set from it");
   return true;

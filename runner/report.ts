@@ -50,7 +50,7 @@ async function report(context: MigrationContext, { phase, step, message: text, r
   // These clients are made from the kubeconfig, not the fenced ones: check by hand.
   await context.beforeWrite("writeStatefulSetStatus");
   try {
-    await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step: shown, message });
+    await writeStatefulSetStatus(context.kubeconfig, namespace, context.job.statefulSet, { status: phase, step: shown, message, kind: context.workload.kind });
   } catch (error) {
     if (faultKind(error) === "transient") throw error;
     refused("annotations", error);

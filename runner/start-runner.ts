@@ -3,13 +3,14 @@
  * server. runner/main.ts starts them for production; the sandbox's failpoint runner starts the
  * same parts with a write seam, so what the crash tests kill is the runner that ships.
  */
-import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node";
 import { Queue } from "bullmq";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { diskCloudFromConfig } from "../core/ecs/disk-cloud-from-config.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
+import { WORKLOAD_KINDS } from "../core/workload/kinds.ts";
 import { MigrationJournal } from "./journal/journal.ts";
 import { journalSealFromFile } from "./journal/seal.ts";
 import { createRunnerMetrics, serveMetrics, startMetricsSampler } from "./metrics.ts";
@@ -17,6 +18,7 @@ import { startReconciler } from "./reconciler.ts";
 import type { SagaData } from "./saga/run-saga.ts";
 import { startMigrationWorker } from "./worker.ts";
 import type { WriteSeam } from "./write-seam.ts";
+import { enabledKinds, workloadClient } from "./workload/workload-client.ts";
 
 export interface RunningRunner {
   /** Lets the current step end (waits stay delayed in Redis) and closes every connection. */
@@ -41,17 +43,18 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
     concurrency: config.runner.concurrency,
     logger,
     metrics,
-    settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs, maxReplicas: config.maxReplicas },
+    settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs, maxReplicas: config.maxReplicas, kruise: config.workloads.kruise },
     leaseDurationMs: config.runner.leaseDurationMs,
     seal,
     ...(extras.seam === undefined ? {} : { seam: extras.seam }),
   });
   const queue = new Queue<MigrationJobData & SagaData>(MIGRATION_QUEUE, { connection: bullConnection(redisTarget(config.redisUrl) ?? { kind: "url", url: config.redisUrl }) });
   const journal = new MigrationJournal(kubeconfig, { seal });
-  const reconciler = startReconciler({ kubeconfig, queue, journal, logger, metrics, intervalMs: config.runner.reconcileIntervalMs });
-  const apps = kubeconfig.makeApiClient(AppsV1Api);
+  const kinds = enabledKinds(WORKLOAD_KINDS, config.workloads.kruise);
+  const reconciler = startReconciler({ kubeconfig, queue, journal, logger, metrics, kinds, intervalMs: config.runner.reconcileIntervalMs });
+  const workloads = kinds.map((kind) => workloadClient(kubeconfig, kind));
   const sampler = startMetricsSampler(metrics, {
-    statefulSets: async () => (await apps.listStatefulSetForAllNamespaces()).items,
+    statefulSets: async () => (await Promise.all(workloads.map((client) => client.listAll()))).flat(),
     activeJournals: async () => (await journal.listActive()).filter((record) => journal.isSealed(record)),
     queueCounts: (...states) => queue.getJobCounts(...(states as Parameters<typeof queue.getJobCounts>)),
   }, logger, config.runner.reconcileIntervalMs);

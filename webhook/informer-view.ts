@@ -20,6 +20,7 @@ import {
   type V1StorageClass,
 } from "@kubernetes/client-node";
 import type { ClusterView } from "../core/cluster-view.ts";
+import { KRUISE, NATIVE, type Workload } from "../core/workload/kinds.ts";
 import { ResilientInformer, type InformerOptions } from "../core/kube/resilient-informer.ts";
 import {
   ZONE_MIGRATION_GROUP,
@@ -34,7 +35,12 @@ export interface InformerClusterView extends ClusterView {
   stop(): Promise<void>;
 }
 
-export function startInformerView(kubeconfig: KubeConfig, options: InformerOptions): InformerClusterView {
+export interface InformerViewOptions extends InformerOptions {
+  /** WORKLOADS_KRUISE: also watch OpenKruise Advanced StatefulSets (their CRD must be installed). */
+  readonly kruise?: boolean;
+}
+
+export function startInformerView(kubeconfig: KubeConfig, options: InformerViewOptions): InformerClusterView {
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   const storage = kubeconfig.makeApiClient(StorageV1Api);
@@ -48,6 +54,7 @@ export function startInformerView(kubeconfig: KubeConfig, options: InformerOptio
   const volumes = make<V1PersistentVolume>("persistentvolumes", "/api/v1/persistentvolumes", () => core.listPersistentVolume());
   const classes = make<V1StorageClass>("storageclasses", "/apis/storage.k8s.io/v1/storageclasses", () => storage.listStorageClass());
   const statefulSets = make<V1StatefulSet>("statefulsets", "/apis/apps/v1/statefulsets", () => apps.listStatefulSetForAllNamespaces());
+  const advanced = options.kruise === true ? make<Workload>(`statefulsets.${KRUISE.group}`, `/apis/${KRUISE.group}/${KRUISE.version}/${KRUISE.plural}`, () => listAdvancedStatefulSets(custom)) : undefined;
   // Until the CRD is installed this list fails with 404 and keeps retrying; admission does not wait for it.
   const migrations = make<ZoneMigration & KubernetesObject>(
     "zonemigrations",
@@ -57,7 +64,8 @@ export function startInformerView(kubeconfig: KubeConfig, options: InformerOptio
   // Only for a warning (a Rolling request no budget covers): not required for readiness, and
   // answered as unknown, never as "none", until listed.
   const budgets = make<V1PodDisruptionBudget>("poddisruptionbudgets", "/apis/policy/v1/poddisruptionbudgets", () => policy.listPodDisruptionBudgetForAllNamespaces());
-  const required = [nodes, claims, volumes, classes, statefulSets];
+  // Switched on, Advanced StatefulSets are required: admitting one unseen would skip its checks.
+  const required = [nodes, claims, volumes, classes, statefulSets, ...(advanced === undefined ? [] : [advanced])];
   const all = [...required, migrations, budgets];
   const started = Promise.all(all.map((informer) => informer.start()));
 
@@ -70,7 +78,7 @@ export function startInformerView(kubeconfig: KubeConfig, options: InformerOptio
     stop: async () => {
       await Promise.all(all.map((informer) => informer.stop()));
     },
-    getStatefulSet: (namespace, name) => statefulSets.get(name, namespace),
+    getStatefulSet: (namespace, name, kind = NATIVE) => (kind === NATIVE ? statefulSets.get(name, namespace) : advanced?.get(name, namespace)),
     getPersistentVolumeClaim: (namespace, name) => claims.get(name, namespace),
     getPersistentVolume: (name) => volumes.get(name),
     getStorageClass: (name) => classes.get(name),
@@ -78,4 +86,10 @@ export function startInformerView(kubeconfig: KubeConfig, options: InformerOptio
     listZoneMigrations: (namespace) => migrations.list(namespace),
     listDisruptionBudgets: (namespace) => (budgets.synced ? budgets.list(namespace) : undefined),
   };
+}
+
+/** Advanced StatefulSets, each with its apiVersion (a list's items carry none): the checks read it. */
+async function listAdvancedStatefulSets(custom: CustomObjectsApi): Promise<KubernetesListObject<Workload>> {
+  const list = (await custom.listClusterCustomObject({ group: KRUISE.group, version: KRUISE.version, plural: KRUISE.plural })) as KubernetesListObject<Workload>;
+  return { ...list, items: list.items.map((item) => ({ ...item, apiVersion: KRUISE.apiVersion })) };
 }

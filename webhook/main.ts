@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if (config.kubeconfig === undefined) kubeconfig.loadFromCluster();
   else kubeconfig.loadFromFile(config.kubeconfig);
 
-  const view = startInformerView(kubeconfig, { logger });
+  const view = startInformerView(kubeconfig, { logger, kruise: config.workloads.kruise });
   const migrations = connectMigrationQueue(config.redisUrl, logger);
   const metrics = createMetrics();
   // Without ECS_REGION_ID there is no cloud to ask: every ECS check warns "ECS unreachable".

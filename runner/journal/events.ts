@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
+import { workloadKind } from "../../core/workload/kinds.ts";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig, type V1StatefulSet } from "@kubernetes/client-node";
 import { OWNED_ANNOTATIONS } from "../../core/annotations.ts";
 import { tolerating } from "../../core/kube/api-status.ts";
@@ -87,7 +88,8 @@ function eventObject(statefulSet: V1StatefulSet, event: ZoneferryEvent, now: Dat
   const migrationId = eventMigrationId(statefulSet, event);
   return {
     metadata: { name: eventName(statefulSet, event), namespace, ...(migrationId === undefined ? {} : { annotations: { [EVENT_MIGRATION_ANNOTATION]: migrationId } }) },
-    involvedObject: { apiVersion: "apps/v1", kind: "StatefulSet", name, namespace, uid, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+    // kubectl describe and Argo CD find a StatefulSet's Events by its kind's apiVersion and uid.
+    involvedObject: { apiVersion: workloadKind(statefulSet.apiVersion).apiVersion, kind: "StatefulSet", name, namespace, uid, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
     reason: event.reason,
     message: eventMessage(statefulSet, event),
     type: event.type,

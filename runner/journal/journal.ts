@@ -11,8 +11,8 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
-  type V1StatefulSet,
 } from "@kubernetes/client-node";
+import { KRUISE, type Workload } from "../../core/workload/kinds.ts";
 import { ZONE_MIGRATION_GROUP, ZONE_MIGRATION_PLURAL, ZONE_MIGRATION_VERSION } from "../../core/zone-migration.ts";
 import { apiStatus, tolerating } from "../../core/kube/api-status.ts";
 import { SEAL_ANNOTATION, type JournalSeal } from "./seal.ts";
@@ -54,7 +54,7 @@ export interface MigrationJournalOptions {
 export interface EnsureJournalInput {
   readonly namespace: string;
   /** The live StatefulSet (its uid is recorded, so a StatefulSet made again under its name is told apart). */
-  readonly statefulSet: V1StatefulSet;
+  readonly statefulSet: Workload;
   readonly migrationId: string;
   readonly targetZones: readonly string[];
   readonly request: JournalRequest;
@@ -211,6 +211,8 @@ function journalObject(name: string, input: EnsureJournalInput): ZoneMigrationRe
     },
     spec: {
       statefulSet: stsName,
+      // Recorded only for an Advanced StatefulSet: a journal of apps/v1 reads as before.
+      ...(statefulSet.apiVersion === KRUISE.apiVersion ? { workloadApiVersion: KRUISE.apiVersion } : {}),
       migrationId: input.migrationId,
       targetZones: [...input.targetZones],
       // The TARGET column of `kubectl get zonemigrations` (the CRD holds it equal to targetZones).

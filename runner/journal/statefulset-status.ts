@@ -2,8 +2,10 @@
  * The zoneferry-owned annotations on the StatefulSet (contract §3): status, step and message, the
  * summary a user sees in Argo CD or `kubectl describe` without knowing about ZoneMigrations.
  */
-import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { OWNED_ANNOTATIONS, type MigrationStatus } from "../../core/annotations.ts";
+import { NATIVE, type WorkloadKind } from "../../core/workload/kinds.ts";
+import { workloadClient } from "../workload/workload-client.ts";
 
 export interface StatefulSetStatusUpdate {
   readonly status: MigrationStatus;
@@ -13,6 +15,8 @@ export interface StatefulSetStatusUpdate {
   readonly message?: string | null;
   /** Write only to this version of the StatefulSet: a writer that decided on an earlier read (the reconciler). */
   readonly ifResourceVersion?: string;
+  /** The StatefulSet's kind: apps/v1 when absent. */
+  readonly kind?: WorkloadKind;
 }
 
 /** Field manager of the write, the runner's name (managedFields show who wrote what). */
@@ -43,18 +47,15 @@ export async function writeStatefulSetStatus(
   name: string,
   update: StatefulSetStatusUpdate,
 ): Promise<boolean> {
-  const apps = kubeconfig.makeApiClient(AppsV1Api);
-  const read = await apps.readNamespacedStatefulSet({ namespace, name });
+  const workloads = workloadClient(kubeconfig, update.kind ?? NATIVE);
+  const read = await workloads.read(namespace, name);
   const current = read.metadata?.annotations ?? {};
   // A writer that decided on an earlier read (the reconciler) writes only if nothing changed since.
   if (update.ifResourceVersion !== undefined && read.metadata?.resourceVersion !== update.ifResourceVersion) return false;
   const wanted = wantedAnnotations(update);
   const changes = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => (current[key] ?? null) !== value));
   if (Object.keys(changes).length === 0) return false;
-  await apps.patchNamespacedStatefulSet(
-    { namespace, name, body: { metadata: { annotations: changes, ...(update.ifResourceVersion === undefined ? {} : { resourceVersion: update.ifResourceVersion }) } }, fieldManager: STATUS_FIELD_MANAGER },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
+  await workloads.patch(namespace, name, { metadata: { annotations: changes, ...(update.ifResourceVersion === undefined ? {} : { resourceVersion: update.ifResourceVersion }) } }, STATUS_FIELD_MANAGER);
   return true;
 }
 

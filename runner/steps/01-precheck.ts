@@ -8,7 +8,7 @@
  * migration Running (the guard holds it), and the journal is how the reconciler finds the
  * migration again when the queue loses its job during the wait.
  */
-import type { V1StatefulSet } from "@kubernetes/client-node";
+import { KRUISE, type Workload } from "../../core/workload/kinds.ts";
 import { migrationAssessor, specNotObserved, unreadyReplicas } from "../../core/assess-migration.ts";
 import { sizeDenial } from "../../core/size-limits.ts";
 import { listWithin } from "../../core/bounded-text.ts";
@@ -34,6 +34,7 @@ export const precheck: Step<MigrationContext> = {
     const { job } = context;
     const journaled = await context.journal.read(job.namespace, journalNameOf(context));
     if (journaled?.spec.plan !== undefined && journaled.status?.finishedAt === undefined) return done;
+    assertKindEnabled(context);
     const sts = await orUndefined(readStatefulSet(context));
     if (sts === undefined) return complete(`StatefulSet ${job.namespace}/${job.statefulSet} no longer exists; nothing to migrate`);
     const current = currentRequest(job.namespace, job.statefulSet, sts.metadata?.annotations ?? {});
@@ -50,7 +51,7 @@ export const precheck: Step<MigrationContext> = {
     if (tooLarge !== undefined) throw new PermanentMigrationError(tooLarge);
     const unsettled = await unsettledReplicas(context, sts);
     if (unsettled !== undefined) return waitForReplicas(context, request, unsettled);
-    const view = await liveClusterView(context.kubeconfig, job.namespace);
+    const view = await liveClusterView(context.kubeconfig, job.namespace, context.settings.kruise);
     const assessment = await migrationAssessor({ maxReplicas: context.settings.maxReplicas })(sts, request, view, directDiskLookup(context.cloud));
     if (assessment.denials.length > 0) throw new PermanentMigrationError(listWithin(assessment.denials, undefined, "; "));
     if (assessment.plan.moves.length === 0) return complete(`nothing to migrate: all ${assessment.disks.length} disks already in target zones`);
@@ -71,19 +72,25 @@ export const precheck: Step<MigrationContext> = {
   },
 };
 
+/** Off, the chart neither routes nor grants Advanced StatefulSets: a job for one is not acted on. */
+function assertKindEnabled(context: MigrationContext): void {
+  if (context.workload.kind !== KRUISE || context.settings.kruise) return;
+  throw new PermanentMigrationError(`StatefulSet ${context.job.namespace}/${context.job.statefulSet} is an OpenKruise Advanced StatefulSet and this zoneferry is not set up for them (workloads.kruise, WORKLOADS_KRUISE=false): nothing was changed`);
+}
+
 /**
  * The journal of this run, made (and sealed) now if absent. One that exists is this runner's own,
  * unfinished, journal of this StatefulSet: the job's gate (runner/job-gate.ts) ends a job whose
  * journal is finished or not sealed, and a finished journal is never replaced (a repeat needs a
  * new zoneferry.io/retry value).
  */
-async function journalFor(context: MigrationContext, sts: V1StatefulSet, request: MigrationRequest, journaled: ZoneMigrationResource | undefined): Promise<void> {
+async function journalFor(context: MigrationContext, sts: Workload, request: MigrationRequest, journaled: ZoneMigrationResource | undefined): Promise<void> {
   const { job } = context;
   if (journaled === undefined) await context.journal.ensure({ namespace: job.namespace, statefulSet: sts, migrationId: job.migrationId, targetZones: job.targetZones, request });
 }
 
 /** What keeps the replicas from being settled (the controller behind the spec, replicas not Ready), or undefined. */
-async function unsettledReplicas(context: MigrationContext, sts: V1StatefulSet): Promise<string | undefined> {
+async function unsettledReplicas(context: MigrationContext, sts: Workload): Promise<string | undefined> {
   const lagging = specNotObserved(sts);
   if (lagging !== undefined) return `the StatefulSet controller to act on generation ${sts.metadata?.generation ?? "?"} of the spec`;
   const selector = Object.entries(sts.spec?.selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`).join(",");

@@ -332,7 +332,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${TENANT}}]
     // A forger with Redis access: the finished job removed, the same request queued again by hand.
     await (await queue!.getJob(id))?.remove();
     const refusedBefore = await refusedJobs();
-    await addMigrationJob(queue!, migrationJob(NS, "relapse", currentRequest(NS, "relapse", { "zoneferry.io/target-zones": "cn-shanghai-g" })!, FORGER));
+    await addMigrationJob(queue!, migrationJob({ namespace: NS, name: "relapse" }, currentRequest(NS, "relapse", { "zoneferry.io/target-zones": "cn-shanghai-g" })!, FORGER));
     const result = await finishedJob(id);
     assert.match(result.message ?? "", new RegExp(`^request ${id} already ran: ZoneMigration ${journal} ended Failed at \\S+, and its record is kept; nothing was done\\. To run the same request again, set zoneferry.io/retry to a new value$`));
     assert.equal(await refusedJobs(), refusedBefore + 1, "the runner's gate counted the refused job");

@@ -64,7 +64,7 @@ describe("answering malformed admission requests inside an AdmissionReview", () 
     const { admission } = moveReview();
     const body = reviewBody({ ...admission, kind: { group: "apps", version: "v1", kind: "Deployment" } });
     const review = await post(app, "/validate", body);
-    assert.deepEqual(review.response, { uid: admission.uid, allowed: false, status: { code: 400, message: "zoneferry serves apps/v1 StatefulSet and its scale subresource, not apps/v1 Deployment" } });
+    assert.deepEqual(review.response, { uid: admission.uid, allowed: false, status: { code: 400, message: "zoneferry serves StatefulSets of apps/v1 and apps.kruise.io/v1beta1 and their scale subresource, not apps/v1 Deployment" } });
   });
 
   it("answers a StatefulSet whose spec has the wrong shape with code 400", async () => {

@@ -36,6 +36,7 @@ const ORDINAL: Required<JournalOrdinalPlan> = { ordinal: 0, zone: "cn-shanghai-g
 const PLAN: Required<JournalPlan> = { ordinals: [ORDINAL, { ordinal: 1, zone: "cn-shanghai-m", volumes: [] }] };
 const SPEC: Required<ZoneMigrationSpec> = {
   statefulSet: "db",
+  workloadApiVersion: "apps.kruise.io/v1beta1",
   migrationId: "0123456789ab",
   targetZones: ["cn-shanghai-g", "cn-shanghai-m"],
   target: "cn-shanghai-g,cn-shanghai-m",

@@ -1,6 +1,7 @@
 /** AdmissionRequests as the API server sends them for StatefulSets and their scale subresource. */
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import { randomUUID } from "node:crypto";
+import { NATIVE, type WorkloadKind } from "../../core/workload/kinds.ts";
 import type { AdmissionRequest, KubeObject, Operation } from "../../webhook/admission/review.ts";
 
 export const USER = "alice@example.com";
@@ -12,14 +13,18 @@ export interface RequestOptions {
   oldObject?: V1StatefulSet | null;
   user?: string;
   dryRun?: boolean;
+  /** apps/v1 when absent. */
+  workload?: WorkloadKind;
 }
 
 export function stsRequest(object: V1StatefulSet | null, options: RequestOptions = {}): AdmissionRequest {
   const subject = object ?? options.oldObject ?? null;
+  const workload = options.workload ?? NATIVE;
   return {
     uid: randomUUID(),
-    kind: { group: "apps", version: "v1", kind: "StatefulSet" },
+    kind: { group: workload.group, version: workload.version, kind: "StatefulSet" },
     subResource: undefined,
+    workload,
     name: subject?.metadata?.name ?? "",
     namespace: subject?.metadata?.namespace ?? "",
     operation: options.operation ?? (options.oldObject === undefined || options.oldObject === null ? "CREATE" : "UPDATE"),
@@ -37,7 +42,7 @@ export function update(old: V1StatefulSet, change: (next: V1StatefulSet) => void
   return stsRequest(next, { ...options, oldObject: old, operation: "UPDATE" });
 }
 
-export function scaleRequest(namespace: string, name: string, from: number, to: number, user = USER): AdmissionRequest {
+export function scaleRequest(namespace: string, name: string, from: number, to: number, user = USER, workload: WorkloadKind = NATIVE): AdmissionRequest {
   const scale = (replicas: number): KubeObject => ({
     apiVersion: "autoscaling/v1",
     kind: "Scale",
@@ -48,6 +53,7 @@ export function scaleRequest(namespace: string, name: string, from: number, to: 
     uid: randomUUID(),
     kind: { group: "autoscaling", version: "v1", kind: "Scale" },
     subResource: "scale",
+    workload,
     name,
     namespace,
     operation: "UPDATE",
@@ -60,5 +66,8 @@ export function scaleRequest(namespace: string, name: string, from: number, to: 
 
 /** The wire form: an AdmissionReview v1 around a request. */
 export function reviewBody(request: AdmissionRequest): Record<string, unknown> {
-  return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request };
+  // The wire has no `workload`: the API server names the resource, and the webhook reads the kind from it.
+  const { workload, ...wire } = request;
+  const resource = { group: workload.group, version: workload.version, resource: "statefulsets" };
+  return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { ...wire, resource } };
 }

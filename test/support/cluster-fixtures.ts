@@ -9,7 +9,8 @@ import type {
   V1StatefulSet,
   V1StorageClass,
 } from "@kubernetes/client-node";
-import { DISK_CSI_DRIVER, DISK_ZONE_KEY, ZONE_KEY, claimName } from "../../core/disk-volumes.ts";
+import { DISK_CSI_DRIVER, DISK_ZONE_KEY, ZONE_KEY, claimName, currentOrdinals } from "../../core/disk-volumes.ts";
+import { KRUISE, type KruiseSpecFields, type Workload } from "../../core/workload/kinds.ts";
 import type { ClusterObjects } from "../../core/cluster-view.ts";
 
 export const NAMESPACE = "shop";
@@ -46,6 +47,12 @@ export function statefulSet(options: StatefulSetOptions = {}): V1StatefulSet {
     // As the StatefulSet controller leaves it once every replica is up on one revision.
     status: readyStatus(options.replicas ?? 2, `${name}-7d9f8b6c5`),
   };
+}
+
+/** An OpenKruise Advanced StatefulSet: apps/v1's fields, served by apps.kruise.io, with kruise's own `spec` fields. */
+export function advancedStatefulSet(options: StatefulSetOptions & { spec?: KruiseSpecFields } = {}): Workload {
+  const native = statefulSet(options);
+  return { ...native, apiVersion: KRUISE.apiVersion, spec: { ...native.spec!, ...options.spec } };
 }
 
 /** The status of a StatefulSet whose `replicas` are all Ready on `revision`. */
@@ -155,16 +162,19 @@ export function essdStorageClass(): V1StorageClass {
 
 /**
  * The cluster around a StatefulSet whose ordinals' disks sit in `zonesByOrdinal` (one zone per
- * ordinal, all of its templates' disks there), with Ready nodes in every zone.
+ * live ordinal, in order: an Advanced StatefulSet's reserved ordinals are skipped; all of its
+ * templates' disks there), with Ready nodes in every zone.
  */
-export function clusterWithDisks(sts: V1StatefulSet, zonesByOrdinal: readonly string[], disk: DiskOptions = {}): Required<Pick<ClusterObjects, "persistentVolumeClaims" | "persistentVolumes">> & ClusterObjects {
+export function clusterWithDisks(sts: Workload, zonesByOrdinal: readonly string[], disk: DiskOptions = {}): Required<Pick<ClusterObjects, "persistentVolumeClaims" | "persistentVolumes">> & ClusterObjects {
   const name = sts.metadata!.name!;
   const templates = sts.spec!.volumeClaimTemplates!.map((template) => template.metadata!.name!);
-  const pairs = zonesByOrdinal.flatMap((zone, ordinal) =>
-    templates.map((template) => diskClaim(claimName(template, name, ordinal), zone, `d-${template}-${name}-${ordinal}`, disk)),
+  const ordinals = currentOrdinals({ ...sts, spec: { ...sts.spec!, replicas: zonesByOrdinal.length } });
+  const pairs = zonesByOrdinal.flatMap((zone, index) =>
+    templates.map((template) => diskClaim(claimName(template, name, ordinals[index]!), zone, `d-${template}-${name}-${ordinals[index]!}`, disk)),
   );
+  const kruise = sts.apiVersion === KRUISE.apiVersion;
   return {
-    statefulSets: [sts],
+    ...(kruise ? { advancedStatefulSets: [sts] } : { statefulSets: [sts] }),
     persistentVolumeClaims: pairs.map(([claim]) => claim),
     persistentVolumes: pairs.map(([, pv]) => pv),
     storageClasses: [essdStorageClass()],

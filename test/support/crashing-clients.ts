@@ -54,7 +54,7 @@ export function crashSeam(context: MigrationContext, crashAt?: number): CrashSea
       },
     });
   return {
-    context: { ...context, core: wrap("core", context.core), apps: wrap("apps", context.apps), cloud: wrap("cloud", context.cloud), journal: wrap("journal", context.journal) },
+    context: { ...context, core: wrap("core", context.core), workload: wrap("workload", context.workload), cloud: wrap("cloud", context.cloud), journal: wrap("journal", context.journal) },
     writes: () => log.length,
     written: () => [...log],
     crashed: () => dead,

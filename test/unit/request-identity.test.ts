@@ -3,6 +3,7 @@
  * core/migration-queue.ts), and what the webhook answers the runner today: nothing but "allowed",
  * which is why the chart can keep the runner's writes from the webhooks without changing behaviour.
  */
+import { KRUISE } from "../../core/workload/kinds.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SnapshotClusterView } from "../../core/cluster-view.ts";
@@ -30,16 +31,21 @@ describe("the request identity", () => {
     assert.equal(currentRequest(NAMESPACE, "db", { "zoneferry.io/target-zones": ZONES, "zoneferry.io/check-interval": "often" }), undefined);
   });
 
-  it("makes the job of a request: its id, the StatefulSet, the zones and retry, and who asked", () => {
+  it("makes the job of a request: its id, the StatefulSet and its API, the zones and retry, and who asked", () => {
     const current = currentRequest(NAMESPACE, "db", { "zoneferry.io/target-zones": ZONES })!;
-    assert.deepEqual(migrationJob(NAMESPACE, "db", current, USER), {
-      migrationId: current.migrationId, namespace: NAMESPACE, statefulSet: "db", targetZones: ["cn-shanghai-g", "cn-shanghai-b"], retry: "", requestedBy: USER,
+    assert.deepEqual(migrationJob({ namespace: NAMESPACE, name: "db" }, current, USER), {
+      migrationId: current.migrationId, namespace: NAMESPACE, statefulSet: "db", apiVersion: "apps/v1", targetZones: ["cn-shanghai-g", "cn-shanghai-b"], retry: "", requestedBy: USER,
     });
+  });
+
+  it("names an Advanced StatefulSet's API in its job, so the runner reads and writes it through kruise's", () => {
+    const current = currentRequest(NAMESPACE, "db", { "zoneferry.io/target-zones": ZONES })!;
+    assert.equal(migrationJob({ namespace: NAMESPACE, name: "db", kind: KRUISE }, current, USER).apiVersion, "apps.kruise.io/v1beta1");
   });
 });
 
 describe("queueing a migration", () => {
-  const job = migrationJob(NAMESPACE, "db", currentRequest(NAMESPACE, "db", { "zoneferry.io/target-zones": ZONES })!, USER);
+  const job = migrationJob({ namespace: NAMESPACE, name: "db" }, currentRequest(NAMESPACE, "db", { "zoneferry.io/target-zones": ZONES })!, USER);
   function queueWith(state: "none" | "waiting" | "completed" | "failed") {
     const calls: string[] = [];
     const queue: MigrationQueueWriter = {

@@ -44,6 +44,7 @@ describe("admitting a new zone move", () => {
       migrationId: decision.enqueue!.migrationId,
       namespace: NAMESPACE,
       statefulSet: "db",
+      apiVersion: "apps/v1",
       targetZones: [G],
       retry: "",
       requestedBy: USER,

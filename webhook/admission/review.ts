@@ -4,6 +4,8 @@
  * `DecodeFailure`, never an exception.
  */
 
+import { KRUISE, NATIVE, kindOfGroup, type WorkloadKind } from "../../core/workload/kinds.ts";
+
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 
 export type Operation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
@@ -39,6 +41,11 @@ export interface AdmissionRequest {
   readonly uid: string;
   readonly kind: GroupVersionKind;
   readonly subResource: string | undefined;
+  /**
+   * Which StatefulSet kind the request is about: from the object's group, or, for a Scale (whose
+   * kind is autoscaling/v1 for both), from the resource's group.
+   */
+  readonly workload: WorkloadKind;
   readonly name: string;
   readonly namespace: string;
   readonly operation: Operation;
@@ -70,9 +77,14 @@ export interface AdmissionReview {
   readonly response: AdmissionResponse;
 }
 
-/** The kinds the webhook serves: StatefulSets and their scale subresource. */
+/**
+ * The kinds the webhook serves: StatefulSets of apps/v1 and of OpenKruise (apps.kruise.io/v1beta1;
+ * its v1alpha1 arrives converted, the configurations match with matchPolicy Equivalent), and their
+ * scale subresource.
+ */
 const SERVED_KINDS: readonly GroupVersionKind[] = [
-  { group: "apps", version: "v1", kind: "StatefulSet" },
+  { group: NATIVE.group, version: NATIVE.version, kind: "StatefulSet" },
+  { group: KRUISE.group, version: KRUISE.version, kind: "StatefulSet" },
   { group: "autoscaling", version: "v1", kind: "Scale" },
 ];
 
@@ -105,8 +117,9 @@ function decodeRequest(request: Record<string, unknown>, uid: string): Decoded {
   const kind = request["kind"];
   if (!isGvk(kind)) return fail(uid, "request.kind is not a group/version/kind");
   const subResource = optionalString(request["subResource"]);
-  if (!servesKind(kind, subResource)) {
-    return fail(uid, `zoneferry serves apps/v1 StatefulSet and its scale subresource, not ${gvkText(kind)}${subResource === undefined ? "" : `/${subResource}`}`);
+  const workload = servedWorkload(kind, subResource, request["resource"]);
+  if (workload === undefined) {
+    return fail(uid, `zoneferry serves StatefulSets of apps/v1 and apps.kruise.io/v1beta1 and their scale subresource, not ${gvkText(kind)}${subResource === undefined ? "" : `/${subResource}`}`);
   }
   const operation = request["operation"];
   if (typeof operation !== "string" || !OPERATIONS.has(operation)) return fail(uid, "request.operation is not CREATE, UPDATE, DELETE or CONNECT");
@@ -124,6 +137,7 @@ function decodeRequest(request: Record<string, unknown>, uid: string): Decoded {
       uid,
       kind,
       subResource,
+      workload,
       name: optionalString(request["name"]) ?? "",
       namespace: optionalString(request["namespace"]) ?? "",
       operation: operation as Operation,
@@ -157,9 +171,14 @@ function gvkText(kind: GroupVersionKind): string {
   return `${kind.group === "" ? "core" : kind.group}/${kind.version} ${kind.kind}`;
 }
 
-function servesKind(kind: GroupVersionKind, subResource: string | undefined): boolean {
+/** The StatefulSet kind a served request is about; undefined for a kind zoneferry does not serve. */
+function servedWorkload(kind: GroupVersionKind, subResource: string | undefined, resource: unknown): WorkloadKind | undefined {
   const served = SERVED_KINDS.some((candidate) => candidate.group === kind.group && candidate.version === kind.version && candidate.kind === kind.kind);
-  return served && (kind.kind === "Scale") === (subResource === "scale");
+  if (!served || (kind.kind === "Scale") !== (subResource === "scale")) return undefined;
+  if (kind.kind !== "Scale") return kindOfGroup(kind.group);
+  // A Scale names its owner only in request.resource; the API server always sends it.
+  const group = isRecord(resource) && typeof resource["group"] === "string" ? resource["group"] : NATIVE.group;
+  return kindOfGroup(group);
 }
 
 function isObjectOrNull(value: unknown): value is KubeObject | null {

@@ -98,7 +98,7 @@ export function guardViolation(admission: AdmissionRequest, context: AdmissionCo
 function findHold(admission: AdmissionRequest, context: AdmissionContext): Hold | undefined {
   const name = objectName(admission);
   // A scale request carries a Scale, not the StatefulSet: its annotations come from the view.
-  const holder = admission.subResource === "scale" ? context.view.getStatefulSet(admission.namespace, name) : admission.oldObject;
+  const holder = admission.subResource === "scale" ? context.view.getStatefulSet(admission.namespace, name, admission.workload) : admission.oldObject;
   const annotations = holder?.metadata?.annotations ?? {};
   const status = annotations[OWNED_ANNOTATIONS.status];
   if (status !== undefined && ACTIVE_STATUSES.has(status)) {

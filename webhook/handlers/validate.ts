@@ -4,7 +4,6 @@
  * queue. Dry run gets the very same answer (the transport only skips the queueing), with the
  * placement plan as a first warning: the ordinals' zones and the volumes that move.
  */
-import type { V1StatefulSet } from "@kubernetes/client-node";
 import { OWNED_ANNOTATIONS } from "../../core/annotations.ts";
 import { migrationAssessor } from "../../core/assess-migration.ts";
 import { listWithin } from "../../core/bounded-text.ts";
@@ -13,6 +12,7 @@ import { migrationJob } from "../../core/migration-queue.ts";
 import type { AnnotationProblem } from "../../core/migration-request.ts";
 import { endedZoneMigration } from "../../core/zone-migration.ts";
 import { DEFAULT_MAX_REPLICAS } from "../../core/size-limits.ts";
+import type { Workload } from "../../core/workload/kinds.ts";
 import type { AdmissionRequest } from "../admission/review.ts";
 import { allowed, denied } from "../admission/response.ts";
 import { guardViolation } from "./guard.ts";
@@ -68,7 +68,7 @@ async function assessNewRequest(
       verdict: denied(`zoneferry: StatefulSet ${admission.namespace}/${name}: this request already ran (ZoneMigration ${ran.metadata?.name ?? "?"} ended ${ran.status?.phase ?? "?"}), and its record is kept; to run the same request again, set zoneferry.io/retry to a new value`),
     };
   }
-  const sts = withIdentity(admission.object as unknown as V1StatefulSet, admission.namespace, name);
+  const sts = withIdentity(admission.object as unknown as Workload, admission, name);
   const assess = migrationAssessor({ maxReplicas: context.maxReplicas ?? DEFAULT_MAX_REPLICAS });
   const assessment = await assess(sts, intent.request, context.view, context.cloud);
   const target = intent.request.targetZones.join(",");
@@ -86,20 +86,23 @@ async function assessNewRequest(
   }
   return {
     verdict: allowed(warnings),
-    enqueue: migrationJob(admission.namespace, name, intent, admission.userInfo.username),
+    enqueue: migrationJob({ namespace: admission.namespace, name, kind: admission.workload }, intent, admission.userInfo.username),
   };
 }
 
 /** Whether the view holds the StatefulSet the request changes, by the uid the API server sent in oldObject. */
 function seenInView(admission: AdmissionRequest, context: AdmissionContext): boolean {
   const uid = admission.oldObject?.metadata?.["uid"];
-  const live = context.view.getStatefulSet(admission.namespace, objectName(admission));
+  const live = context.view.getStatefulSet(admission.namespace, objectName(admission), admission.workload);
   return typeof uid === "string" && uid !== "" && live?.metadata?.uid === uid;
 }
 
-/** The request's object (its shape checked by the decoder) with the namespace and name of the request (they may be absent from it). */
-function withIdentity(sts: V1StatefulSet, namespace: string, name: string): V1StatefulSet {
-  return { ...sts, metadata: { ...sts.metadata, namespace, name } };
+/**
+ * The request's object (its shape checked by the decoder) with the namespace and name of the
+ * request (they may be absent from it) and the apiVersion of its kind, which the checks read.
+ */
+function withIdentity(sts: Workload, admission: AdmissionRequest, name: string): Workload {
+  return { ...sts, apiVersion: admission.workload.apiVersion, metadata: { ...sts.metadata, namespace: admission.namespace, name } };
 }
 
 function invalidMessage(admission: AdmissionRequest, problems: readonly AnnotationProblem[]): string {
