@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
+import { KRUISE } from "../../core/workload/kinds.ts";
+import { liveOrdinals } from "../../core/workload/ordinals.ts";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
 
 const run = promisify(execFile);
@@ -22,10 +24,20 @@ export interface Inventory {
   snapshots: { snapshotId: string; sourceDiskId: string; retentionDays?: number; tags?: Record<string, string> }[];
 }
 
+export interface StatefulSetOptions {
+  zones?: string[];
+  templates?: string[];
+  whenScaled?: "Delete";
+  /** An Advanced StatefulSet (apps.kruise.io) with these fields of kruise's added to its spec. */
+  advanced?: { reserveOrdinals?: (number | string)[]; [field: string]: unknown };
+}
+
 export class SandboxSession {
   readonly dir: string;
   readonly namespace: string;
   env: Record<string, string> = {};
+  /** The StatefulSets made here as OpenKruise Advanced StatefulSets: kubectl names them by their group. */
+  readonly #advanced = new Set<string>();
 
   /** `dir`: an existing sandbox's folder (see `inNamespace`); by default a new one named after `prefix`. */
   constructor(prefix: string, namespace: string, dir: string = mkdtempSync(join(tmpdir(), prefix))) {
@@ -134,19 +146,27 @@ export class SandboxSession {
     return this.kubectl("get", "node", node, "-o", "jsonpath={.metadata.labels.topology\\.kubernetes\\.io/zone}");
   }
 
+  /**
+   * How kubectl names the StatefulSet `name`: `statefulset` is apps/v1's even where kruise's CRD is
+   * installed, so an Advanced StatefulSet is named with its group.
+   */
+  resourceOf(name: string): string {
+    return this.#advanced.has(name) ? `statefulsets.${KRUISE.group}` : "statefulset";
+  }
+
   async annotation(name: string, key: string): Promise<string> {
-    return this.kubectl("-n", this.namespace, "get", "statefulset", name, "-o", `jsonpath={.metadata.annotations.zoneferry\\.io/${key}}`);
+    return this.kubectl("-n", this.namespace, "get", this.resourceOf(name), name, "-o", `jsonpath={.metadata.annotations.zoneferry\\.io/${key}}`);
   }
 
   async readyReplicas(name: string): Promise<number> {
-    return Number(await this.kubectl("-n", this.namespace, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}"));
+    return Number(await this.kubectl("-n", this.namespace, "get", this.resourceOf(name), name, "-o", "jsonpath={.status.readyReplicas}"));
   }
 
   /** Waits until the migration of `name` ends; answers its status. */
   async ended(name: string, withinMs = 120_000): Promise<string> {
     let annotations: Record<string, string> = {};
     await waitFor(async () => {
-      annotations = JSON.parse(await this.kubectl("-n", this.namespace, "get", "statefulset", name, "-o", "jsonpath={.metadata.annotations}") || "{}") as Record<string, string>;
+      annotations = JSON.parse(await this.kubectl("-n", this.namespace, "get", this.resourceOf(name), name, "-o", "jsonpath={.metadata.annotations}") || "{}") as Record<string, string>;
       return ENDED.includes(annotations["zoneferry.io/status"] ?? "");
     }, withinMs, () => `the migration of ${name} did not end (status ${annotations["zoneferry.io/status"] ?? "none"}, step ${annotations["zoneferry.io/step"] ?? "none"})`);
     return annotations["zoneferry.io/status"]!;
@@ -155,24 +175,29 @@ export class SandboxSession {
   /**
    * A StatefulSet of 20 GiB ESSD claims whose disks start in `zones` (the other zones' nodes are
    * cordoned while it comes up), each disk holding `<name>-<ordinal> rows 1..<100 + ordinal>`.
+   * With `advanced`, an OpenKruise Advanced StatefulSet (the sandbox's stand-in controller runs it)
+   * with those extra spec fields (e.g. reserveOrdinals).
    */
-  async statefulSet(name: string, replicas: number, options: { zones?: string[]; templates?: string[]; whenScaled?: "Delete" } = {}): Promise<void> {
+  async statefulSet(name: string, replicas: number, options: StatefulSetOptions = {}): Promise<void> {
     const elsewhere = ZONES.filter((zone) => options.zones !== undefined && !options.zones.includes(zone)).map((zone) => `node-${zone}-0`);
     for (const node of elsewhere) await this.kubectl("cordon", node);
     try {
-      await this.#create(name, replicas, options.templates ?? ["data"], options.whenScaled);
+      await this.#create(name, replicas, options);
     } finally {
       for (const node of elsewhere) await this.kubectl("uncordon", node);
     }
   }
 
-  async #create(name: string, replicas: number, templates: string[], whenScaled: "Delete" | undefined): Promise<void> {
+  async #create(name: string, replicas: number, options: StatefulSetOptions): Promise<void> {
+    const templates = options.templates ?? ["data"];
     const claimTemplates = templates.map((template) => `  - metadata: {name: ${template}}
     spec: {accessModes: [ReadWriteOnce], storageClassName: alicloud-disk-essd, resources: {requests: {storage: 20Gi}}}
 `).join("");
-    const retention = whenScaled === undefined ? "" : `  persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: ${whenScaled}}\n`;
+    const retention = options.whenScaled === undefined ? "" : `  persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: ${options.whenScaled}}\n`;
+    const advanced = options.advanced === undefined ? "" : Object.entries(options.advanced).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}\n`).join("");
+    if (options.advanced !== undefined) this.#advanced.add(name);
     const file = join(this.dir, `${name}.yaml`);
-    writeFileSync(file, `apiVersion: apps/v1
+    writeFileSync(file, `apiVersion: ${options.advanced === undefined ? "apps/v1" : KRUISE.apiVersion}
 kind: StatefulSet
 metadata: {name: ${name}, namespace: ${this.namespace}}
 spec:
@@ -183,11 +208,11 @@ spec:
     metadata: {labels: {app: ${name}}}
     spec:
       containers: [{name: main, image: nginx:1.27}]
-${retention}  volumeClaimTemplates:
+${retention}${advanced}  volumeClaimTemplates:
 ${claimTemplates}`);
     await this.kubectl("apply", "-f", file);
     await waitFor(async () => (await this.readyReplicas(name)) === replicas, 60_000, () => `${name} not Ready`);
-    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+    for (const ordinal of liveOrdinals({ replicas, ...options.advanced })) {
       for (const template of templates) {
         const body = template === "data" ? `${name}-${ordinal} rows 1..${100 + ordinal}` : `${template} of ${name}-${ordinal}`;
         await this.emulator(`/disks/${await this.diskOf(`${template}-${name}-${ordinal}`)}/content`, { method: "PUT", body });
@@ -204,7 +229,8 @@ ${claimTemplates}`);
     kubeconfig.loadFromFile(this.env["KUBECONFIG"]!);
     let resolveReached: () => void = () => undefined;
     const reached = new Promise<void>((resolve) => { resolveReached = resolve; });
-    const controller = await new Watch(kubeconfig).watch(`/apis/apps/v1/namespaces/${this.namespace}/statefulsets`, { fieldSelector: `metadata.name=${name}` }, (_type, object: V1StatefulSet) => {
+    const api = this.#advanced.has(name) ? KRUISE.apiVersion : "apps/v1";
+    const controller = await new Watch(kubeconfig).watch(`/apis/${api}/namespaces/${this.namespace}/statefulsets`, { fieldSelector: `metadata.name=${name}` }, (_type, object: V1StatefulSet) => {
       if (object.metadata?.annotations?.["zoneferry.io/step"] === step) resolveReached();
     }, () => undefined);
     return { reached, stop: () => { controller.abort(); } };
