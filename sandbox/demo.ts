@@ -4,7 +4,8 @@
  * answering what Argo CD, Flux or kubectl would apply; the plan before the move (`kubectl
  * zoneferry plan`, and as a server-side dry run's warning), the move and its downtime (`kubectl
  * zoneferry describe`), and a move ECS refuses halfway, rolled back with every disk's content
- * intact. Tears the sandbox down unless `--keep`.
+ * intact; an OpenKruise Advanced StatefulSet with a reserved ordinal moved the same way. Tears the
+ * sandbox down unless `--keep`.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { dirname, join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { Queue } from "bullmq";
 import { MIGRATION_QUEUE } from "../core/migration-queue.ts";
+import { KRUISE } from "../core/workload/kinds.ts";
 import { DEFAULT_SANDBOX_DIR, down, up } from "./sandbox.ts";
 
 const run = promisify(execFile);
@@ -20,13 +22,14 @@ const NAMESPACE = "demo";
 /** The kubectl plugin's folder: on PATH, kubectl runs plugin/kubectl-zoneferry as `kubectl zoneferry`. */
 const PLUGIN_DIR = join(import.meta.dirname, "../plugin");
 
-function statefulSet(name: string, storageClass: string, replicas: number): string {
-  return `apiVersion: apps/v1
+/** `reserveOrdinals`: an OpenKruise Advanced StatefulSet (apps.kruise.io) skipping those ordinals. */
+function statefulSet(name: string, storageClass: string, replicas: number, reserveOrdinals?: readonly number[]): string {
+  return `apiVersion: ${reserveOrdinals === undefined ? "apps/v1" : KRUISE.apiVersion}
 kind: StatefulSet
 metadata: {name: ${name}, namespace: ${NAMESPACE}}
 spec:
   replicas: ${replicas}
-  serviceName: ${name}
+${reserveOrdinals === undefined ? "" : `  reserveOrdinals: [${reserveOrdinals.join(", ")}]\n`}  serviceName: ${name}
   selector: {matchLabels: {app: ${name}}}
   template:
     metadata: {labels: {app: ${name}}}
@@ -41,6 +44,8 @@ spec:
 class Demo {
   readonly #env: Readonly<Record<string, string>>;
   readonly #work = mkdtempSync(join(tmpdir(), "zf-demo-"));
+  /** The demo's Advanced StatefulSets and their live ordinals; kubectl names them by their group. */
+  readonly #advanced = new Map<string, readonly number[]>();
 
   /** `keepFiles`: the manifests stay for the user, with the sandbox; otherwise they go when the demo ends. */
   constructor(env: Readonly<Record<string, string>>, keepFiles: boolean) {
@@ -95,6 +100,21 @@ class Demo {
     await (rule === undefined ? fetch(url, { method: "DELETE" }) : fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rule) }));
   }
 
+  /** How kubectl names the StatefulSet `name`: `statefulset` alone is apps/v1's. */
+  resource(name: string): string {
+    return this.#advanced.has(name) ? `statefulsets.${KRUISE.group}` : "statefulset";
+  }
+
+  /** Its ordinals: 0 up to `replicas`, or an Advanced StatefulSet's live ones. */
+  #ordinals(name: string, replicas: number): readonly number[] {
+    return this.#advanced.get(name) ?? Array.from({ length: replicas }, (_, ordinal) => ordinal);
+  }
+
+  /** Remembers an Advanced StatefulSet's live ordinals, for the checks below. */
+  advanced(name: string, ordinals: readonly number[]): void {
+    this.#advanced.set(name, ordinals);
+  }
+
   async apply(name: string, manifest: string): Promise<void> {
     const file = join(this.#work, `${name}.yaml`);
     writeFileSync(file, manifest);
@@ -103,7 +123,7 @@ class Demo {
 
   async waitReady(name: string, replicas: number): Promise<void> {
     for (let attempt = 0; attempt < 240; attempt++) {
-      const { out } = await this.kubectl(["-n", NAMESPACE, "get", "statefulset", name, "-o", "jsonpath={.status.readyReplicas}"], { quiet: true });
+      const { out } = await this.kubectl(["-n", NAMESPACE, "get", this.resource(name), name, "-o", "jsonpath={.status.readyReplicas}"], { quiet: true });
       if (Number(out) === replicas) return;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -111,7 +131,7 @@ class Demo {
   }
 
   async writeContent(name: string, replicas: number): Promise<void> {
-    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+    for (const ordinal of this.#ordinals(name, replicas)) {
       const { out: diskId } = await this.kubectl(["-n", NAMESPACE, "get", "pvc", `www-${name}-${ordinal}`, "-o", "jsonpath={.spec.volumeName}"], { quiet: true });
       const content = `${name}-${ordinal}: orders up to #${1000 + ordinal * 17}`;
       await fetch(`${this.#env["ECS_EMULATOR_URL"]!}/_emulator/disks/${diskId}/content`, { method: "PUT", body: content });
@@ -130,7 +150,7 @@ class Demo {
   async follow(name: string): Promise<string> {
     let last = "";
     for (let attempt = 0; attempt < 600; attempt++) {
-      const { out } = await this.kubectl(["-n", NAMESPACE, "get", "statefulset", name, "-o", "jsonpath={.metadata.annotations.zoneferry\\.io/status}|{.metadata.annotations.zoneferry\\.io/step}|{.metadata.annotations.zoneferry\\.io/message}"], { quiet: true });
+      const { out } = await this.kubectl(["-n", NAMESPACE, "get", this.resource(name), name, "-o", "jsonpath={.metadata.annotations.zoneferry\\.io/status}|{.metadata.annotations.zoneferry\\.io/step}|{.metadata.annotations.zoneferry\\.io/message}"], { quiet: true });
       if (out !== last) {
         const [status, step, message] = out.split("|");
         process.stdout.write(`  ${new Date().toISOString().slice(11, 19)}  ${(status ?? "").padEnd(11)} ${(step ?? "").padEnd(17)} ${message ?? ""}\n`);
@@ -145,7 +165,7 @@ class Demo {
   /** Checks that each PVC's disk still holds what was written before the move. */
   async checkContent(name: string, replicas: number): Promise<boolean> {
     let intact = true;
-    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+    for (const ordinal of this.#ordinals(name, replicas)) {
       const { out: diskId } = await this.kubectl(["-n", NAMESPACE, "get", "pvc", `www-${name}-${ordinal}`, "-o", "jsonpath={.spec.volumeName}"], { quiet: true });
       const content = await (await fetch(`${this.#env["ECS_EMULATOR_URL"]!}/_emulator/disks/${diskId}/content`)).text();
       const expected = `${name}-${ordinal}: orders up to #${1000 + ordinal * 17}`;
@@ -238,6 +258,19 @@ async function main(): Promise<void> {
     const refusedDowntime = Demo.downtimeOf(await demo.zoneferry(["describe", "web", "-n", NAMESPACE]));
     await demo.zoneferry(["status", "-n", NAMESPACE]);
     process.stdout.write(`\ndowntime of the move to ${target}: ${movedDowntime}\ndowntime of the refused move, rolled back: ${refusedDowntime}\n`);
+
+    demo.say("An OpenKruise Advanced StatefulSet (apps.kruise.io/v1beta1, run by the sandbox's stand-in for kruise's controller), 2 replicas with reserveOrdinals [1]: pods 0 and 2");
+    demo.advanced("kv", [0, 2]);
+    await demo.apply("kv", statefulSet("kv", "alicloud-disk-essd", 2, [1]));
+    await demo.waitReady("kv", 2);
+    await demo.writeContent("kv", 2);
+    const kvTarget = await demo.zoneWithout("kv", zones);
+    demo.say(`Moving kv to ${kvTarget}: the same annotation, named by its group in kubectl`);
+    await demo.kubectl(["-n", NAMESPACE, "annotate", demo.resource("kv"), "kv", `zoneferry.io/target-zones=${kvTarget}`, "zoneferry.io/check-interval=2s"]);
+    const kvMoved = await demo.follow("kv");
+    if (kvMoved !== "Succeeded") throw new Error(`the move of kv ended ${kvMoved}`);
+    await demo.kubectl(["-n", NAMESPACE, "get", "pods", "-l", "app=kv", "-o", "wide"]);
+    if (!(await demo.checkContent("kv", 2))) throw new Error("a PVC of kv lost its content");
 
     demo.say("A StatefulSet on SSD disks (alicloud-disk-ssd) cannot move: the webhook says which PVCs and why");
     await demo.apply("legacy", statefulSet("legacy", "alicloud-disk-ssd", 1));
