@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { KubeConfig } from "@kubernetes/client-node";
+import { ReadyWatch } from "../../bench/ready-watch.ts";
 import { waitFor } from "../../sandbox/processes.ts";
 import { SandboxSession } from "../support/sandbox-session.ts";
 
@@ -121,9 +123,19 @@ describe("moving OpenKruise Advanced StatefulSets on the sandbox", () => {
   });
 
   it("moves an Advanced StatefulSet with strategy Rolling, one replica at a time, each claim's content kept", async () => {
-    await sandbox.statefulSet("roll", 2, { zones: ["cn-shanghai-b"], advanced: {} });
-    assert.equal(await migrate("roll", { "target-zones": "cn-shanghai-g", strategy: "Rolling" }, 180_000), "Succeeded", await sandbox.annotation("roll", "message"));
-    for (const ordinal of [0, 1]) {
+    await sandbox.statefulSet("roll", 3, { zones: ["cn-shanghai-b"], advanced: {} });
+    const kubeconfig = new KubeConfig();
+    kubeconfig.loadFromFile(sandbox.env["KUBECONFIG"]!);
+    // A watch sees every change of the pods: a poll could miss the moment two were down.
+    const watch = await ReadyWatch.start(kubeconfig, NS, "roll", 3);
+    try {
+      assert.equal(await migrate("roll", { "target-zones": "cn-shanghai-g", strategy: "Rolling" }, 180_000), "Succeeded", await sandbox.annotation("roll", "message"));
+      assert.equal(watch.fewest(), 2, "never more than one replica down");
+      assert.deepEqual([...new Set(watch.windows().map((window) => window.pod))].sort(), ["roll-0", "roll-1", "roll-2"], "each replica was down once, in turn");
+    } finally {
+      watch.stop();
+    }
+    for (const ordinal of [0, 1, 2]) {
       assert.equal(await sandbox.zoneOfPod(`roll-${ordinal}`), "cn-shanghai-g");
       assert.equal(await sandbox.contentOf(`data-roll-${ordinal}`), `roll-${ordinal} rows 1..${100 + ordinal}`);
     }
