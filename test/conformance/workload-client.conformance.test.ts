@@ -53,7 +53,7 @@ describe("the workload port: what each StatefulSet kind's client does on a real 
 
   for (const kind of [NATIVE, KRUISE]) {
     const prefix = kind === NATIVE ? "native" : "kruise";
-    describe(`${kind.apiVersion}`, () => {
+    describe(kind.apiVersion, () => {
       const client = () => workloadClient(kubeconfig, kind);
 
       it("reads a set with its kind's apiVersion and kind, as the checks read them", async () => {
@@ -61,7 +61,7 @@ describe("the workload port: what each StatefulSet kind's client does on a real 
         assert.equal(read.apiVersion, kind.apiVersion);
         assert.equal(read.kind, "StatefulSet");
         assert.equal(read.metadata?.annotations?.["example.com/owner"], "team-a");
-        assert.match(read.metadata?.uid ?? "", /^[0-9a-f-]{36}$/);
+        assert.match(read.metadata.uid ?? "", /^[0-9a-f-]{36}$/);
         assert.equal(client().kind, kind);
       });
 
@@ -80,8 +80,8 @@ describe("the workload port: what each StatefulSet kind's client does on a real 
         await client().patch("conform-a", `${prefix}-db`, { metadata: { annotations: { "zoneferry.io/status": "Running" } }, spec: { replicas: 0 } }, "zoneferry-conformance");
         const read = await client().read("conform-a", `${prefix}-db`);
         assert.equal(read.metadata?.annotations?.["zoneferry.io/status"], "Running");
-        assert.equal(read.metadata?.annotations?.["example.com/owner"], "team-a", "a merge patch keeps what it does not name");
-        assert.ok(read.metadata?.managedFields?.some((entry) => entry.manager === "zoneferry-conformance"), "managedFields name who wrote");
+        assert.equal(read.metadata.annotations["example.com/owner"], "team-a", "a merge patch keeps what it does not name");
+        assert.ok(read.metadata.managedFields?.some((entry) => entry.manager === "zoneferry-conformance"), "managedFields name who wrote");
         await client().patch("conform-a", `${prefix}-db`, { metadata: { annotations: { "zoneferry.io/status": null } } }, "zoneferry-conformance");
         assert.equal((await client().read("conform-a", `${prefix}-db`)).metadata?.annotations?.["zoneferry.io/status"], undefined, "null removes");
       });
