@@ -118,7 +118,9 @@ describe("the chart on a real API server", () => {
   });
 
   it("completes a migration with the webhook and the runner running as the chart's ServiceAccounts", async () => {
-    const values: Values = installValues({ certs: "secret", redis: "external", credentials: "secret" });
+    // The sandbox runs Advanced StatefulSets (WORKLOADS_KRUISE=true on both components), and so
+    // does this install: its RBAC must cover what they read and write of apps.kruise.io.
+    const values: Values = { ...installValues({ certs: "secret", redis: "external", credentials: "secret" }), "workloads.kruise": env["WORKLOADS_KRUISE"] === "true" };
     const rbac = render(values, NAMESPACE).filter((object) => ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"].includes(object.kind ?? ""));
     await apply(rbac);
     const kubeconfigOf = async (serviceAccount: string): Promise<string> => {
