@@ -1,16 +1,16 @@
 /**
- * `npm run sandbox -- up [--zones a,b,c] [--nodes-per-zone N] [--dir D]`, `down [--dir D]`,
+ * `npm run sandbox -- up [--zones a,b,c] [--nodes-per-zone N] [--snapshots] [--dir D]`, `down [--dir D]`,
  * `status [--dir D]`: the local sandbox, started in the background.
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_SANDBOX_DIR, down, status, up } from "./sandbox.ts";
 
-const USAGE = "usage: npm run sandbox -- up [--zones cn-shanghai-b,cn-shanghai-g,cn-shanghai-m] [--nodes-per-zone 1] [--dir .sandbox] | down | status";
+const USAGE = "usage: npm run sandbox -- up [--zones cn-shanghai-b,cn-shanghai-g,cn-shanghai-m] [--nodes-per-zone 1] [--snapshots] [--dir .sandbox] | down | status";
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { zones: { type: "string" }, "nodes-per-zone": { type: "string" }, dir: { type: "string" } },
+    options: { zones: { type: "string" }, "nodes-per-zone": { type: "string" }, snapshots: { type: "boolean" }, dir: { type: "string" } },
   });
   const dir = values.dir ?? DEFAULT_SANDBOX_DIR;
   const say = (line: string): void => { process.stdout.write(`[sandbox] ${line}\n`); };
@@ -20,7 +20,7 @@ async function main(): Promise<number> {
       if (!Number.isInteger(perZone) || perZone < 1 || perZone > 50) throw new Error(`--nodes-per-zone must be a whole number from 1 to 50\n${USAGE}`);
       const zones = values.zones?.split(",").map((zone) => zone.trim()).filter((zone) => zone !== "");
       const started = Date.now();
-      await up({ dir, nodesPerZone: perZone, log: say, ...(zones === undefined ? {} : { zones }) });
+      await up({ dir, nodesPerZone: perZone, log: say, snapshots: values.snapshots === true, ...(zones === undefined ? {} : { zones }) });
       say(`up in ${((Date.now() - started) / 1000).toFixed(1)}s; variables in ${dir}/env (source it: . ${dir}/env)`);
       return 0;
     }

@@ -16,6 +16,7 @@ import { ensureStorageClasses } from "./storage-classes.ts";
 import { installZoneMigrationCrd } from "../runner/journal/crd.ts";
 import { installAdvancedStatefulSetCrd } from "./kruise-controller/crd.ts";
 import { helmBinary } from "./helm.ts";
+import { startSnapshotController } from "./snapshot-controller.ts";
 import { registerWebhookConfigurations } from "./webhook-registration.ts";
 
 const REPO = join(import.meta.dirname, "..");
@@ -36,6 +37,8 @@ export interface UpOptions {
   readonly emulator?: Readonly<Record<string, unknown>>;
   /** Variables for the runner over the sandbox's own (e.g. RUNNER_CONCURRENCY). */
   readonly runnerEnv?: Readonly<Record<string, string>>;
+  /** Volume snapshots: their CRDs, a VolumeSnapshotClass and the real snapshot-controller (sandbox/snapshot-controller.ts). */
+  readonly snapshots?: boolean;
 }
 
 /**
@@ -97,6 +100,11 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     started.push(startNode("disk-provisioner", "sandbox/disk-provisioner/main.ts", dir, env));
     // The stand-in for kruise-manager: Advanced StatefulSets get pods as kruise would give them.
     started.push(startNode("kruise-controller", "sandbox/kruise-controller/main.ts", dir, env));
+    if (options.snapshots === true) {
+      log("starting the snapshot-controller (built once from its Go module, cached)");
+      started.push(await startSnapshotController({ kubeconfig: env["KUBECONFIG"]!, kubectl: env["KUBECTL"]!, dir, detached: true }));
+      record();
+    }
     // The runner acts as zoneferry-runner, the identity the migration guard lets through.
     const metricsPort = await freePort();
     env["RUNNER_METRICS_URL"] = `http://127.0.0.1:${metricsPort}/metrics`;

@@ -2,13 +2,14 @@
  * The sandbox's disk provisioner: what ACK's disk CSI driver (controller side, with
  * external-provisioner and the attach bookkeeping) does for a cluster, done against a DiskCloud and
  * the ECS emulator. It provisions disks for claims the scheduler has placed, deletes the disks of
- * released Delete volumes, and keeps disks attached to the nodes whose pods use them.
+ * released Delete volumes, keeps disks attached to the nodes whose pods use them, and restores
+ * claims from volume snapshots (snapshot-sources.ts).
  *
  * Level-triggered: informer events and a periodic resync start passes that read the cluster and
  * the cloud and act only on the difference, so running it twice, or again after a crash, is safe.
  */
 import { randomBytes } from "node:crypto";
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../../core/disk-cloud.ts";
 import { DISK_CSI_DRIVER } from "../../core/disk-volumes.ts";
@@ -20,6 +21,7 @@ import type { ProvisionerContext } from "./provisioner-context.ts";
 import { reclaimVolumes } from "./reclaim-volumes.ts";
 import { ReconcileLoop } from "./reconcile-loop.ts";
 import { RetryBackoff } from "./retry-backoff.ts";
+import { syncSnapshotContents } from "./snapshot-sources.ts";
 import { syncAttachments } from "./sync-attachments.ts";
 
 /** What the provisioner needs from its process (main.ts) or test. */
@@ -55,6 +57,7 @@ export async function startDiskProvisioner(options: DiskProvisionerOptions): Pro
     cache,
     cloud: options.cloud,
     core,
+    custom: options.kubeconfig.makeApiClient(CustomObjectsApi),
     attachments: emulatorAttachControl(options.emulatorUrl),
     events: claimEvents(core, `${DISK_CSI_DRIVER}_zoneferry-sandbox`, logger),
     backoff: new RetryBackoff(),
@@ -66,7 +69,7 @@ export async function startDiskProvisioner(options: DiskProvisionerOptions): Pro
     logger,
     resyncMs: options.resyncMs ?? 5_000,
     pass: async (startedAt) => {
-      await Promise.all([provisionClaims(context), reclaimVolumes(context), syncAttachments(context)]);
+      await Promise.all([provisionClaims(context), reclaimVolumes(context), syncAttachments(context), syncSnapshotContents(context)]);
       return context.backoff.nextDueInMs(startedAt);
     },
   });

@@ -21,6 +21,7 @@ import {
 import { chooseCategory, diskSizeGiB, performanceLevelFor, wantedCategories } from "./disk-shape.ts";
 import { buildPersistentVolume, requestedVolumeName, type ProvisionedDisk } from "./persistent-volume.ts";
 import { messageOf, retryAfterMs, type ProvisionerContext } from "./provisioner-context.ts";
+import { snapshotNameOf, snapshotSource } from "./snapshot-sources.ts";
 
 const KEY_PREFIX = "claim/";
 
@@ -101,11 +102,15 @@ async function findOrCreateDisk(context: ProvisionerContext, pending: PendingCla
   const category = chooseCategory(wanted, await context.cloud.availableDiskCategories(zone));
   if (category === undefined) throw new NoCategoryInZoneError(zone, wanted);
   const performanceLevel = performanceLevelFor(category, parameters);
-  const sizeGiB = diskSizeGiB(pending.claim.spec?.resources?.requests?.["storage"], category, performanceLevel);
+  // A claim restored from a VolumeSnapshot: the disk is made from its snapshot, never smaller.
+  const snapshotName = snapshotNameOf(pending.claim);
+  const source = snapshotName === undefined ? undefined : await snapshotSource(context, pending.claim, snapshotName);
+  const sizeGiB = Math.max(diskSizeGiB(pending.claim.spec?.resources?.requests?.["storage"], category, performanceLevel), source?.sizeGiB ?? 0);
   const diskId = await context.cloud.createDisk({
     zoneId: zone,
     category,
     ...(performanceLevel === undefined ? {} : { performanceLevel }),
+    ...(source === undefined ? {} : { snapshotId: source.snapshotId }),
     sizeGiB,
     name: volumeName,
     tags: { ...DRIVER_DISK_TAGS, [VOLUME_NAME_TAG]: volumeName },

@@ -1,5 +1,5 @@
 /** What every reconciler of the provisioner works with, built once at start. */
-import type { CoreV1Api, V1PersistentVolume } from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi, V1PersistentVolume } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { TransientCloudError } from "../../core/cloud-errors.ts";
 import type { DiskCloud } from "../../core/disk-cloud.ts";
@@ -14,6 +14,8 @@ export interface ProvisionerContext {
   readonly cache: ClusterCache;
   readonly cloud: DiskCloud;
   readonly core: CoreV1Api;
+  /** Volume snapshots and their contents (snapshot.storage.k8s.io), when their CRDs are installed. */
+  readonly custom: CustomObjectsApi;
   readonly attachments: AttachControl;
   readonly events: ClaimEvents;
   readonly backoff: RetryBackoff;

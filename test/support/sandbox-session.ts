@@ -28,6 +28,8 @@ export interface StatefulSetOptions {
   zones?: string[];
   templates?: string[];
   whenScaled?: "Delete";
+  /** false: nothing is written to the disks (claims restored from a snapshot keep what it held). */
+  content?: false;
   /** An Advanced StatefulSet (apps.kruise.io) with these fields of kruise's added to its spec. */
   advanced?: { reserveOrdinals?: (number | string)[]; [field: string]: unknown };
 }
@@ -98,8 +100,9 @@ export class SandboxSession {
     return { cert: Buffer.from(user["client-certificate-data"]!, "base64"), key: Buffer.from(user["client-key-data"]!, "base64") };
   }
 
-  async up(): Promise<void> {
-    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "up", "--dir", this.dir], { timeout: 300_000 });
+  /** `snapshots`: with the snapshot CRDs and the real snapshot-controller (`sandbox up --snapshots`). */
+  async up(options: { snapshots?: boolean } = {}): Promise<void> {
+    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "up", "--dir", this.dir, ...(options.snapshots === true ? ["--snapshots"] : [])], { timeout: 300_000 });
     this.env = Object.fromEntries(readFileSync(join(this.dir, "env"), "utf8").trim().split("\n").map((line) => {
       const [, key, value] = /^export ([A-Z_]+)='(.*)'$/.exec(line)!;
       return [key!, value!];
@@ -212,6 +215,7 @@ ${retention}${advanced}  volumeClaimTemplates:
 ${claimTemplates}`);
     await this.kubectl("apply", "-f", file);
     await waitFor(async () => (await this.readyReplicas(name)) === replicas, 60_000, () => `${name} not Ready`);
+    if (options.content === false) return;
     for (const ordinal of liveOrdinals({ replicas, ...options.advanced })) {
       for (const template of templates) {
         const body = template === "data" ? `${name}-${ordinal} rows 1..${100 + ordinal}` : `${template} of ${name}-${ordinal}`;
