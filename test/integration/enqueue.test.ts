@@ -71,7 +71,7 @@ describe("queueing admitted migrations in Redis", () => {
       assert.equal(jobs.length, 1);
       const job = jobs[0]!;
       assert.match(job.id!, /^[0-9a-f]{12}$/);
-      assert.deepEqual(job.data, { migrationId: job.id, namespace: "shop", statefulSet: "db", targetZones: [G], retry: "", requestedBy: "alice@example.com" });
+      assert.deepEqual(job.data, { migrationId: job.id, namespace: "shop", statefulSet: "db", apiVersion: "apps/v1", targetZones: [G], retry: "", requestedBy: "alice@example.com" });
     } finally {
       await webhook.close();
     }

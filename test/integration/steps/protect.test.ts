@@ -49,7 +49,7 @@ describe("the protect step, on a real API server and the ECS emulator", () => {
 
   it("crashed between any two of its API calls, completes when run again with every original journaled and every policy on Retain", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: (crashAt) => fresh(`crash-${crashAt}`), act: (ctx) => protect.run(ctx), check: assertProtected });
-    assert.deepEqual(covered, ["journal.updateStatus", "core.patchPersistentVolume", "core.patchPersistentVolume", "journal.updateSpec", "apps.patchNamespacedStatefulSet"]);
+    assert.deepEqual(covered, ["journal.updateStatus", "core.patchPersistentVolume", "core.patchPersistentVolume", "journal.updateSpec", "workload.patch"]);
   });
 
   it("compensated twice, gives every policy back once, and the second compensation does nothing", async () => {
@@ -58,6 +58,6 @@ describe("the protect step, on a real API server and the ECS emulator", () => {
 
   it("its compensation, crashed between any two of its API calls, completes when run again with every policy as it was", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: protectedApp, act: (ctx) => protect.compensate!(ctx), check: assertUnprotected });
-    assert.deepEqual(covered, ["core.patchPersistentVolume", "core.patchPersistentVolume", "apps.patchNamespacedStatefulSet"]);
+    assert.deepEqual(covered, ["core.patchPersistentVolume", "core.patchPersistentVolume", "workload.patch"]);
   });
 });

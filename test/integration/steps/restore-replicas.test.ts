@@ -59,7 +59,7 @@ describe("the restore-replicas step, on a real API server and the ECS emulator",
 
   it("crashed between any two of its writes, completes when run again with the replicas Ready in their planned zone", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: (crashAt) => fresh(`crash-${crashAt}`), act: (ctx) => restoreReplicas.run(ctx), check: assertRestored });
-    assert.deepEqual(covered, ["journal.updateStatus", "apps.patchNamespacedStatefulSet", "journal.updateStatus"]);
+    assert.deepEqual(covered, ["journal.updateStatus", "workload.patch", "journal.updateStatus"]);
   });
 
   it("compensated twice, takes the pods away once, and the second compensation does nothing", async () => {
@@ -68,7 +68,7 @@ describe("the restore-replicas step, on a real API server and the ECS emulator",
 
   it("its compensation, crashed before its scale-down, completes when run again with no pod left", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: restored, act: (ctx) => restoreReplicas.compensate!(ctx), check: assertStopped });
-    assert.deepEqual(covered, ["apps.patchNamespacedStatefulSet"]);
+    assert.deepEqual(covered, ["workload.patch"]);
   });
 
   it("rolled back after it served, the app runs on its source disks again and the new disks it wrote to are kept with a snapshot", async () => {

@@ -46,7 +46,7 @@ describe("the scale-to-zero step, on a real API server and the ECS emulator", ()
   it("crashed before its scale-down or before it journals when its wait began, completes when run again with no pod and every source disk detached", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: (crashAt) => fresh(`crash-${crashAt}`), act: (ctx) => scaleToZero.run(ctx), check: assertScaledDown });
     // The second write is the bounded wait's start (a journal condition), made while pods are still going.
-    assert.deepEqual(covered[0], "apps.patchNamespacedStatefulSet");
+    assert.deepEqual(covered[0], "workload.patch");
     assert.ok(covered.slice(1).every((write) => write === "journal.updateStatus"), covered.join(", "));
   });
 
@@ -56,6 +56,6 @@ describe("the scale-to-zero step, on a real API server and the ECS emulator", ()
 
   it("its compensation, crashed before its scale-up, completes when run again with the replicas back on their source disks", async (t) => {
     const covered = await crashAtEachWrite({ test: t, prepare: scaledDown, act: (ctx) => scaleToZero.compensate!(ctx), check: assertBackUp });
-    assert.deepEqual(covered, ["apps.patchNamespacedStatefulSet"]);
+    assert.deepEqual(covered, ["workload.patch"]);
   });
 });
