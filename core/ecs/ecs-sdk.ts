@@ -42,7 +42,7 @@ export interface EcsClientOptions {
 
 // These packages are CommonJS with `exports.default`; under Node's ESM loader the class sits one
 // level below where their type declarations put it.
-function commonJsDefault<T>(namespace: { default: T }): T {
+export function commonJsDefault<T>(namespace: { default: T }): T {
   const inner = (namespace.default as { default?: T }).default;
   return inner ?? namespace.default;
 }
@@ -62,7 +62,12 @@ const EcsClientClass = ecsClientConstructor<EcsClient>();
 const CredentialClass = commonJsDefault(credentialsModule as unknown as { default: new () => object });
 
 export function createEcsClient(options: EcsClientOptions): EcsClient {
-  const config = new $OpenApiUtil.Config({
+  return new EcsClientClass(openApiConfig(options));
+}
+
+/** openapi-core's configuration for these options: the ECS SDK's, and Resource Sharing's generic client's. */
+export function openApiConfig(options: EcsClientOptions): $OpenApiUtil.Config {
+  return new $OpenApiUtil.Config({
     regionId: options.regionId,
     protocol: options.protocol,
     // The SDK's connect timeout is a socket idle timeout: it must cover the slowest answer too.
@@ -77,7 +82,6 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
           ...(options.accessKey.securityToken === undefined ? {} : { securityToken: options.accessKey.securityToken }),
         }),
   });
-  return new EcsClientClass(config);
 }
 
 /** Request models of the SDK, for the adapter. */

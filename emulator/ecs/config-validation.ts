@@ -2,6 +2,7 @@
  * Checks an EmulatorConfig before the emulator starts, so a typo in a JSON config file stops the
  * start with a message naming the field, instead of an emulator that quietly behaves otherwise.
  */
+import { ACCOUNT_ID } from "./accounts.ts";
 import { isEcsAction } from "./action-names.ts";
 import { DISK_CATEGORIES, isKnownCategory } from "./categories.ts";
 import type { EmulatorConfig } from "./config.ts";
@@ -71,6 +72,7 @@ function accountProblems(accounts: unknown): string[] {
       return;
     }
     if (account.securityToken !== undefined && !isText(account.securityToken)) problems.push(`accounts[${index}].securityToken must be a non-empty string`);
+    if (account.accountId !== undefined && !(typeof account.accountId === "string" && ACCOUNT_ID.test(account.accountId))) problems.push(`accounts[${index}].accountId must be an account id of digits`);
     if (seen.has(account.accessKeyId)) problems.push(`accounts[${index}] repeats accessKeyId ${account.accessKeyId}`);
     seen.add(account.accessKeyId);
   });

@@ -9,6 +9,8 @@ export interface AccountConfig {
   readonly accessKeyId: string;
   readonly accessKeySecret: string;
   readonly securityToken?: string;
+  /** The Alibaba Cloud account the key belongs to (digits); absent: the default account (accounts.ts). */
+  readonly accountId?: string;
 }
 
 export interface ZoneConfig {

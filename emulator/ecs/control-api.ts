@@ -51,7 +51,7 @@ function content(runtime: EmulatorRuntime, id: string): Answer {
 }
 
 function redactedConfig(runtime: EmulatorRuntime): unknown {
-  return { ...runtime.config, accounts: runtime.config.accounts.map((account) => ({ accessKeyId: account.accessKeyId, accessKeySecret: "***" })) };
+  return { ...runtime.config, accounts: runtime.config.accounts.map((account) => ({ accessKeyId: account.accessKeyId, accessKeySecret: "***", ...(account.accountId === undefined ? {} : { accountId: account.accountId }) })) };
 }
 
 function state(runtime: EmulatorRuntime): unknown {
@@ -64,6 +64,9 @@ function state(runtime: EmulatorRuntime): unknown {
     contents: [...world.contents].map(([id, stored]) => ({ id, contentType: stored.contentType, bytes: stored.data.length })),
     clientTokens: [...world.tokens.values()].map((token) => ({ action: token.key.split("\n")[1], token: token.key.split("\n")[2], answer: token.body })),
     faults: runtime.faults.list(),
+    // The default account's world is above; the others' are at /accounts/<id>/inventory.
+    accounts: runtime.worlds().map(([accountId, world]) => ({ accountId, disks: world.disks.size, snapshots: world.snapshots.size })),
+    sharing: runtime.sharing.toData(),
     nonces: runtime.nonces.size,
     requests: runtime.requests.list().length,
   };
@@ -164,8 +167,13 @@ const ROUTES: readonly Route[] = [
 ];
 
 /** Serves one /_emulator/… request; `path` is the part after /_emulator. */
-export async function serveControl(runtime: EmulatorRuntime, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+export async function serveControl(whole: EmulatorRuntime, request: IncomingMessage, response: ServerResponse, fullPath: string): Promise<void> {
+  // /accounts/<id>/… is the same route in that account's world (accounts.ts); the rest is the default account's.
+  const scoped = ACCOUNT_SCOPE.exec(fullPath);
+  const runtime = scoped === null ? whole : inAccount(whole, scoped[1]!);
+  const path = scoped === null ? fullPath : scoped[2]!;
   try {
+    if (scoped !== null && !ACCOUNT_ROUTES.test(path)) throw new ControlError(404, `no control route /_emulator${fullPath}: an account scopes /disks, /snapshots and /inventory only`);
     const matches = ROUTES.map((route) => ({ route, match: route.path.exec(path) })).filter((candidate) => candidate.match !== null);
     const found = matches.find((candidate) => candidate.route.method === request.method);
     if (found === undefined) {
@@ -173,7 +181,7 @@ export async function serveControl(runtime: EmulatorRuntime, request: IncomingMe
     }
     const body = await readBody(request, BODY_LIMIT);
     // What the control API shows must agree with ECS: snapshots past their retention are gone.
-    runtime.sweep();
+    whole.sweep();
     const segments = found.match!.slice(1).map((segment) => decodeURIComponent(segment));
     const answer = found.route.handle(runtime, { body, contentType: request.headers["content-type"], segments });
     if ("json" in answer) sendJson(response, answer.status, answer.json);
@@ -182,6 +190,14 @@ export async function serveControl(runtime: EmulatorRuntime, request: IncomingMe
     const status = error instanceof ControlError ? error.status : error instanceof FaultSpecError ? 400 : error instanceof BodyTooLargeError ? 413 : 500;
     sendJson(response, status, { error: error instanceof Error ? error.message : String(error) });
   } finally {
-    runtime.persistIfChanged();
+    whole.persistIfChanged();
   }
+}
+
+const ACCOUNT_SCOPE = /^\/accounts\/(\d{1,32})(\/.*)$/;
+const ACCOUNT_ROUTES = /^\/(disks|snapshots|inventory)(\/|$)/;
+
+/** The runtime seen from one account: its world in place of the default one, the rest shared. */
+function inAccount(runtime: EmulatorRuntime, accountId: string): EmulatorRuntime {
+  return Object.create(runtime, { world: { value: runtime.worldOf(accountId) } }) as EmulatorRuntime;
 }

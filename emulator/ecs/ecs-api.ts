@@ -14,6 +14,8 @@ import { checkClientToken, fingerprintOf, remember, replayed, tokenKey } from ".
 import { requestId } from "./ids.ts";
 import { Params } from "./params.ts";
 import type { EmulatorRuntime } from "./runtime.ts";
+import { accountIdOf } from "./accounts.ts";
+import { RESOURCE_SHARING_VERSION, SHARING_ACTIONS, executeSharing, type SharingActionSpec } from "./sharing/index.ts";
 
 export const ECS_VERSION = "2014-05-26";
 
@@ -76,34 +78,46 @@ async function answerCall(runtime: EmulatorRuntime, request: IncomingMessage, ur
     headers: request.headers,
     body,
   };
-  const spec = route(call, trace.action);
+  const target = route(call, trace.action);
   const caller = authenticate(call, runtime.config, runtime.nonces, runtime.clock);
   trace.accessKeyId = caller.accessKeyId;
   const throttled = runtime.throttle?.take(Date.now());
   if (throttled?.ok === false) throw new EcsError("Throttling.User", 400, "Request was denied due to user flow control.", { "x-acs-retry-after": String(throttled.retryAfterMs) });
-  const fault = runtime.faults.evaluate(spec.name);
-  await sleep(latencyOf(runtime.config, spec.name) + fault.delayMs);
+  const fault = runtime.faults.evaluate(target.spec.name);
+  await sleep(latencyOf(runtime.config, target.spec.name) + fault.delayMs);
   if (fault.hang) return HANG;
   if (fault.error !== undefined) throw fault.error;
   runtime.sweep();
-  return execute(runtime, spec, call, { accessKeyId: caller.accessKeyId, snapshotFailsAfterMs: fault.snapshotFailsAfterMs });
+  if (target.product === "sharing") return executeSharing(runtime, target.spec, new Params(call.params), accountIdOf(runtime.config, caller.accessKeyId));
+  return execute(runtime, target.spec, call, { accessKeyId: caller.accessKeyId, snapshotFailsAfterMs: fault.snapshotFailsAfterMs });
 }
 
-function route(call: IncomingCall, action: string): ActionSpec {
+/** The action a call names, of ECS or of Resource Sharing (the same front end, told apart by version). */
+type Routed = { readonly product: "ecs"; readonly spec: ActionSpec } | { readonly product: "sharing"; readonly spec: SharingActionSpec };
+
+function route(call: IncomingCall, action: string): Routed {
   if (call.pathname !== "/") throw ecsError("InvalidAction.NotFound");
   if (action === "") throw missingParameter("Action");
   const version = call.params.Version ?? headerOf(call, "x-acs-version");
   if (version === undefined || version === "") throw missingParameter("Version");
+  if (version === RESOURCE_SHARING_VERSION) {
+    const spec = SHARING_ACTIONS.get(action);
+    if (spec === undefined) throw ecsError("InvalidAction.NotFound");
+    return { product: "sharing", spec };
+  }
   if (version !== ECS_VERSION) throw ecsError("InvalidVersion");
   if (!isEcsAction(action)) throw ecsError("InvalidAction.NotFound");
-  return ACTIONS[action];
+  return { product: "ecs", spec: ACTIONS[action] };
 }
 
 /** `accessKeyId`: who calls (tokens are per key); `snapshotFailsAfterMs`: what a firing snapshot-failure fault asks. */
 function execute(runtime: EmulatorRuntime, spec: ActionSpec, call: IncomingCall, { accessKeyId, snapshotFailsAfterMs }: { accessKeyId: string; snapshotFailsAfterMs: number | undefined }): ActionResult {
   const params = new Params(call.params);
+  const accountId = accountIdOf(runtime.config, accessKeyId);
+  const world = runtime.worldOf(accountId);
   const context = {
-    world: runtime.world,
+    world,
+    isShared: (snapshotId: string) => runtime.sharing.isShared(accountId, snapshotId),
     params,
     clock: runtime.clock,
     config: runtime.config,
@@ -116,10 +130,10 @@ function execute(runtime: EmulatorRuntime, spec: ActionSpec, call: IncomingCall,
   checkClientToken(token);
   const key = tokenKey(accessKeyId, spec.name, token);
   const fingerprint = fingerprintOf(call.params);
-  const earlier = replayed(runtime.world, key, fingerprint);
+  const earlier = replayed(world, key, fingerprint);
   if (earlier !== undefined) return { ...earlier };
   const answer = spec.handle(context);
-  remember(runtime.world, key, fingerprint, answer);
+  remember(world, key, fingerprint, answer);
   return answer;
 }
 

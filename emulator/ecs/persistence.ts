@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { SharingData } from "./sharing/sharing-state.ts";
 import type { WorldData } from "./world.ts";
 
 const FORMAT = 1;
@@ -15,7 +16,11 @@ export interface PersistedState {
   readonly savedAt: string;
   /** How far the control API had advanced the clock: records' timestamps are on that clock. */
   readonly clockOffsetMs: number;
+  /** The default account's world (accounts.ts). */
   readonly world: WorldData;
+  /** Every other account's world, by account id; absent in files saved before accounts existed. */
+  readonly accounts?: Readonly<Record<string, WorldData>>;
+  readonly sharing?: SharingData;
 }
 
 /** The saved state, or undefined when the file does not exist yet. */
@@ -34,8 +39,8 @@ export function loadState(file: string): PersistedState | undefined {
   return state as PersistedState;
 }
 
-export function saveState(file: string, clockOffsetMs: number, world: WorldData): void {
-  const state: PersistedState = { format: FORMAT, savedAt: new Date().toISOString(), clockOffsetMs, world };
+export function saveState(file: string, clockOffsetMs: number, saved: Pick<PersistedState, "world" | "accounts" | "sharing">): void {
+  const state: PersistedState = { format: FORMAT, savedAt: new Date().toISOString(), clockOffsetMs, ...saved };
   mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(state));

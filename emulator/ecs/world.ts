@@ -82,6 +82,11 @@ export interface SnapshotRecord {
   tags: Tag[];
   /** Disks ever created from this snapshot (DeleteSnapshot needs Force then). */
   usedByDisks: string[];
+  /**
+   * Set on the copy another account's share puts in this account's world: the owner's account and
+   * snapshot id (the copy has an id of its own and the owner's name, as shared snapshots do).
+   */
+  readonly sharedFrom?: { readonly accountId: string; readonly snapshotId: string };
 }
 
 /** What a disk or snapshot holds: opaque bytes with the content type they were stored with. */

@@ -14,6 +14,8 @@ export interface ActionContext {
   /** The cloud's time for this call: every state the answer shows is read at this moment. */
   readonly now: number;
   readonly accessKeyId: string;
+  /** Whether the caller's snapshot is in one of its active resource shares (it cannot be deleted then). */
+  readonly isShared?: (snapshotId: string) => boolean;
   /** Set by a firing `failSnapshotAfterMs` fault: the snapshot this call makes fails that long (cloud ms) after it is usable. */
   readonly snapshotFailsAfterMs?: number;
 }
