@@ -15,7 +15,22 @@ export const USER_ANNOTATIONS = {
   retainSource: "zoneferry.io/retain-source",
   strategy: "zoneferry.io/strategy",
   retry: "zoneferry.io/retry",
+  /** An export: snapshots shared with these Alibaba Cloud accounts (docs/cross-account.md). */
+  exportToAccounts: "zoneferry.io/export-to-accounts",
+  /** A restore, read when the StatefulSet is created: `<source account>/<export id>`. */
+  restoreFrom: "zoneferry.io/restore-from",
 } as const;
+
+/**
+ * The annotations that each make a request: a move, an export, a restore. A StatefulSet carries
+ * at most one; removing it cancels the request (runner/cancel.ts).
+ */
+export const REQUEST_ANNOTATIONS: readonly string[] = [USER_ANNOTATIONS.targetZones, USER_ANNOTATIONS.exportToAccounts, USER_ANNOTATIONS.restoreFrom];
+
+/** The request annotations the object carries, in REQUEST_ANNOTATIONS' order. */
+export function requestAnnotationsOf(annotations: Readonly<Record<string, string>> | undefined): string[] {
+  return REQUEST_ANNOTATIONS.filter((key) => annotations?.[key] !== undefined);
+}
 
 /** Annotations zoneferry owns: stamped by the mutating webhook or written by the runner. */
 export const OWNED_ANNOTATIONS = {
@@ -23,6 +38,11 @@ export const OWNED_ANNOTATIONS = {
   status: "zoneferry.io/status",
   step: "zoneferry.io/step",
   message: "zoneferry.io/message",
+  /**
+   * A restore: the replicas Git asks for, stamped by the mutating webhook when it holds
+   * spec.replicas at 0 until the claims are restored (the runner scales to it then).
+   */
+  restoreReplicas: "zoneferry.io/restore-replicas",
 } as const;
 
 export const KNOWN_ANNOTATIONS: ReadonlySet<string> = new Set([

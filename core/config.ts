@@ -24,6 +24,11 @@ export interface Config {
    * so a cluster without kruise's CRD needs nothing from it (core/workload/kinds.ts).
    */
   readonly workloads: { readonly kruise: boolean };
+  /**
+   * CROSS_ACCOUNT: exports and restores across accounts (docs/cross-account.md) are admitted and
+   * run. Off (the chart grants the runner nothing they write), the webhook refuses them up front.
+   */
+  readonly crossAccount: boolean;
   readonly ecs: {
     readonly regionId: string | undefined;
     /**
@@ -31,6 +36,15 @@ export interface Config {
      * (ecs-vpc.<region>.aliyuncs.com); undefined means the SDK's default, public, for the region.
      */
     readonly endpoint: string | undefined;
+    /**
+     * host[:port] of Resource Sharing, which the runner's exports and restores share snapshots
+     * across accounts through: RESOURCE_SHARING_ENDPOINT, else the region's
+     * (resourcesharing.<region>.aliyuncs.com, resourcesharing-vpc.<region> with `vpcEndpoints`).
+     * Always set when the region is known: openapi-core's generic call, which Resource Sharing is
+     * called through, derives no endpoint from a region as the ECS SDK does. Undefined without a
+     * region (a webhook that asks ECS nothing).
+     */
+    readonly resourceSharingEndpoint: string | undefined;
     /**
      * ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED, the switch @alicloud/credentials reads for STS (RRSA's
      * AssumeRoleWithOIDC goes to sts-vpc.<ALIBABA_CLOUD_STS_REGION>.aliyuncs.com); read here too
@@ -52,6 +66,13 @@ export interface Config {
     readonly readTimeoutMs: number;
     /** Largest average rate of ECS calls this process makes (bursts up to one second's worth). */
     readonly requestsPerSecond: number;
+    /**
+     * ECS_SERVICE_KEY_ID: the region's ECS service key (the KMSKeyId ECS reports for a disk
+     * encrypted without a key of the user's). Resource Sharing refuses snapshots encrypted with it,
+     * so an export of such a disk is refused before anything changes (core/shareable.ts). Undefined:
+     * only a disk ECS reports no key for is recognized, and Resource Sharing refuses the others.
+     */
+    readonly serviceKeyId: string | undefined;
     /** Explicit keys (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET); undefined uses the credentials default chain (RRSA, ...). */
     readonly accessKey: { readonly id: string; readonly secret: string; readonly securityToken?: string } | undefined;
   };
@@ -116,17 +137,22 @@ export function loadConfig(env: Env, component: Component): Config {
   const kubeconfig = reader.optional("KUBECONFIG");
   const maxReplicas = reader.integer("MAX_REPLICAS", DEFAULT_MAX_REPLICAS, { min: 1, max: 100_000, what: "a number of replicas" });
   const regionId = component === "runner" ? reader.required("ECS_REGION_ID", "the region of the cluster's disks, e.g. cn-shanghai") : reader.optional("ECS_REGION_ID");
-  const explicitEndpoint = reader.endpoint("ECS_ENDPOINT");
+  const explicitEndpoint = reader.endpoint("ECS_ENDPOINT", "ecs.cn-shanghai.aliyuncs.com");
+  const explicitSharingEndpoint = reader.endpoint("RESOURCE_SHARING_ENDPOINT", "resourcesharing.cn-shanghai.aliyuncs.com");
   const vpcEndpoints = reader.boolean("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", false);
-  const endpoint = explicitEndpoint ?? (vpcEndpoints && regionId !== undefined && regionId !== "" ? `ecs-vpc.${regionId}.aliyuncs.com` : undefined);
+  const region = regionId !== undefined && regionId !== "" ? regionId : undefined;
+  const endpoint = explicitEndpoint ?? (vpcEndpoints && region !== undefined ? `ecs-vpc.${region}.aliyuncs.com` : undefined);
+  const resourceSharingEndpoint = explicitSharingEndpoint ?? (region === undefined ? undefined : `resourcesharing${vpcEndpoints ? "-vpc" : ""}.${region}.aliyuncs.com`);
   const config: Config = {
     redisUrl,
     kubeconfig,
     maxReplicas,
     workloads: { kruise: reader.boolean("WORKLOADS_KRUISE", false) },
+    crossAccount: reader.boolean("CROSS_ACCOUNT", false),
     ecs: {
       regionId,
       endpoint,
+      resourceSharingEndpoint,
       vpcEndpoints,
       stsRegion: reader.stsRegion("ALIBABA_CLOUD_STS_REGION", vpcEndpoints),
       protocol: reader.oneOf("ECS_PROTOCOL", ["https", "http"] as const, "https"),
@@ -134,6 +160,7 @@ export function loadConfig(env: Env, component: Component): Config {
       cacheTtlMs: reader.duration("ECS_CACHE_TTL", "5m", { min: 0, max: 86_400_000 }),
       connectTimeoutMs: reader.duration("ECS_CONNECT_TIMEOUT", "5s", { min: 100, max: 120_000 }),
       readTimeoutMs: reader.duration("ECS_READ_TIMEOUT", "10s", { min: 100, max: 120_000 }),
+      serviceKeyId: reader.keyId("ECS_SERVICE_KEY_ID"),
       requestsPerSecond: reader.integer("ECS_RATE_LIMIT", 20, { min: 1, max: 10_000, what: "a number of ECS calls per second" }),
       accessKey: reader.accessKey(),
     },
@@ -158,7 +185,7 @@ export function loadConfig(env: Env, component: Component): Config {
     },
     logLevel: reader.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
   };
-  reader.problems.push(...plaintextEcsProblems(config.ecs));
+  reader.problems.push(...plaintextEcsProblems(config.ecs), ...(component === "runner" ? plaintextSharingProblems(config.ecs, explicitSharingEndpoint) : []));
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return deepFreeze(config);
 }
@@ -177,6 +204,15 @@ function plaintextEcsProblems(ecs: Config["ecs"]): string[] {
     return ["ECS_INSECURE_EMULATOR=true with ECS_PROTOCOL=http needs ECS_ENDPOINT, the emulator's host:port; without it requests would go in clear to Alibaba Cloud's public endpoint"];
   }
   return [];
+}
+
+/**
+ * The same for Resource Sharing, whose default is the region's public endpoint, so over http it
+ * too must be named. The runner's only: the webhook never calls Resource Sharing.
+ */
+function plaintextSharingProblems(ecs: Config["ecs"], explicit: string | undefined): string[] {
+  if (ecs.protocol !== "http" || !ecs.insecureEmulator || explicit !== undefined) return [];
+  return ["ECS_INSECURE_EMULATOR=true with ECS_PROTOCOL=http needs RESOURCE_SHARING_ENDPOINT, the emulator's host:port (it serves Resource Sharing beside ECS); without it the runner's sharing calls would go in clear to Alibaba Cloud's public endpoint"];
 }
 
 function deepFreeze<T extends object>(value: T): T {
@@ -198,6 +234,14 @@ class EnvReader {
   optional(name: string): string | undefined {
     const value = this.#env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
+  }
+
+  /** A KMS key id (a UUID, or KMS's key-… form): letters, digits and dashes. */
+  keyId(name: string): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined || /^[A-Za-z0-9-]{1,128}$/.test(value)) return value;
+    this.problems.push(`${name}=${JSON.stringify(value)} is not a KMS key id; write it as ECS reports it, like 0e478b7a-4262-4802-b8cb-00d3fb408260`);
+    return undefined;
   }
 
   required(name: string, what: string): string {
@@ -263,10 +307,11 @@ class EnvReader {
     return undefined;
   }
 
-  endpoint(name: string): string | undefined {
+  /** `example`: the service's public host in a region, shown in the problem. */
+  endpoint(name: string, example: string): string | undefined {
     const value = this.optional(name);
     if (value === undefined || /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value)) return value;
-    this.problems.push(`${name}=${JSON.stringify(value)} is not host[:port]; write it like ecs.cn-shanghai.aliyuncs.com or 127.0.0.1:9100, without a scheme (ECS_PROTOCOL sets it)`);
+    this.problems.push(`${name}=${JSON.stringify(value)} is not host[:port]; write it like ${example} or 127.0.0.1:9100, without a scheme (ECS_PROTOCOL sets it)`);
     return undefined;
   }
 

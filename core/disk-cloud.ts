@@ -22,7 +22,11 @@ export interface DiskFacts {
 /** What a new disk is created with besides its shape and tags, so it is the source's equal. */
 export interface DiskAttributes {
   readonly encrypted: boolean;
-  /** The KMS key of an encrypted disk; undefined when not encrypted. */
+  /**
+   * The KMS key of an encrypted disk as ECS reports it: a customer key, or the region's ECS service
+   * key when the disk was encrypted without naming one (ECS reports that key's id too, so the two
+   * look alike here: core/shareable.ts tells them apart); undefined when not encrypted.
+   */
   readonly kmsKeyId: string | undefined;
   /** cloud_auto only: IOPS provisioned above the baseline; undefined for other categories. */
   readonly provisionedIops: number | undefined;
@@ -61,6 +65,20 @@ export interface SnapshotRecord {
   readonly tags: Readonly<Record<string, string>>;
   /** Epoch ms of its creation (ECS CreationTime): what its source disk held then is in it. */
   readonly createdAt: number | undefined;
+  /**
+   * SnapshotName; absent when it has none. An export names each snapshot after its claim, and a
+   * snapshot shared with another account keeps its name there (under an id of its own), so the
+   * name is how a restore finds it.
+   */
+  readonly name?: string;
+  /** A snapshot is encrypted with its source disk's key; absent when ECS does not say. */
+  readonly encrypted?: boolean;
+  /** The key of an encrypted snapshot (customer or service key, as for DiskAttributes); absent otherwise. */
+  readonly kmsKeyId?: string;
+  /*
+   * Whether another account owns it (shares it with this one) is not here: DescribeSnapshots has no
+   * owner field, on ECS or in the emulator. SnapshotSharing.sharedWithMe lists the owners' ids.
+   */
 }
 
 export interface CreateSnapshotInput {
@@ -98,6 +116,11 @@ export interface DiskCloud {
   createSnapshot(input: CreateSnapshotInput): Promise<string>;
   describeSnapshots(snapshotIds: readonly string[]): Promise<readonly SnapshotRecord[]>;
   findSnapshotsByTags(tags: Readonly<Record<string, string>>): Promise<readonly SnapshotRecord[]>;
+  /**
+   * Snapshots named exactly `name` (every page), this account's and those other accounts share with
+   * it: how a restore finds an export's snapshot. An empty name finds none.
+   */
+  findSnapshotsByName(name: string): Promise<readonly SnapshotRecord[]>;
   /** `force` also deletes a snapshot disks were created from. Deleting one that does not exist succeeds. */
   deleteSnapshot(snapshotId: string, options?: { readonly force?: boolean }): Promise<void>;
   /** Data-disk categories the zone sells now (DescribeAvailableResource), sold-out ones excluded. */

@@ -4,7 +4,8 @@
  * mutating webhook always yields the same patch.
  */
 import { createHash } from "node:crypto";
-import { USER_ANNOTATIONS } from "./annotations.ts";
+import { requestAnnotationsOf } from "./annotations.ts";
+import { operationMaterial, type RequestOperation } from "./cross-account-request.ts";
 import { parseMigrationRequest, type MigrationRequest } from "./migration-request.ts";
 
 /** Hex characters kept: 48 bits make a collision between two requests of one StatefulSet negligible. */
@@ -16,12 +17,16 @@ export interface MigrationIdentity {
   /** Normalized target zones, in the user's order. */
   readonly targetZones: readonly string[];
   readonly retry: string;
+  /** An export or a restore; absent for a move. */
+  readonly operation?: RequestOperation | undefined;
 }
 
 /** Lower-case hex, so it is valid in Kubernetes names, label values and BullMQ job ids (no ':'). */
 export function migrationId(identity: MigrationIdentity): string {
   // NUL separates fields: no namespace, name, zone or retry value can contain it.
-  const material = [identity.namespace, identity.name, identity.targetZones.join(","), identity.retry].join("\u0000");
+  // A move's material is as it always was: its ids do not change with exports and restores existing.
+  const operation = operationMaterial(identity.operation);
+  const material = [identity.namespace, identity.name, identity.targetZones.join(","), identity.retry, ...(operation === undefined ? [] : [operation])].join("\u0000");
   return createHash("sha256").update(material).digest("hex").slice(0, ID_LENGTH);
 }
 
@@ -31,18 +36,21 @@ export interface CurrentRequest {
   readonly migrationId: string;
 }
 
-/** The id of a request of the StatefulSet `namespace`/`name`: what identifies it is its zones and its retry. */
-export function requestMigrationId(namespace: string, name: string, request: Pick<MigrationRequest, "targetZones" | "retry">): string {
-  return migrationId({ namespace, name, targetZones: request.targetZones, retry: request.retry });
+/**
+ * The id of a request of the StatefulSet `namespace`/`name`: what identifies it is its zones (an
+ * export's accounts, a restore's source) and its retry.
+ */
+export function requestMigrationId(namespace: string, name: string, request: Pick<MigrationRequest, "targetZones" | "retry"> & { readonly operation?: MigrationRequest["operation"] | undefined }): string {
+  return migrationId({ namespace, name, targetZones: request.targetZones, retry: request.retry, operation: request.operation });
 }
 
 /**
  * The request the StatefulSet's annotations make now and its id; undefined when they make none
- * (no target-zones) or an invalid one. The webhook, the runner's precheck and its reconciler all
+ * (no request annotation) or an invalid one. The webhook, the runner's precheck and its reconciler all
  * ask this question; they ask it here.
  */
 export function currentRequest(namespace: string, name: string, annotations: Readonly<Record<string, string>>): CurrentRequest | undefined {
-  if (annotations[USER_ANNOTATIONS.targetZones] === undefined) return undefined;
+  if (requestAnnotationsOf(annotations).length === 0) return undefined;
   const parsed = parseMigrationRequest(annotations);
   if (!parsed.ok) return undefined;
   return { request: parsed.request, migrationId: requestMigrationId(namespace, name, parsed.request) };

@@ -4,6 +4,7 @@
  * harmless), and how a job is added. Every producer (the webhook, the runner's reconciler) adds
  * through here.
  */
+import type { RequestOperation } from "./cross-account-request.ts";
 import type { CurrentRequest } from "./migration-id.ts";
 import { NATIVE, type WorkloadApiVersion, type WorkloadKind } from "./workload/kinds.ts";
 
@@ -27,6 +28,8 @@ export interface MigrationJobData {
   readonly apiVersion?: WorkloadApiVersion;
   readonly targetZones: readonly string[];
   readonly retry: string;
+  /** An export or a restore (part of the migration id); absent for a move. */
+  readonly operation?: RequestOperation;
   /** Who asked (the admission request's user), for the journal and the logs. */
   readonly requestedBy: string;
 }
@@ -40,6 +43,7 @@ export function migrationJob(workload: { readonly namespace: string; readonly na
     apiVersion: (workload.kind ?? NATIVE).apiVersion,
     targetZones: current.request.targetZones,
     retry: current.request.retry,
+    ...(current.request.operation === undefined ? {} : { operation: current.request.operation }),
     requestedBy,
   };
 }

@@ -3,7 +3,14 @@
  * Every problem names the annotation, the value and what is allowed, because that text is what a
  * user reads in Argo CD or Flux when a sync is denied.
  */
-import { ANNOTATION_PREFIX, KNOWN_ANNOTATIONS, USER_ANNOTATIONS } from "./annotations.ts";
+import { ANNOTATION_PREFIX, KNOWN_ANNOTATIONS, USER_ANNOTATIONS, requestAnnotationsOf } from "./annotations.ts";
+import {
+  MAX_EXPORT_ACCOUNTS_LENGTH,
+  inapplicableAnnotations,
+  parseExportAccounts,
+  parseRestoreFrom,
+  type RequestOperation,
+} from "./cross-account-request.ts";
 import { MAX_QUOTED_LENGTH, clipText, listWithin, quoted } from "./bounded-text.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 
@@ -30,6 +37,11 @@ export interface MigrationRequest {
   readonly strategy: Strategy;
   /** The `retry` value, "" when absent. */
   readonly retry: string;
+  /**
+   * An export or a restore (core/cross-account-request.ts); absent for a move. Neither has target
+   * zones (`targetZones` is empty) nor a strategy of its own.
+   */
+  readonly operation?: RequestOperation;
 }
 
 export interface AnnotationProblem {
@@ -87,8 +99,16 @@ export function normalizeTargetZones(value: string): string[] {
   return value.split(",").map((zone) => zone.trim());
 }
 
-/** Parses the user's zoneferry annotations; call only when `target-zones` is present. */
+/**
+ * Parses the user's zoneferry annotations; call only when a request annotation (target-zones,
+ * export-to-accounts or restore-from) is present. More than one is refused: one request at a time.
+ */
 export function parseMigrationRequest(annotations: Annotations): RequestParse {
+  const requested = requestAnnotationsOf(annotations);
+  if (requested.length > 1) {
+    return { ok: false, problems: [{ annotation: requested[1]!, value: annotations[requested[1]!] ?? "", message: `annotations ${requested.join(" and ")} cannot be set together: a StatefulSet carries one request at a time (a move, an export or a restore); remove all but one` }] };
+  }
+  if (requested[0] !== undefined && requested[0] !== USER_ANNOTATIONS.targetZones) return parseCrossAccountRequest(annotations, requested[0]);
   const problems: AnnotationProblem[] = [];
   const collect = <T>(result: T | AnnotationProblem): T | undefined => {
     if (isProblem(result)) {
@@ -126,6 +146,46 @@ export function parseMigrationRequest(annotations: Annotations): RequestParse {
   };
 }
 
+/** An export or a restore: its own annotation, the waits, retention (export only) and retry. */
+function parseCrossAccountRequest(annotations: Annotations, key: string): RequestParse {
+  const problems: AnnotationProblem[] = [...unknownAnnotations(annotations)];
+  const oversized = oversizedValues(annotations);
+  if (oversized.length > 0) return { ok: false, problems: [...problems, ...oversized] };
+  const value = annotations[key] ?? "";
+  const parsed = key === USER_ANNOTATIONS.exportToAccounts ? parseExportAccounts(value) : parseRestoreFrom(value);
+  const operation = "kind" in parsed ? parsed : undefined;
+  if (operation === undefined) problems.push(parsed as AnnotationProblem);
+  else problems.push(...inapplicableAnnotations(operation, annotations));
+  const collect = <T>(result: T | AnnotationProblem): T | undefined => {
+    if (!isProblem(result)) return result;
+    problems.push(result);
+    return undefined;
+  };
+  const checkIntervalMs = collect(parseBoundedDuration(annotations, "checkInterval", DEFAULTS.checkIntervalMs));
+  const readyTimeoutMs = collect(parseBoundedDuration(annotations, "readyTimeout", DEFAULTS.readyTimeoutMs));
+  // An export's snapshots are the restore's source: kept until deleted by hand unless asked otherwise.
+  const snapshotRetentionDays = operation?.kind === "export" && annotations[USER_ANNOTATIONS.snapshotRetentionDays] !== undefined
+    ? collect(parseRetentionDays(annotations[USER_ANNOTATIONS.snapshotRetentionDays]))
+    : -1;
+  if (checkIntervalMs !== undefined && readyTimeoutMs !== undefined && readyTimeoutMs < checkIntervalMs) problems.push(readyTimeoutBelowInterval(annotations, checkIntervalMs));
+  if (problems.length > 0 || operation === undefined) return { ok: false, problems };
+  return {
+    ok: true,
+    request: Object.freeze({
+      targetZones: Object.freeze([]),
+      checkIntervalMs: checkIntervalMs!,
+      readyTimeoutMs: readyTimeoutMs!,
+      healthDurationMs: 0,
+      snapshotRetentionDays: snapshotRetentionDays!,
+      // Nothing of the source is deleted by an export or a restore.
+      retainSource: true,
+      strategy: "Recreate",
+      retry: (annotations[USER_ANNOTATIONS.retry] ?? "").trim(),
+      operation,
+    }),
+  };
+}
+
 function isProblem(value: unknown): value is AnnotationProblem {
   return typeof value === "object" && value !== null && "annotation" in value && "message" in value;
 }
@@ -138,7 +198,7 @@ function problem(annotation: string, value: string, allowed: string): Annotation
 function oversizedValues(annotations: Annotations): AnnotationProblem[] {
   return Object.values(USER_ANNOTATIONS).flatMap((key) => {
     const value = annotations[key];
-    const max = key === USER_ANNOTATIONS.targetZones ? MAX_TARGET_ZONES_LENGTH : MAX_VALUE_LENGTH;
+    const max = key === USER_ANNOTATIONS.targetZones ? MAX_TARGET_ZONES_LENGTH : key === USER_ANNOTATIONS.exportToAccounts ? MAX_EXPORT_ACCOUNTS_LENGTH : MAX_VALUE_LENGTH;
     if (value === undefined || value.length <= max) return [];
     return [problem(key, value, `is too long; it may have at most ${max} characters`)];
   });
@@ -247,13 +307,15 @@ export function unavailableStrategy(request: MigrationRequest, annotations: Anno
 function unknownAnnotations(annotations: Annotations): AnnotationProblem[] {
   const unknown = Object.keys(annotations).filter((key) => key.startsWith(ANNOTATION_PREFIX) && !KNOWN_ANNOTATIONS.has(key)).sort();
   const userKeys = Object.values(USER_ANNOTATIONS).join(", ");
-  const named = unknown.slice(0, MAX_UNKNOWN_NAMED).map((key) => {
+  // The list of what can be set is told once: five copies of it made the answer long.
+  const named = unknown.slice(0, MAX_UNKNOWN_NAMED).map((key, index) => {
     const nearest = nearestKnown(key);
     const hint = nearest === undefined ? "" : `did you mean ${nearest}? `;
+    const list = index === 0 ? `the annotations you can set are ${userKeys}` : "see the annotations you can set above";
     return {
       annotation: key,
       value: annotations[key] ?? "",
-      message: `annotation ${clipText(key, MAX_QUOTED_LENGTH)} is not a zoneferry annotation; ${hint}the annotations you can set are ${userKeys}`,
+      message: `annotation ${clipText(key, MAX_QUOTED_LENGTH)} is not a zoneferry annotation; ${hint}${list}`,
     };
   });
   const rest = unknown.slice(MAX_UNKNOWN_NAMED);

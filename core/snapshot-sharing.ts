@@ -21,6 +21,11 @@ export interface ResourceShare {
   readonly shareId: string;
   readonly name: string;
   readonly status: string;
+  /**
+   * The account that owns it (ResourceShareOwner): the account an export ran in, which a restore
+   * names as its source (`zoneferry.io/restore-from: <account>/<export id>`).
+   */
+  readonly ownerAccountId: string;
 }
 
 export type InvitationStatus = "Pending" | "Accepted" | "Rejected" | "Expired";

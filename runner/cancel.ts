@@ -1,5 +1,6 @@
 /**
- * Cancel (docs/gitops.md): removing `zoneferry.io/target-zones` from a StatefulSet under migration,
+ * Cancel (docs/gitops.md): removing `zoneferry.io/target-zones` (an export's export-to-accounts, a
+ * restore's restore-from) from a StatefulSet under migration,
  * by hand or by reverting the commit that added it, rolls the migration back at its next safe
  * point: before any forward step runs, or runs again after a wait. Once finish has begun the move
  * stands (the point of no return) and a cancel changes nothing.
@@ -13,6 +14,7 @@ export async function cancelRequested(context: MigrationContext): Promise<string
   // A StatefulSet that is gone is no cancel: the steps meet its absence and say so.
   const sts = await orUndefined(readStatefulSet(context));
   if (sts === undefined) return undefined;
-  const zones = sts.metadata?.annotations?.[USER_ANNOTATIONS.targetZones];
-  return zones === undefined || zones.trim() === "" ? `${USER_ANNOTATIONS.targetZones} was removed, which cancels the migration` : undefined;
+  const key = context.job.operation === undefined ? USER_ANNOTATIONS.targetZones : context.job.operation.kind === "export" ? USER_ANNOTATIONS.exportToAccounts : USER_ANNOTATIONS.restoreFrom;
+  const value = sts.metadata?.annotations?.[key];
+  return value === undefined || value.trim() === "" ? `${key} was removed, which cancels the ${context.job.operation?.kind ?? "migration"}` : undefined;
 }

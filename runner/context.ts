@@ -6,6 +6,7 @@
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
+import type { SnapshotSharing } from "../core/snapshot-sharing.ts";
 import { claimShapedFor } from "../core/disk-volumes.ts";
 import { DEFAULT_MAX_REPLICAS } from "../core/size-limits.ts";
 import type { MigrationJobData } from "../core/migration-queue.ts";
@@ -28,6 +29,11 @@ export interface RunnerSettings {
   readonly maxReplicas: number;
   /** WORKLOADS_KRUISE: Advanced StatefulSets are migrated; off, a job for one is refused at precheck. */
   readonly kruise: boolean;
+  /**
+   * ECS_SERVICE_KEY_ID: the region's ECS service key, whose snapshots Resource Sharing refuses to
+   * share; an export of a disk encrypted with it is refused before anything changes (core/shareable.ts).
+   */
+  readonly serviceKeyId?: string;
 }
 
 export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = { cloudWaitTimeoutMs: 1_800_000, maxReplicas: DEFAULT_MAX_REPLICAS, kruise: false };
@@ -56,6 +62,11 @@ export interface MigrationContext {
   readonly workload: WorkloadClient;
   readonly core: CoreV1Api;
   readonly cloud: DiskCloud;
+  /**
+   * Resource Sharing, for exports and restores across accounts (RESOURCE_SHARING_ENDPOINT); absent
+   * when not configured, and then an export or restore fails at once saying so.
+   */
+  readonly sharing?: SnapshotSharing;
   readonly journal: MigrationJournal;
   readonly logger: Logger;
   readonly now: () => number;
@@ -75,6 +86,7 @@ export function migrationContext(parts: Omit<MigrationContext, "workload" | "cor
     ...rest,
     fence,
     cloud: fenced(parts.cloud, fence, before),
+    ...(parts.sharing === undefined ? {} : { sharing: fenced(parts.sharing, fence, before) }),
     journal: fenced(memoized(parts.journal), fence, before),
     settings: parts.settings ?? DEFAULT_RUNNER_SETTINGS,
     workload: fenced(workloadClient(parts.kubeconfig, workloadKind(parts.job.apiVersion)), fence, before),

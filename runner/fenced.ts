@@ -1,11 +1,11 @@
 /**
  * Puts a fence in front of every write of a client: methods whose name says they change
- * something (create, delete, patch, replace, update, ensure, remove, and the cloud's writes) check
+ * something (create, delete, patch, replace, update, ensure, remove, accept, and the cloud's writes) check
  * the fence first. One seam for all of them, so no step can forget it (runner/fence.ts).
  */
 import type { Fence } from "./fence.ts";
 
-const WRITES = /^(create|delete|patch|replace|update|ensure|remove)/;
+const WRITES = /^(create|delete|patch|replace|update|ensure|remove|accept)/;
 
 /**
  * `before`, when given, is awaited before each write and before the fence is checked: whatever it

@@ -22,6 +22,8 @@
  */
 import { workloadKind, type Workload } from "../core/workload/kinds.ts";
 import { OWNED_ANNOTATIONS, USER_ANNOTATIONS } from "../core/annotations.ts";
+import { operationMaterial } from "../core/cross-account-request.ts";
+import type { MigrationJobData } from "../core/migration-queue.ts";
 import { currentRequest, requestMigrationId } from "../core/migration-id.ts";
 import { journalNameOf, readStatefulSet, type MigrationContext } from "./context.ts";
 import { journaledStatefulSetUid, untrustedMessage, type MigrationJournal } from "./journal/journal.ts";
@@ -51,7 +53,7 @@ export interface GateInput {
 
 export async function gateJob(context: MigrationContext, input: GateInput): Promise<Gate> {
   const { job } = context;
-  const made = requestMigrationId(job.namespace, job.statefulSet, { targetZones: job.targetZones, retry: job.retry });
+  const made = requestMigrationId(job.namespace, job.statefulSet, { targetZones: job.targetZones, retry: job.retry, operation: job.operation });
   if (made !== job.migrationId) return end(`the job's data makes migration ${made}, not ${job.migrationId}: it was not queued by zoneferry and is not acted on`);
   const [journal, sts] = await Promise.all([input.journals.read(job.namespace, journalNameOf(context)), orUndefined(readStatefulSet(context))]);
   if (journal === undefined) return unjournaled(context, sts);
@@ -79,7 +81,7 @@ function unjournaled(context: MigrationContext, sts: Workload | undefined): Gate
   if (!stamped) return end(`StatefulSet ${job.namespace}/${job.statefulSet} does not carry migration ${job.migrationId}: not acted on`);
   // Stamped with this id, and the request gone or changed since: the user cancelled before it began.
   const message = current === undefined
-    ? `cancelled before it began: ${USER_ANNOTATIONS.targetZones} was removed; nothing was done`
+    ? `cancelled before it began: ${requestAnnotationOf(job)} was removed; nothing was done`
     : `request ${job.migrationId} is no longer the StatefulSet's request; nothing done`;
   return { kind: "end", message, status: "Failed", refused: false, ...(current === undefined ? { tell: { status: "Failed", step: "precheck", message } } : {}) };
 }
@@ -107,6 +109,7 @@ function disagreement(journal: ZoneMigrationResource, context: MigrationContext)
   if (journal.spec.migrationId !== job.migrationId || journal.spec.statefulSet !== job.statefulSet) return "migration";
   if (journal.spec.targetZones.join(",") !== job.targetZones.join(",")) return "target zones";
   if ((journal.spec.request?.retry ?? "") !== job.retry) return "retry value";
+  if (operationMaterial(journal.spec.request?.operation) !== operationMaterial(job.operation)) return "export or restore";
   if (workloadKind(journal.spec.workloadApiVersion) !== workloadKind(job.apiVersion)) return "StatefulSet kind";
   return undefined;
 }
@@ -118,4 +121,10 @@ function reportFromJournal(context: MigrationContext, sts: Workload | undefined,
   const phase = status.phase !== undefined && TERMINAL_PHASES.has(status.phase) ? (status.phase as SagaStatus) : "Failed";
   const ours = sts !== undefined && carriesMigration(sts, context.job);
   return { kind: "end", message, status: phase, refused: false, ...(ours ? { tell: { status: phase, message, ...(status.step === undefined ? {} : { step: status.step }) } } : {}) };
+}
+
+/** The annotation that makes the job's kind of request. */
+function requestAnnotationOf(job: Pick<MigrationJobData, "operation">): string {
+  if (job.operation === undefined) return USER_ANNOTATIONS.targetZones;
+  return job.operation.kind === "export" ? USER_ANNOTATIONS.exportToAccounts : USER_ANNOTATIONS.restoreFrom;
 }

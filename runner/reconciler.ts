@@ -104,6 +104,7 @@ async function requeueJournals(options: ReconcilerOptions, active: readonly Zone
       apiVersion: workloadKind(record.spec.workloadApiVersion).apiVersion,
       targetZones: record.spec.targetZones,
       retry: record.spec.request?.retry ?? "",
+      ...(record.spec.request?.operation === undefined ? {} : { operation: record.spec.request.operation }),
       requestedBy: RECONCILER_REQUESTER,
     };
     const saga = resumeFrom(record);

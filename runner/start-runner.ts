@@ -6,8 +6,9 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { Queue } from "bullmq";
 import { pino } from "pino";
-import { ConfigError, loadConfig } from "../core/config.ts";
+import { ConfigError, loadConfig, type Config } from "../core/config.ts";
 import { diskCloudFromConfig } from "../core/ecs/disk-cloud-from-config.ts";
+import { ResourceSharingClient } from "../core/ecs/resource-sharing-client.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import { WORKLOAD_KINDS } from "../core/workload/kinds.ts";
@@ -34,16 +35,18 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
   const metrics = createRunnerMetrics();
   const cloud = diskCloudFromConfig(config, (error) => { metrics.ecsErrors.inc({ action: error.action, code: error.code }); });
   if (cloud === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
+  const sharing = sharingFromConfig(config);
   const seal = journalSealFromFile(config.runner.journalKeyFile);
   const metricsServer = serveMetrics(metrics, config.runner.metricsPort, (error) => { logger.error({ err: error, port: config.runner.metricsPort }, "metrics server failed"); });
   const worker = startMigrationWorker({
     redisUrl: config.redisUrl,
     kubeconfig,
     cloud,
+    sharing,
     concurrency: config.runner.concurrency,
     logger,
     metrics,
-    settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs, maxReplicas: config.maxReplicas, kruise: config.workloads.kruise },
+    settings: { cloudWaitTimeoutMs: config.runner.cloudWaitTimeoutMs, maxReplicas: config.maxReplicas, kruise: config.workloads.kruise, ...(config.ecs.serviceKeyId === undefined ? {} : { serviceKeyId: config.ecs.serviceKeyId }) },
     leaseDurationMs: config.runner.leaseDurationMs,
     seal,
     ...(extras.seam === undefined ? {} : { seam: extras.seam }),
@@ -68,4 +71,22 @@ export function startRunner(env: NodeJS.ProcessEnv, extras: { readonly seam?: Wr
       await Promise.allSettled([worker.close(), queue.close()]);
     },
   };
+}
+
+/**
+ * Resource Sharing for exports and restores: the ECS client's credentials, protocol and timeouts,
+ * at its own endpoint (RESOURCE_SHARING_ENDPOINT or the region's). Only the runner shares.
+ */
+function sharingFromConfig(config: Config): ResourceSharingClient {
+  const { regionId, resourceSharingEndpoint } = config.ecs;
+  // The runner's configuration requires the region, and the endpoint follows from it.
+  if (regionId === undefined || resourceSharingEndpoint === undefined) throw new ConfigError(["ECS_REGION_ID is not set; set it to the region of the cluster's disks"]);
+  return new ResourceSharingClient({
+    regionId,
+    endpoint: resourceSharingEndpoint,
+    protocol: config.ecs.protocol,
+    connectTimeoutMs: config.ecs.connectTimeoutMs,
+    readTimeoutMs: config.ecs.readTimeoutMs,
+    accessKey: config.ecs.accessKey,
+  });
 }

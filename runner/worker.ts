@@ -7,6 +7,7 @@ import { DelayedError, Worker, type Job } from "bullmq";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { DiskCloud } from "../core/disk-cloud.ts";
+import type { SnapshotSharing } from "../core/snapshot-sharing.ts";
 import { MIGRATION_QUEUE, type MigrationJobData } from "../core/migration-queue.ts";
 import { bullConnection, redisTarget } from "../core/redis-target.ts";
 import { DEFAULT_RUNNER_SETTINGS, journalNameOf, migrationContext, type MigrationContext, type RunnerSettings } from "./context.ts";
@@ -29,6 +30,8 @@ export interface MigrationWorkerOptions {
   readonly redisUrl: string;
   readonly kubeconfig: KubeConfig;
   readonly cloud: DiskCloud;
+  /** Resource Sharing, for exports and restores across accounts; without it they fail saying so. */
+  readonly sharing?: SnapshotSharing;
   readonly concurrency: number;
   readonly logger: Logger;
   readonly queueName?: string;
@@ -76,6 +79,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
     job: job.data, kubeconfig: options.kubeconfig, cloud: options.cloud, journal, logger, settings: options.settings ?? DEFAULT_RUNNER_SETTINGS,
     onReplicaBack: (_ordinal, downMs) => { metrics.replicaDowntime.observe(downMs / 1000); },
     ...(fence === undefined ? {} : { fence }), ...(options.seam === undefined ? {} : { seam: options.seam }),
+    ...(options.sharing === undefined ? {} : { sharing: options.sharing }),
   });
   const process = async (job: MigrationJob, token?: string): Promise<SagaResult> => {
     const logger = options.logger.child({ migrationId: job.data.migrationId, statefulSet: `${job.data.namespace}/${job.data.statefulSet}` });
@@ -126,7 +130,7 @@ export function startMigrationWorker(options: MigrationWorkerOptions): Worker {
       steps: async () => {
         if (memory.steps !== undefined) return memory.steps;
         const journaled = await context.journal.read(job.data.namespace, journalNameOf(context));
-        const steps = stepsFor(journaled);
+        const steps = stepsFor(journaled, job.data);
         // The plan never changes once journaled: neither do the steps, for the rest of the run.
         if (journaled?.spec.plan !== undefined && journaled.status?.finishedAt === undefined) memory.steps = steps;
         return steps;

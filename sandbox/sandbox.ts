@@ -3,11 +3,17 @@
  * scheduler, kwok nodes in zones), Redis, the ECS emulator, the disk provisioner and zoneferry's
  * webhook, registered with the API server. `up` starts every part as a detached process and
  * returns when all are ready; `down` stops them all; `status` says what runs.
+ *
+ * Cross-account exports and restores need two clusters in two accounts of one cloud: a sandbox's
+ * emulator can serve several accounts (`accounts`), and a second sandbox can join it (`ecsFrom`)
+ * as one of them instead of starting an emulator of its own.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_ACCOUNT_ID } from "../emulator/ecs/accounts.ts";
+import { SERVICE_KEY_ID } from "../emulator/ecs/actions/disk-attributes.ts";
 import { startCluster, DEFAULT_ZONES } from "./cluster.ts";
 import { controlPlaneBinaries } from "./control-plane.ts";
 import { freePort, isAlive, startProcess, stopPid, waitFor, type Managed } from "./processes.ts";
@@ -39,7 +45,37 @@ export interface UpOptions {
   readonly runnerEnv?: Readonly<Record<string, string>>;
   /** Volume snapshots: their CRDs, a VolumeSnapshotClass and the real snapshot-controller (sandbox/snapshot-controller.ts). */
   readonly snapshots?: boolean;
+  /**
+   * Accounts the emulator serves, 1 to 9: this sandbox is account 1; every account's id and key is
+   * in `<dir>/ecs-accounts.json` (SANDBOX_ACCOUNTS_FILE) for the sandboxes that join it. @defaultValue 1
+   */
+  readonly accounts?: number;
+  /** The folder of a sandbox that is up: this one uses its ECS emulator, and starts none. */
+  readonly ecsFrom?: string;
+  /** With `ecsFrom`: which of that emulator's accounts (1-based) this sandbox's parts act as. @defaultValue 1 */
+  readonly account?: number;
 }
+
+/** One account of a sandbox's emulator: its number (1-based), id and access key. */
+export interface SandboxAccount {
+  readonly account: number;
+  readonly accountId: string;
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+}
+
+/** Where a sandbox's ECS is: its emulator's addresses, and the account this sandbox acts as. */
+interface EcsSide {
+  readonly url: string;
+  readonly endpoint: string;
+  readonly own: SandboxAccount;
+  readonly accountsFile: string;
+  /** The zones the emulator sells disks in. */
+  readonly zones: readonly string[];
+}
+
+const ACCOUNTS_FILE = "ecs-accounts.json";
+const MAX_ACCOUNTS = 9;
 
 /**
  * The runner's bounds at the emulator's pace: cloud waits of 30 minutes take 18 s at a hundredth
@@ -61,7 +97,7 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
   const started: Managed[] = [];
   const record = (): void => { writeState(dir, { processes: started.map(({ name, pid }) => ({ name, pid })), env: {} }); };
   try {
-    const zones = options.zones ?? DEFAULT_ZONES;
+    const { joined, zones, accounts } = await planEcs(options);
     log(`building or finding the control-plane binaries`);
     const binDir = controlPlaneBinaries(process.env);
     // The admission objects registered are the chart's, rendered by helm (sandbox/webhook-registration.ts).
@@ -71,8 +107,8 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     const cluster = await startCluster(binDir, { dir: join(dir, "cluster"), detached: true, zones, nodesPerZone: options.nodesPerZone ?? 1 });
     started.push(...cluster.processes());
     record();
-    log("starting redis-server and the ECS emulator");
-    const [redisUrl, ecs] = await Promise.all([startRedis(dir, started), startEmulator(dir, { zones, overrides: options.emulator ?? {} }, started)]);
+    log(joined === undefined ? "starting redis-server and the ECS emulator" : `starting redis-server; ECS is the emulator of ${options.ecsFrom!}, as its account ${joined.own.account} (${joined.own.accountId})`);
+    const [redisUrl, ecs] = await Promise.all([startRedis(dir, started), joined ?? startEmulator(dir, { zones, overrides: options.emulator ?? {}, accounts }, started)]);
     record();
     const env: Record<string, string> = {
       KUBECONFIG: cluster.plane.kubeconfig,
@@ -80,17 +116,26 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
       REDIS_URL: redisUrl,
       ECS_REGION_ID: REGION,
       ECS_ENDPOINT: ecs.endpoint,
+      // The emulator answers Resource Sharing beside ECS, told apart by the API version.
+      RESOURCE_SHARING_ENDPOINT: ecs.endpoint,
+      // The emulator's service key: an export of a disk encrypted with it is refused up front.
+      ECS_SERVICE_KEY_ID: SERVICE_KEY_ID,
       // The emulator speaks plain http on loopback; zoneferry takes http only when told so by name.
       ECS_PROTOCOL: "http",
       ECS_INSECURE_EMULATOR: "true",
-      ALIBABA_CLOUD_ACCESS_KEY_ID: ecs.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: ecs.accessKeySecret,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: ecs.own.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: ecs.own.accessKeySecret,
+      // The account of that key: the disk provisioner attaches in its world (the control API's /accounts/<id>/).
+      ECS_ACCOUNT_ID: ecs.own.accountId,
+      SANDBOX_ACCOUNTS_FILE: ecs.accountsFile,
+      ...(joined === undefined ? {} : { SANDBOX_ECS_FROM: options.ecsFrom! }),
       ECS_EMULATOR_URL: ecs.url,
       RUNNER_IDENTITY: RUNNER_USER,
       RUNNER_KUBECONFIG: cluster.plane.kubeconfigFor(RUNNER_USER, ["system:masters"]),
       SANDBOX_ZONES: zones.join(","),
       RUNNER_JOURNAL_KEY_FILE: journalKeyFile(dir),
       WORKLOADS_KRUISE: "true",
+      CROSS_ACCOUNT: "true",
       ...SANDBOX_RUNNER_ENV,
     };
     await ensureStorageClasses(cluster.kubeconfig);
@@ -113,7 +158,8 @@ export async function up(options: UpOptions = {}): Promise<Readonly<Record<strin
     const webhook = await startWebhook(dir, env, started, cluster.plane.webhookClientCaFile);
     env["WEBHOOK_URL"] = webhook.url;
     // The chart's webhook configurations and scale guard policy, exempting the runner's user.
-    await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8"), runnerIdentity: RUNNER_USER });
+    // crossAccount.enabled: the sandbox's runner makes exports and restores.
+    await registerWebhookConfigurations(cluster.kubeconfig, { url: webhook.url, caPem: readFileSync(webhook.caFile, "utf8"), runnerIdentity: RUNNER_USER, crossAccount: true });
     writeState(dir, { processes: started.map(({ name, pid }) => ({ name, pid })), env });
     writeFileSync(join(dir, "env"), Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}\n`).join(""));
     return env;
@@ -171,13 +217,47 @@ async function startRedis(dir: string, started: Managed[]): Promise<string> {
   return redis.url;
 }
 
-async function startEmulator(dir: string, world: { zones: readonly string[]; overrides: Readonly<Record<string, unknown>> }, started: Managed[]): Promise<{ url: string; endpoint: string; accessKeyId: string; accessKeySecret: string }> {
+/** Whose emulator the sandbox uses, in which zones, and how many accounts one it starts serves: checked before anything starts. */
+async function planEcs(options: UpOptions): Promise<{ joined: EcsSide | undefined; zones: readonly string[]; accounts: number }> {
+  if (options.ecsFrom === undefined) {
+    if (options.account !== undefined) throw new Error("account needs ecsFrom: a sandbox that starts its emulator is its account 1");
+    return { joined: undefined, zones: options.zones ?? DEFAULT_ZONES, accounts: accountCount(options.accounts) };
+  }
+  const joined = await joinEmulator(options.ecsFrom, options);
+  const zones = options.zones ?? joined.zones;
+  const foreign = zones.filter((zone) => !joined.zones.includes(zone));
+  if (foreign.length > 0) throw new Error(`the emulator of ${options.ecsFrom} sells no disks in ${foreign.join(", ")}; its zones are ${joined.zones.join(", ")}`);
+  return { joined, zones, accounts: 1 };
+}
+
+/**
+ * Account n's id: account 1 is the emulator's default account, so the control API's unprefixed
+ * routes (the demo's, most tests') show the sandbox's own world as before there were accounts.
+ */
+function accountIdOf(account: number): string {
+  return String(BigInt(DEFAULT_ACCOUNT_ID) + BigInt(account - 1));
+}
+
+function accountCount(accounts: number | undefined): number {
+  const count = accounts ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_ACCOUNTS) throw new Error(`accounts must be a whole number from 1 to ${MAX_ACCOUNTS}, not ${String(accounts)}`);
+  return count;
+}
+
+async function startEmulator(dir: string, world: { zones: readonly string[]; overrides: Readonly<Record<string, unknown>>; accounts: number }, started: Managed[]): Promise<EcsSide> {
   const port = await freePort();
-  const accessKeyId = `sandbox-${randomBytes(6).toString("hex")}`;
-  const accessKeySecret = randomBytes(18).toString("base64url");
+  const accounts: SandboxAccount[] = Array.from({ length: world.accounts }, (_, index) => ({
+    account: index + 1,
+    accountId: accountIdOf(index + 1),
+    accessKeyId: `sandbox-${randomBytes(6).toString("hex")}`,
+    accessKeySecret: randomBytes(18).toString("base64url"),
+  }));
+  // Every account's key, for the sandboxes that join this emulator as one of them (joinEmulator).
+  const accountsFile = join(dir, ACCOUNTS_FILE);
+  writeFileSync(accountsFile, JSON.stringify(accounts, null, 2), { mode: 0o600 });
   const config = {
     regionId: REGION,
-    accounts: [{ accessKeyId, accessKeySecret }],
+    accounts: accounts.map(({ accountId, accessKeyId, accessKeySecret }) => ({ accountId, accessKeyId, accessKeySecret })),
     zones: world.zones.map((zoneId) => ({ zoneId, categories: CATEGORIES })),
     // A real cloud's durations, a hundred times faster: the demo shows progress without waiting.
     timeScale: 0.01,
@@ -190,7 +270,27 @@ async function startEmulator(dir: string, world: { zones: readonly string[]; ove
   started.push(emulator);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/_emulator/health`)).ok, 20_000, () => `the ECS emulator did not start:\n${emulator.tail()}`, emulator);
-  return { url, endpoint: `127.0.0.1:${port}`, accessKeyId, accessKeySecret };
+  return { url, endpoint: `127.0.0.1:${port}`, own: accounts[0]!, accountsFile, zones: world.zones };
+}
+
+/**
+ * The emulator of the sandbox in `from`, as its account `options.account`: read from that
+ * sandbox's state, checked to answer. Nothing of it is started or, at `down`, stopped here.
+ */
+async function joinEmulator(from: string, options: UpOptions): Promise<EcsSide> {
+  if (options.accounts !== undefined || options.emulator !== undefined) throw new Error(`the emulator is the sandbox's in ${from}: set its accounts and configuration when starting that one`);
+  const first = readState(from)?.env ?? {};
+  const url = first["ECS_EMULATOR_URL"];
+  const accountsFile = first["SANDBOX_ACCOUNTS_FILE"];
+  if (url === undefined || accountsFile === undefined) throw new Error(`no sandbox is up in ${from} (or it predates accounts): start it first, with --accounts 2 to give this one an account of its own`);
+  const health = await fetch(`${url}/_emulator/health`).then((response) => response.ok, () => false);
+  if (!health) throw new Error(`the ECS emulator of the sandbox in ${from} does not answer at ${url}`);
+  const accounts = JSON.parse(readFileSync(accountsFile, "utf8")) as SandboxAccount[];
+  const wanted = options.account ?? 1;
+  const own = accounts.find((candidate) => candidate.account === wanted);
+  if (own === undefined) throw new Error(`the emulator of the sandbox in ${from} serves accounts 1 to ${accounts.length}, not ${wanted}; start that sandbox with --accounts ${wanted}`);
+  const emulated = (await (await fetch(`${url}/_emulator/state`)).json()) as { config: { zones: { zoneId: string }[] } };
+  return { url, endpoint: first["ECS_ENDPOINT"] ?? new URL(url).host, own, accountsFile, zones: emulated.config.zones.map((zone) => zone.zoneId) };
 }
 
 async function startWebhook(dir: string, env: Readonly<Record<string, string>>, started: Managed[], clientCaFile: string): Promise<{ url: string; caFile: string }> {

@@ -8,6 +8,9 @@
  * Rendered with workloads.kruise on, as the sandbox runs a stand-in of OpenKruise's controller: the
  * webhooks' and the runner-writes policy's rules for apps.kruise.io statefulsets, and the kruise
  * scale guard. An API server without kruise's CRD takes them all the same: they match nothing there.
+ * `crossAccount` renders crossAccount.enabled, as the sandbox runs exports and restores: the
+ * runner-writes policy then lets the runner write an export's ConfigMap, a restore's claims from a
+ * VolumeSnapshot, its VolumeSnapshots and their static contents.
  */
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, loadAllYaml, type KubeConfig, type KubernetesObject, type V1StatefulSet, type V1ValidatingWebhook } from "@kubernetes/client-node";
 import { helmTemplate } from "./helm.ts";
@@ -21,6 +24,8 @@ export interface WebhookEndpoint {
   readonly runnerIdentity?: string;
   /** The namespace zoneferry is "installed" in, never intercepted (with kube-system). */
   readonly namespace?: string;
+  /** crossAccount.enabled: the runner-writes policy's rules for exports and restores. @defaultValue false */
+  readonly crossAccount?: boolean;
 }
 
 /** The release name: the chart's objects are called zoneferry-webhook, zoneferry-scale-guard, zoneferry-kruise-scale-guard, zoneferry-journal-writer, zoneferry-runner-writes and zoneferry-replica-hold. */
@@ -44,6 +49,7 @@ export function admissionObjects(endpoint: WebhookEndpoint): KubernetesObject[] 
     "webhook.certificates.secret.caBundle": Buffer.from(endpoint.caPem).toString("base64"),
     "webhook.runnerIdentity": endpoint.runnerIdentity ?? "zoneferry-runner",
     "workloads.kruise": true,
+    "crossAccount.enabled": endpoint.crossAccount === true,
   }, { release: RELEASE, namespace: endpoint.namespace ?? "zoneferry-system", showOnly: ADMISSION_TEMPLATES });
   const objects = (loadAllYaml(rendered) as (KubernetesObject | null)[]).filter((object): object is KubernetesObject => object !== null);
   return objects.map((object) => withUrl(object as WebhookConfiguration, endpoint.url));

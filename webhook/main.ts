@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const queued = queueEnqueuer({ queue: migrations.queue, timeoutMs: config.webhook.enqueueTimeoutMs, metrics, logger });
   const clientCaFile = config.webhook.clientCaFile;
   const app = createApp({
-    context: { view, cloud, runnerIdentity: config.runner.identity, maxReplicas: config.maxReplicas },
+    context: { view, cloud, runnerIdentity: config.runner.identity, maxReplicas: config.maxReplicas, crossAccount: config.crossAccount },
     enqueuer: limitedPerNamespace(queued, { perMinute: config.webhook.namespaceEnqueuesPerMinute, metrics, logger }),
     metrics,
     logger,

@@ -99,6 +99,14 @@ export class EcsDiskCloud implements DiskCloud {
     return this.#listSnapshots({ tag: Object.entries(tags).map(([key, value]) => new EcsModels.DescribeSnapshotsRequestTag({ key, value })) });
   }
 
+  async findSnapshotsByName(name: string): Promise<readonly SnapshotRecord[]> {
+    // ECS ignores an empty SnapshotName: it would list every snapshot of the region.
+    if (name === "") return [];
+    const found = await this.#listSnapshots({ snapshotName: name });
+    // The filter is ECS's; only an exact match names an export's snapshot, whatever ECS matches on.
+    return found.filter((snapshot) => snapshot.name === name);
+  }
+
   async deleteSnapshot(snapshotId: string, options: { readonly force?: boolean } = {}): Promise<void> {
     const request = new EcsModels.DeleteSnapshotRequest({ snapshotId, ...(options.force === true ? { force: true } : {}) });
     await this.#ignoringNotFound(() => this.#call("DeleteSnapshot", () => this.#client.deleteSnapshot(request)));
@@ -222,6 +230,18 @@ function toSnapshot(snapshot: SdkSnapshot): SnapshotRecord {
     retentionDays: snapshot.retentionDays === undefined || snapshot.retentionDays === 0 ? undefined : snapshot.retentionDays,
     tags: tagsOf(snapshot.tags?.tag),
     createdAt: epochMs(snapshot.creationTime),
+    ...snapshotExtras(snapshot),
+  };
+}
+
+/** The optional parts of a SnapshotRecord, left out where ECS sends nothing (or ""). */
+function snapshotExtras(snapshot: SdkSnapshot): Pick<SnapshotRecord, "name" | "encrypted" | "kmsKeyId"> {
+  const name = orUndefined(snapshot.snapshotName);
+  const kmsKeyId = snapshot.encrypted === true ? orUndefined(snapshot.KMSKeyId) : undefined;
+  return {
+    ...(name === undefined ? {} : { name }),
+    ...(snapshot.encrypted === undefined ? {} : { encrypted: snapshot.encrypted }),
+    ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
   };
 }
 

@@ -42,7 +42,7 @@ export class ResourceSharingClient implements SnapshotSharing {
       const created = await this.#call("CreateResourceShare", { ResourceShareName: input.name, AllowExternalTargets: "true", ...resources(first.snapshots), ...targets(first.targets) });
       const share = shareOf(record(created)["ResourceShare"]);
       await this.#associate(share.shareId, input.snapshotIds.slice(PER_CALL), input.targetAccounts.slice(PER_CALL));
-      return share;
+      return share.ownerAccountId === "" ? await this.#withOwner(share) : share;
     }
     const held = await this.#associations(existing.shareId);
     await this.#associate(existing.shareId, input.snapshotIds.filter((id) => !held.resources.has(id)), input.targetAccounts.filter((id) => !held.targets.has(id)));
@@ -81,6 +81,17 @@ export class ResourceSharingClient implements SnapshotSharing {
     const shares = await this.#all("ListResourceShares", { ResourceOwner: "Self", ResourceShareName: name }, "ResourceShares");
     // A deleted share keeps its name for a while: only a live one is ours to add to.
     return shares.map(shareOf).find((share) => share.name === name && share.status !== "Deleted" && share.status !== "Deleting");
+  }
+
+  /**
+   * The share with its owner read back from the list, for a CreateResourceShare answer without
+   * ResourceShareOwner: ListResourceShares is where the owner is known to be (the emulator's create
+   * answer carries it; the cloud's is not relied on to).
+   */
+  async #withOwner(share: ResourceShare): Promise<ResourceShare> {
+    const listed = await this.#all("ListResourceShares", { ResourceOwner: "Self", ResourceShareIds: share.shareId }, "ResourceShares");
+    const owner = listed.map(shareOf).find((found) => found.shareId === share.shareId)?.ownerAccountId ?? "";
+    return { ...share, ownerAccountId: owner };
   }
 
   async #associations(shareId: string): Promise<{ resources: Set<string>; targets: Set<string> }> {
@@ -131,7 +142,7 @@ function targets(accounts: readonly string[]): Query {
 
 function shareOf(value: unknown): ResourceShare {
   const item = record(value);
-  return { shareId: text(item, "ResourceShareId"), name: text(item, "ResourceShareName"), status: text(item, "ResourceShareStatus") };
+  return { shareId: text(item, "ResourceShareId"), name: text(item, "ResourceShareName"), status: text(item, "ResourceShareStatus"), ownerAccountId: text(item, "ResourceShareOwner") };
 }
 
 function record(value: unknown): Record<string, unknown> {

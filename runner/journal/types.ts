@@ -6,6 +6,7 @@
  */
 import type { V1ObjectMeta, V1OwnerReference, V1PersistentVolumeClaimSpec } from "@kubernetes/client-node";
 import type { MigrationStatus } from "../../core/annotations.ts";
+import type { RequestOperation } from "../../core/cross-account-request.ts";
 import type { Strategy } from "../../core/migration-request.ts";
 import type { ZoneMigrationProgress, ZoneMigrationTarget } from "../../core/zone-migration.ts";
 import type { DurableCheckpoint } from "../saga/checkpoint.ts";
@@ -21,6 +22,8 @@ export interface JournalRequest {
   strategy: Strategy;
   /** The `retry` value, "" when absent. */
   retry: string;
+  /** An export or a restore (core/cross-account-request.ts); absent for a move. Part of the migration id. */
+  operation?: RequestOperation;
 }
 
 /** One volume of one ordinal, as the planner placed it (core/planner.ts `VolumePlacement`). */
@@ -66,7 +69,7 @@ export interface ClaimShape {
  * How far one volume has come, as the steps record it: precheck planned it, snapshot made its
  * snapshot, create-disks its new disk, rebind the new disk's PV, then moved its claim onto it.
  */
-export const VOLUME_STATES = ["planned", "snapshotted", "disk-created", "pv-created", "rebound"] as const;
+export const VOLUME_STATES = ["planned", "snapshotted", "disk-created", "pv-created", "rebound", "claim-made"] as const;
 export type VolumeState = (typeof VOLUME_STATES)[number];
 
 /** Progress of one moved volume; each id is recorded before a later step relies on it. */
@@ -88,6 +91,12 @@ export interface VolumeProgress {
   servedAt?: string;
   /** A snapshot a rollback took of a new disk it kept (the app had written to it). */
   keptSnapshot?: string;
+  /** An export or a restore: the snapshot's name (core/cross-account-request.ts exportSnapshotName). */
+  snapshotName?: string;
+  /** An export or a restore: the size of the snapshot's disk. */
+  sizeGiB?: number;
+  /** An export: the disk's category. */
+  category?: string;
   state?: VolumeState;
 }
 
@@ -135,7 +144,19 @@ export interface PodHealth {
   restarts?: number;
 }
 
+/** An export's share of its snapshots, or the share a restore accepted. */
+export interface JournalShare {
+  shareId: string;
+  name: string;
+  /** The account that owns it: the export's. */
+  ownerAccountId?: string;
+}
+
 export interface ZoneMigrationStatus extends ZoneMigrationProgress {
+  /** An export or a restore: the Resource Sharing share. */
+  share?: JournalShare;
+  /** An export: the ConfigMap holding its mapping and the restore annotation to commit. */
+  exportConfigMap?: string;
   volumes?: VolumeProgress[];
   /** Strategy Rolling: each moved replica's progress, in the order they move. */
   replicas?: ReplicaProgress[];

@@ -8,20 +8,18 @@
  * migration Running (the guard holds it), and the journal is how the reconciler finds the
  * migration again when the queue loses its job during the wait.
  */
-import { KRUISE, type Workload } from "../../core/workload/kinds.ts";
+import type { Workload } from "../../core/workload/kinds.ts";
 import { migrationAssessor, specNotObserved, unreadyReplicas } from "../../core/assess-migration.ts";
 import { sizeDenial } from "../../core/size-limits.ts";
 import { listWithin } from "../../core/bounded-text.ts";
 import { formatDuration } from "../../core/duration.ts";
-import { currentRequest } from "../../core/migration-id.ts";
 import { unavailableStrategy, type MigrationRequest } from "../../core/migration-request.ts";
-import { journalNameOf, readStatefulSet, type MigrationContext } from "../context.ts";
+import { journalNameOf, type MigrationContext } from "../context.ts";
+import { admittedRequest, isOutcome } from "./admitted-request.ts";
 import { directDiskLookup } from "../direct-disk-lookup.ts";
 import { PermanentMigrationError } from "../faults.ts";
 import type { ZoneMigrationResource } from "../journal/types.ts";
-import { orUndefined } from "../kube-patch.ts";
 import { liveClusterView } from "../live-view.ts";
-import { carriesMigration } from "../ownership.ts";
 import { complete, done, waitAndRecheck, type Step, type StepOutcome } from "../saga/step.ts";
 import { beginWait, waitStartedAt } from "../waits.ts";
 
@@ -32,15 +30,9 @@ export const precheck: Step<MigrationContext> = {
   name: "precheck",
   async run(context): Promise<StepOutcome> {
     const { job } = context;
-    const journaled = await context.journal.read(job.namespace, journalNameOf(context));
-    if (journaled?.spec.plan !== undefined && journaled.status?.finishedAt === undefined) return done;
-    assertKindEnabled(context);
-    const sts = await orUndefined(readStatefulSet(context));
-    if (sts === undefined) return complete(`StatefulSet ${job.namespace}/${job.statefulSet} no longer exists; nothing to migrate`);
-    const current = currentRequest(job.namespace, job.statefulSet, sts.metadata?.annotations ?? {});
-    if (current?.migrationId !== job.migrationId) return complete(`request ${job.migrationId} is no longer the StatefulSet's request; nothing done`);
-    // Unstamped, the StatefulSet is not the runner's to write (runner/ownership.ts): the webhook warned.
-    if (!carriesMigration(sts, job)) return complete(`request ${job.migrationId} was admitted without zoneferry.io/migration-id (the mutating webhook did not answer); nothing done: apply it again with a new zoneferry.io/retry value`);
+    const admitted = await admittedRequest(context, "migrate");
+    if (isOutcome(admitted)) return admitted;
+    const { sts, current, journaled } = admitted;
     const { request } = current;
     await journalFor(context, sts, request, journaled);
     // Admission denies it; a job queued before (an older zoneferry, the reconciler) is refused here.
@@ -72,11 +64,6 @@ export const precheck: Step<MigrationContext> = {
   },
 };
 
-/** Off, the chart neither routes nor grants Advanced StatefulSets: a job for one is not acted on. */
-function assertKindEnabled(context: MigrationContext): void {
-  if (context.workload.kind !== KRUISE || context.settings.kruise) return;
-  throw new PermanentMigrationError(`StatefulSet ${context.job.namespace}/${context.job.statefulSet} is an OpenKruise Advanced StatefulSet and this zoneferry is not set up for them (workloads.kruise, WORKLOADS_KRUISE=false): nothing was changed`);
-}
 
 /**
  * The journal of this run, made (and sealed) now if absent. One that exists is this runner's own,
@@ -90,7 +77,7 @@ async function journalFor(context: MigrationContext, sts: Workload, request: Mig
 }
 
 /** What keeps the replicas from being settled (the controller behind the spec, replicas not Ready), or undefined. */
-async function unsettledReplicas(context: MigrationContext, sts: Workload): Promise<string | undefined> {
+export async function unsettledReplicas(context: MigrationContext, sts: Workload): Promise<string | undefined> {
   const lagging = specNotObserved(sts);
   if (lagging !== undefined) return `the StatefulSet controller to act on generation ${sts.metadata?.generation ?? "?"} of the spec`;
   const selector = Object.entries(sts.spec?.selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`).join(",");
@@ -104,7 +91,7 @@ async function unsettledReplicas(context: MigrationContext, sts: Workload): Prom
  * runner restart nor a lost job restarts the clock); then fails for good. Nothing has changed
  * yet, so the failure only releases the StatefulSet.
  */
-async function waitForReplicas(context: MigrationContext, request: MigrationRequest, awaited: string): Promise<StepOutcome> {
+export async function waitForReplicas(context: MigrationContext, request: MigrationRequest, awaited: string): Promise<StepOutcome> {
   const waiting = await beginWait(context, SETTLING, "waiting until every replica is Ready");
   const since = waitStartedAt(context, waiting, SETTLING);
   if (context.now() - since > request.readyTimeoutMs) {

@@ -28,7 +28,8 @@ async function createMissing(context: MigrationContext): Promise<void> {
     state: "snapshotted",
     snapshot: adopted.get(volume.claim) ?? await context.cloud.createSnapshot({
       diskId: volume.sourceDisk!,
-      name: `zoneferry-${context.job.migrationId}`,
+      // An export's snapshot is named for its claim: the receiving account finds it by that name.
+      name: volume.snapshotName ?? `zoneferry-${context.job.migrationId}`,
       tags: cloudTags(context, journal, volume.claim),
       clientToken: clientToken(context, journal, "snap", volume.claim),
       ...(days === -1 ? {} : { retentionDays: days }),

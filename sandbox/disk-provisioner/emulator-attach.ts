@@ -24,11 +24,15 @@ export class AttachConflictError extends Error {
 /** Control calls answer from memory; anything slower than this is a stuck emulator. */
 const TIMEOUT_MS = 5_000;
 
-/** `baseUrl`: the emulator's base URL, e.g. http://127.0.0.1:9100 (the control API is under /_emulator/). */
-export function emulatorAttachControl(baseUrl: string): AttachControl {
-  const base = baseUrl.replace(/\/+$/, "");
+/**
+ * `baseUrl`: the emulator's base URL, e.g. http://127.0.0.1:9100 (the control API is under
+ * /_emulator/). `accountId`: the account whose disks these are, when the emulator serves several
+ * (its /accounts/<id>/ routes); without it, the default account's.
+ */
+export function emulatorAttachControl(baseUrl: string, accountId?: string): AttachControl {
+  const base = `${baseUrl.replace(/\/+$/, "")}/_emulator${accountId === undefined ? "" : `/accounts/${encodeURIComponent(accountId)}`}`;
   const post = async (path: string, body: unknown): Promise<void> => {
-    const response = await fetch(`${base}/_emulator${path}`, {
+    const response = await fetch(`${base}${path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),

@@ -30,6 +30,8 @@ export interface DiskProvisionerOptions {
   readonly cloud: DiskCloud;
   /** Base URL of the ECS emulator (its control API is under `/_emulator/`), for attach and detach. */
   readonly emulatorUrl: string;
+  /** The account of `cloud`'s key when the emulator serves several: attach and detach happen in its world. */
+  readonly emulatorAccountId?: string;
   readonly logger: Logger;
   /**
    * Period of the full pass that runs even without events; it also retries what events cannot
@@ -58,7 +60,7 @@ export async function startDiskProvisioner(options: DiskProvisionerOptions): Pro
     cloud: options.cloud,
     core,
     custom: options.kubeconfig.makeApiClient(CustomObjectsApi),
-    attachments: emulatorAttachControl(options.emulatorUrl),
+    attachments: emulatorAttachControl(options.emulatorUrl, options.emulatorAccountId),
     events: claimEvents(core, `${DISK_CSI_DRIVER}_zoneferry-sandbox`, logger),
     backoff: new RetryBackoff(),
     logger,

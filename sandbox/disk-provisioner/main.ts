@@ -1,7 +1,8 @@
 /**
  * The disk provisioner as a process, for the sandbox: `node sandbox/disk-provisioner/main.ts`.
  * Environment (read once): KUBECONFIG (else in-cluster), ECS_REGION_ID, ECS_ENDPOINT, ECS_PROTOCOL (http with
- * ECS_INSECURE_EMULATOR=true), ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, ECS_EMULATOR_URL, LOG_LEVEL. Stops cleanly on SIGTERM/SIGINT.
+ * ECS_INSECURE_EMULATOR=true), ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, ECS_EMULATOR_URL, ECS_ACCOUNT_ID (the key's account,
+ * when the emulator serves several), LOG_LEVEL. Stops cleanly on SIGTERM/SIGINT.
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
@@ -48,4 +49,4 @@ const shutdown = (signal: NodeJS.Signals): void => {
 process.once("SIGTERM", shutdown);
 process.once("SIGINT", shutdown);
 
-running.provisioner = await startDiskProvisioner({ kubeconfig, cloud, emulatorUrl: config.emulatorUrl, logger });
+running.provisioner = await startDiskProvisioner({ kubeconfig, cloud, emulatorUrl: config.emulatorUrl, logger, ...(config.emulatorAccountId === undefined ? {} : { emulatorAccountId: config.emulatorAccountId }) });

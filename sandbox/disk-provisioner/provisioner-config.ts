@@ -1,7 +1,8 @@
 /**
  * The provisioner process's configuration: the runner's view of contract §7 (it needs
  * ECS_REGION_ID and reaches ECS as the runner does) plus ECS_EMULATOR_URL, where it attaches and
- * detaches. Parsed once, in main; every problem is reported at once.
+ * detaches, and ECS_ACCOUNT_ID, the account of its key when the emulator serves several (a second
+ * sandbox on the first one's emulator). Parsed once, in main; every problem is reported at once.
  */
 import { ConfigError, loadConfig, type Config } from "../../core/config.ts";
 
@@ -10,6 +11,8 @@ export interface ProvisionerConfig {
   readonly base: Config;
   /** Base URL of the ECS emulator, e.g. http://127.0.0.1:9100. */
   readonly emulatorUrl: string;
+  /** The account whose world it attaches disks in; undefined: the emulator's default account. */
+  readonly emulatorAccountId: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -29,6 +32,8 @@ export function loadProvisionerConfig(env: Env): ProvisionerConfig {
   if (scheme !== "http:" && scheme !== "https:") {
     problems.push(`ECS_EMULATOR_URL=${JSON.stringify(emulatorUrl)} is not an http(s) URL; set it to the ECS emulator's base URL, e.g. http://127.0.0.1:9100`);
   }
+  const accountId = env["ECS_ACCOUNT_ID"]?.trim() ?? "";
+  if (accountId !== "" && !/^\d{1,32}$/.test(accountId)) problems.push(`ECS_ACCOUNT_ID=${JSON.stringify(accountId)} is not an account id; set it to the digits of the account the access key belongs to, e.g. 1000000000000002`);
   if (base === undefined || problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ base, emulatorUrl });
+  return Object.freeze({ base, emulatorUrl, emulatorAccountId: accountId === "" ? undefined : accountId });
 }

@@ -107,6 +107,11 @@ describe("the Helm chart", () => {
     assert.equal(envOf(named<V1Deployment>(defaults, "Deployment", "-runner").spec!.template.spec!.containers[0]!, "WORKLOADS_KRUISE"), "false", "off by default");
   });
 
+  it("lints strictly with exports and restores across accounts on, in either RBAC mode", () => {
+    const values = { ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "crossAccount.enabled": true, "ecs.resourceSharingEndpoint": "resourcesharing-vpc.cn-shanghai.aliyuncs.com" };
+    for (const namespaced of [{}, { "rbac.namespaced": true, "rbac.namespaces[0]": "shop" }]) assert.match(lint({ ...values, ...namespaced }), /1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
   it("mounts the RRSA token for STS itself, or leaves both the token and the variables to ACK's pod-identity webhook", () => {
     const values = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
     const pod = (objects: readonly KubernetesObject[]): NonNullable<V1Deployment["spec"]>["template"] => named<V1Deployment>(objects, "Deployment", "-runner").spec!.template;

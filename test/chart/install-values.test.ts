@@ -124,7 +124,7 @@ describe("the chart's install values", () => {
 
     it("refuses any variable the chart sets or the configuration reads: those have values of their own, checked by the schema", () => {
       const rendered = new Set((["webhook", "runner"] as const).flatMap((component) => podOf(render({ ...BASE, "ecs.vpcEndpoints": true, "ecs.stsRegion": "cn-shanghai" }), component).containers[0]!.env!.map((variable) => variable.name)));
-      for (const name of [...rendered, "KUBECONFIG", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ECS_INSECURE_EMULATOR"]) {
+      for (const name of [...rendered, "KUBECONFIG", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ECS_INSECURE_EMULATOR", "RESOURCE_SHARING_ENDPOINT"]) {
         assert.match(renderError({ ...BASE, "runner.extraEnv[0].name": name, "runner.extraEnv[0].value": "x" }), /\/runner\/extraEnv\/0\/name/, name);
       }
     });

@@ -9,6 +9,13 @@
  * as journals are: a call is the kruise API's when its file is under one of CALLS_UNDER's folders
  * (the runner's runner/workload/), and an informer's when its path names apps.kruise.io. The code
  * reaches them only when WORKLOADS_KRUISE is on, so the chart grants them only with workloads.kruise.
+ *
+ * Exports and restores across accounts (crossAccount.enabled) write VolumeSnapshots and
+ * VolumeSnapshotContents through CustomObjectsApi too: in a file that names the snapshot API
+ * (snapshot.storage.k8s.io, or a SNAPSHOT_GROUP constant), a namespaced custom-object call is on
+ * volumesnapshots and a cluster one on volumesnapshotcontents. Such a file may name no other
+ * custom resource group, or the mapping would be ambiguous. The chart grants them, and the update
+ * of the export's ConfigMap, only with crossAccount.enabled.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -33,6 +40,7 @@ const CALLS: Readonly<Record<string, string>> = {
   createNamespacedPodEviction: "/pods/eviction create",
   readNamespacedConfigMap: "/configmaps get",
   createNamespacedConfigMap: "/configmaps create",
+  replaceNamespacedConfigMap: "/configmaps update",
   patchNamespacedConfigMap: "/configmaps patch",
   deleteNamespacedConfigMap: "/configmaps delete",
   listNode: "/nodes list",
@@ -83,8 +91,28 @@ const KRUISE_CALLS: Readonly<Record<string, string>> = {
 const CALLS_UNDER: readonly { readonly under: string; readonly calls: Readonly<Record<string, string>> }[] = [{ under: "runner/workload/", calls: KRUISE_CALLS }];
 const KRUISE_CODE = "runner/workload/kruise-statefulsets.ts";
 
+const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
+/** The custom-object calls of a file that names the snapshot API: VolumeSnapshots are namespaced, their contents cluster-scoped. */
+const SNAPSHOT_CALLS: Readonly<Record<string, string>> = {
+  getNamespacedCustomObject: `${SNAPSHOT_GROUP}/volumesnapshots get`,
+  getNamespacedCustomObjectStatus: `${SNAPSHOT_GROUP}/volumesnapshots/status get`,
+  listNamespacedCustomObject: `${SNAPSHOT_GROUP}/volumesnapshots list`,
+  createNamespacedCustomObject: `${SNAPSHOT_GROUP}/volumesnapshots create`,
+  deleteNamespacedCustomObject: `${SNAPSHOT_GROUP}/volumesnapshots delete`,
+  getClusterCustomObject: `${SNAPSHOT_GROUP}/volumesnapshotcontents get`,
+  getClusterCustomObjectStatus: `${SNAPSHOT_GROUP}/volumesnapshotcontents/status get`,
+  listClusterCustomObject: `${SNAPSHOT_GROUP}/volumesnapshotcontents list`,
+  createClusterCustomObject: `${SNAPSHOT_GROUP}/volumesnapshotcontents create`,
+  deleteClusterCustomObject: `${SNAPSHOT_GROUP}/volumesnapshotcontents delete`,
+};
+const namesSnapshotApi = (text: string): boolean => /snapshot\.storage\.k8s\.io|\bSNAPSHOT_GROUP\b/.test(text);
+
 const relative = (file: string): string => file.slice(REPO.length + 1);
-const callsOf = (file: string): Readonly<Record<string, string>> => ({ ...CALLS, ...CALLS_UNDER.find((entry) => relative(file).startsWith(entry.under))?.calls });
+const callsOf = (file: string, text: string): Readonly<Record<string, string>> => ({
+  ...CALLS,
+  ...CALLS_UNDER.find((entry) => relative(file).startsWith(entry.under))?.calls,
+  ...(namesSnapshotApi(text) ? SNAPSHOT_CALLS : {}),
+});
 /** An informer path's placeholders: the journals' constants and each workload kind's fields. */
 const PLACEHOLDERS: readonly [string, string][] = [
   ["${ZONE_MIGRATION_GROUP}", "zoneferry.io"],
@@ -94,6 +122,9 @@ const PLACEHOLDERS: readonly [string, string][] = [
 ];
 const isKruise = (permission: string): boolean => permission.startsWith(`${KRUISE.group}/`);
 const withoutKruise = (permissions: Set<string>): Set<string> => new Set([...permissions].filter((permission) => !isKruise(permission)));
+/** What only exports and restores use: the snapshot API, and the update of the export's ConfigMap (the hold's is patched). */
+const isCrossAccount = (permission: string): boolean => permission.startsWith(`${SNAPSHOT_GROUP}/`) || permission === "/configmaps update";
+const withoutCrossAccount = (permissions: Set<string>): Set<string> => new Set([...permissions].filter((permission) => !isCrossAccount(permission)));
 
 /** Every project file a main imports, transitively (relative .ts imports only). */
 function importGraph(main: string): Map<string, string> {
@@ -112,7 +143,7 @@ function importGraph(main: string): Map<string, string> {
 function used(main: string): Set<string> {
   const permissions = new Set<string>();
   for (const [file, text] of importGraph(main)) {
-    const calls = callsOf(file);
+    const calls = callsOf(file, text);
     for (const [, method] of text.matchAll(/\.([a-zA-Z]+)\(/g)) {
       if (Object.hasOwn(calls, method!)) permissions.add(calls[method!]!);
     }
@@ -140,6 +171,9 @@ const BASE = installValues({ certs: "certManager", redis: "external", credential
 const KRUISE_ON: Values = { ...BASE, "workloads.kruise": true };
 /** Until the runner's kruise code is written, its side of the kruise checks is skipped, saying so. */
 const RUNNER_KRUISE_PENDING = existsSync(join(REPO, KRUISE_CODE)) ? false : `${KRUISE_CODE} is not written yet`;
+/** The same for the export and restore code: until the runner reaches a file that names the snapshot API. */
+const RUNNER_CROSS_ACCOUNT_PENDING = [...importGraph("runner/main.ts").values()].some(namesSnapshotApi) ? false : "no file the runner imports names the snapshot API yet (the restore is not written)";
+const CROSS_ACCOUNT_ON: Values = { ...BASE, "crossAccount.enabled": true };
 const clusterRoles = (values: Values): V1ClusterRole[] => render(values).filter((object): object is V1ClusterRole => object.kind === "ClusterRole");
 const roleOf = (roles: readonly V1ClusterRole[], suffix: string): V1ClusterRole => roles.find((candidate) => candidate.metadata?.name?.endsWith(suffix) === true)!;
 
@@ -148,7 +182,7 @@ describe("the chart's RBAC", () => {
   const role = (suffix: string): V1ClusterRole => roleOf(roles, suffix);
 
   it("grants the runner exactly the verbs its steps, journal, events and reconciler call, none on Advanced StatefulSets without workloads.kruise", () => {
-    assert.deepEqual(sorted(granted(role("-runner"))), sorted(withoutKruise(used("runner/main.ts"))));
+    assert.deepEqual(sorted(granted(role("-runner"))), sorted(withoutCrossAccount(withoutKruise(used("runner/main.ts")))));
   });
 
   it("grants strategy Rolling evictions, the gate's removal and the hold's ConfigMap by name, create alone unnarrowed (RBAC cannot name what a create makes)", () => {
@@ -181,7 +215,7 @@ describe("the chart's RBAC", () => {
     it("grants the runner exactly the verbs its code calls, get, list and patch on apps.kruise.io statefulsets among them", { skip: RUNNER_KRUISE_PENDING }, () => {
       assert.ok(importGraph("runner/main.ts").has(join(REPO, KRUISE_CODE)), `runner/main.ts does not reach ${KRUISE_CODE}`);
       const runner = granted(roleOf(kruiseRoles, "-runner"));
-      assert.deepEqual(sorted(runner), sorted(used("runner/main.ts")));
+      assert.deepEqual(sorted(runner), sorted(withoutCrossAccount(used("runner/main.ts"))));
       assert.deepEqual(sorted(runner).filter(isKruise), ["apps.kruise.io/statefulsets get", "apps.kruise.io/statefulsets list", "apps.kruise.io/statefulsets patch"]);
     });
 
@@ -200,6 +234,48 @@ describe("the chart's RBAC", () => {
     });
   });
 
+  describe("with crossAccount.enabled (exports and restores across accounts)", () => {
+    const crossRoles = clusterRoles(CROSS_ACCOUNT_ON);
+    const SNAPSHOT_VERBS = ["get", "create", "delete"];
+
+    it("grants the runner exactly the verbs its code calls, its export's and restore's included", { skip: RUNNER_CROSS_ACCOUNT_PENDING }, () => {
+      assert.deepEqual(sorted(granted(roleOf(crossRoles, "-runner"))), sorted(withoutKruise(used("runner/main.ts"))));
+    });
+
+    it("adds get, create and delete of VolumeSnapshots and their contents, and get and update of ConfigMaps, unnarrowed by name, and nothing else", () => {
+      const rules = roleOf(crossRoles, "-runner").rules ?? [];
+      const added = [...granted(roleOf(crossRoles, "-runner"))].filter((permission) => !granted(role("-runner")).has(permission));
+      assert.deepEqual(added.sort(), [...SNAPSHOT_VERBS.map((verb) => `${SNAPSHOT_GROUP}/volumesnapshotcontents ${verb}`), ...SNAPSHOT_VERBS.map((verb) => `${SNAPSHOT_GROUP}/volumesnapshots ${verb}`), "/configmaps update"].sort());
+      const configMaps = rules.filter((rule) => (rule.resources ?? []).includes("configmaps")).map((rule) => ({ verbs: rule.verbs, ...(rule.resourceNames === undefined ? {} : { names: rule.resourceNames }) }));
+      assert.deepEqual(configMaps, [{ verbs: ["get", "patch", "delete"], names: ["zoneferry-held-pods"] }, { verbs: ["create"] }, { verbs: ["get", "update"] }]);
+      assert.ok(!rules.some((rule) => (rule.resources ?? []).some((resource) => resource.startsWith("volumesnapshot") && resource.includes("/"))), "no subresource: the status is read with the object");
+    });
+
+    it("puts VolumeSnapshots in each namespace's Role and their cluster-scoped contents in the ClusterRole in namespaced mode", () => {
+      const objects = render({ ...CROSS_ACCOUNT_ON, "rbac.namespaced": true, "rbac.namespaces[0]": "shop" });
+      const clusterRunner = objects.find((object): object is V1ClusterRole => object.kind === "ClusterRole" && object.metadata?.name === "zf-zoneferry-runner")!;
+      const shop = objects.find((object): object is V1Role => object.kind === "Role" && object.metadata?.namespace === "shop")!;
+      assert.deepEqual(sorted(granted(clusterRunner)).filter((permission) => permission.startsWith(SNAPSHOT_GROUP)), SNAPSHOT_VERBS.map((verb) => `${SNAPSHOT_GROUP}/volumesnapshotcontents ${verb}`).sort());
+      assert.deepEqual(sorted(granted(shop)).filter((permission) => permission.startsWith(SNAPSHOT_GROUP)), SNAPSHOT_VERBS.map((verb) => `${SNAPSHOT_GROUP}/volumesnapshots ${verb}`).sort());
+      assert.ok(granted(shop).has("/configmaps update"));
+    });
+
+    it("grants nothing on the snapshot API, nor a ConfigMap update, without it, in either RBAC mode", () => {
+      const namespaced = { ...BASE, "rbac.namespaced": true, "rbac.namespaces[0]": "shop" };
+      for (const values of [BASE, namespaced, KRUISE_ON]) {
+        const all = render(values).filter((object): object is V1ClusterRole | V1Role => object.kind === "ClusterRole" || object.kind === "Role");
+        assert.deepEqual(all.flatMap((one) => [...granted(one)].filter(isCrossAccount)), []);
+      }
+    });
+
+    it("finds the runner's calls of the snapshot API only in files that name no other custom resource group, where this test maps CustomObjectsApi to it", () => {
+      const ambiguous = [...importGraph("runner/main.ts")]
+        .filter(([, text]) => namesSnapshotApi(text) && /ZONE_MIGRATION_GROUP|["'`]zoneferry\.io["'`]|KRUISE\.group|["'`]apps\.kruise\.io["'`]/.test(text) && Object.keys(SNAPSHOT_CALLS).some((method) => text.includes(`.${method}(`)))
+        .map(([file]) => relative(file));
+      assert.deepEqual(ambiguous, [], "these files call CustomObjectsApi and name the snapshot API and another group: keep the snapshot calls in a file of their own");
+    });
+  });
+
   it("grants nothing on apps.kruise.io without workloads.kruise, in either RBAC mode", () => {
     const namespaced = { ...BASE, "rbac.namespaced": true, "rbac.namespaces[0]": "shop" };
     for (const values of [BASE, namespaced]) {
@@ -215,8 +291,8 @@ describe("the chart's RBAC", () => {
       const clusterRunner = objects.find((object): object is V1ClusterRole => object.kind === "ClusterRole" && object.metadata?.name === "zf-zoneferry-runner")!;
       const roles = objects.filter((object): object is V1Role => object.kind === "Role");
       /** Resources of the core, apps, coordination, kruise and zoneferry groups that live in a namespace. */
-      const namespaced = new Set(["apps/statefulsets", "apps.kruise.io/statefulsets", "/pods", "/pods/eviction", "/configmaps", "/persistentvolumeclaims", "/events", "coordination.k8s.io/leases", "zoneferry.io/zonemigrations", "zoneferry.io/zonemigrations/status"]);
-      const runnerUses = (): Set<string> => (kruise ? used("runner/main.ts") : withoutKruise(used("runner/main.ts")));
+      const namespaced = new Set(["apps/statefulsets", "apps.kruise.io/statefulsets", "/pods", "/pods/eviction", "/configmaps", "/persistentvolumeclaims", "/events", "coordination.k8s.io/leases", "zoneferry.io/zonemigrations", "zoneferry.io/zonemigrations/status", `${SNAPSHOT_GROUP}/volumesnapshots`]);
+      const runnerUses = (): Set<string> => withoutCrossAccount(kruise ? used("runner/main.ts") : withoutKruise(used("runner/main.ts")));
       const pending = kruise && RUNNER_KRUISE_PENDING;
 
       it("grants the runner the same verbs, its rights on namespaced objects as a Role in each listed namespace only", { skip: pending }, () => {
@@ -236,7 +312,7 @@ describe("the chart's RBAC", () => {
       it("keeps in the ClusterRole only cluster-scoped objects and the reconciler's lists, no write on a namespaced object", () => {
         const clusterWide = [...granted(clusterRunner)].filter((permission) => namespaced.has(permission.split(" ")[0]!));
         assert.deepEqual(clusterWide.sort(), [...(kruise ? ["apps.kruise.io/statefulsets list"] : []), "apps/statefulsets list", "zoneferry.io/zonemigrations list"]);
-        assert.deepEqual(sorted(granted(clusterRunner)).filter((permission) => !namespaced.has(permission.split(" ")[0]!)), sorted(new Set([...used("runner/main.ts")].filter((permission) => !namespaced.has(permission.split(" ")[0]!)))));
+        assert.deepEqual(sorted(granted(clusterRunner)).filter((permission) => !namespaced.has(permission.split(" ")[0]!)), sorted(new Set([...withoutCrossAccount(used("runner/main.ts"))].filter((permission) => !namespaced.has(permission.split(" ")[0]!)))));
       });
 
       it("sends the webhooks and the scale guards only the listed namespaces, and refuses the mode without any", () => {

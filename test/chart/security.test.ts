@@ -196,6 +196,18 @@ describe("the chart's security settings", () => {
       ]);
     });
 
+    it("narrows the runner's writes with crossAccount.enabled to an export's ConfigMaps, claims made from a VolumeSnapshot, VolumeSnapshots of a static content and Retain contents of the disk driver", () => {
+      const policy = named<Policy>(render({ ...installValues({ certs: "certManager", redis: "external", credentials: "rrsa" }), "crossAccount.enabled": true }), "ValidatingAdmissionPolicy", "zf-zoneferry-runner-writes");
+      const snapshotRules = policy.spec.matchConstraints.resourceRules.filter((rule) => rule.apiGroups.includes("snapshot.storage.k8s.io")).map((rule) => [rule.resources, rule.operations]);
+      assert.deepEqual(snapshotRules, [[["volumesnapshotcontents"], ["CREATE", "DELETE"]], [["volumesnapshots"], ["CREATE"]]]);
+      const expressions = policy.spec.validations.map((validation) => validation.expression);
+      assert.ok(expressions.some((expression) => expression.startsWith("request.resource.resource != 'configmaps'") && expression.includes("request.name == 'zoneferry-held-pods'") && expression.includes("request.name.startsWith('zoneferry-export-')")));
+      assert.ok(expressions.some((expression) => expression.startsWith("request.resource.resource != 'persistentvolumeclaims'") && expression.includes("object.spec.dataSource.kind == 'VolumeSnapshot'")));
+      assert.ok(expressions.some((expression) => expression.startsWith("request.resource.resource != 'volumesnapshotcontents'") && expression.includes("content.spec.deletionPolicy == 'Retain'") && expression.includes("content.spec.driver == 'diskplugin.csi.alibabacloud.com'")));
+      const without = JSON.stringify(named<Policy>(objects, "ValidatingAdmissionPolicy", "zf-zoneferry-runner-writes").spec);
+      assert.doesNotMatch(without, /snapshot\.storage\.k8s\.io|zoneferry-export-/, "none without crossAccount.enabled");
+    });
+
     it("narrows the runner's writes to Advanced StatefulSets with workloads.kruise as to apps/v1 ones: update only, of one that carries a migration id", () => {
       const base = installValues({ certs: "certManager", redis: "external", credentials: "rrsa" });
       const policy = named<Policy>(render({ ...base, "workloads.kruise": true }), "ValidatingAdmissionPolicy", "zf-zoneferry-runner-writes");

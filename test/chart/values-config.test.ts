@@ -25,8 +25,11 @@ const RULES: readonly Rule[] = [
   { value: "logLevel", env: "LOG_LEVEL", component: "runner", probes: ["info", "silent", "trace", "loud"] },
   { value: "workloads.kruise", env: "WORKLOADS_KRUISE", component: "runner", probes: [false, true, "yes", "1"] },
   { value: "workloads.kruise", env: "WORKLOADS_KRUISE", component: "webhook", probes: [false, true, "on"] },
+  { value: "crossAccount.enabled", env: "CROSS_ACCOUNT", component: "webhook", probes: [false, true, "on"] },
   { value: "redis.url", env: "REDIS_URL", component: "runner", probes: ["redis://h:6379/0", "rediss://u:p@h:6380/0", "redis+sentinel://:p@sentinel-a:26379/mymaster", "localhost:6379", "http://h:6379"] },
   { value: "ecs.endpoint", env: "ECS_ENDPOINT", component: "runner", probes: ["ecs.cn-shanghai.aliyuncs.com", "127.0.0.1:9100", "https://ecs.aliyuncs.com", "host:123456", "ecs.aliyuncs.com/x"] },
+  { value: "ecs.resourceSharingEndpoint", env: "RESOURCE_SHARING_ENDPOINT", component: "runner", probes: ["resourcesharing-vpc.cn-shanghai.aliyuncs.com", "127.0.0.1:9100", "https://resourcesharing.aliyuncs.com", "host:123456", "resourcesharing.aliyuncs.com/x"] },
+  { value: "ecs.serviceKeyId", env: "ECS_SERVICE_KEY_ID", component: "runner", probes: ["0e478b7a-4262-4802-b8cb-00d3fb408260", "key-shh6x", "two words", "alias/acs/ecs"] },
   { value: "ecs.rateLimit", env: "ECS_RATE_LIMIT", component: "runner", probes: [0, 1, 10_000, 10_001] },
   { value: "ecs.cacheTtl", env: "ECS_CACHE_TTL", component: "runner", probes: ["0s", "5m", "10", "1.5", "24h", "24h1ms", "abc", "5 m", "-1s"] },
   { value: "ecs.connectTimeout", env: "ECS_CONNECT_TIMEOUT", component: "runner", probes: ["99ms", "100ms", "0.5s", "2m", "2m1ms", "1m30s"] },
@@ -105,9 +108,17 @@ describe("the chart's values and core/config.ts", () => {
 
   it("covers every variable the chart sets from a user's value", () => {
     const covered = new Set(RULES.map((rule) => rule.env));
-    const values = { ...BASE, "ecs.endpoint": "ecs.cn-shanghai.aliyuncs.com", "ecs.stsRegion": "cn-shanghai", "ecs.vpcEndpoints": true };
+    const values = { ...BASE, "ecs.endpoint": "ecs.cn-shanghai.aliyuncs.com", "ecs.resourceSharingEndpoint": "resourcesharing.cn-shanghai.aliyuncs.com", "ecs.stsRegion": "cn-shanghai", "ecs.vpcEndpoints": true };
     const set = new Set([...containerEnv(values, "runner").keys(), ...containerEnv(values, "webhook").keys()]);
     assert.deepEqual([...set].filter((name) => !covered.has(name) && !NOT_FROM_A_VALUE.has(name)).sort(), []);
+  });
+
+  it("gives the Resource Sharing endpoint to the runner alone, and leaves the region's default to the configuration when unset", () => {
+    const values = { ...BASE, "ecs.resourceSharingEndpoint": "resourcesharing-vpc.cn-shanghai.aliyuncs.com" };
+    assert.equal(containerEnv(values, "runner").get("RESOURCE_SHARING_ENDPOINT"), "resourcesharing-vpc.cn-shanghai.aliyuncs.com");
+    assert.equal(containerEnv(values, "webhook").has("RESOURCE_SHARING_ENDPOINT"), false, "the webhook never calls Resource Sharing");
+    assert.equal(containerEnv(BASE, "runner").has("RESOURCE_SHARING_ENDPOINT"), false);
+    assert.equal(loadConfig(BASE_ENV.runner, "runner").ecs.resourceSharingEndpoint, "resourcesharing.cn-shanghai.aliyuncs.com");
   });
 
   it("takes ECS inside the VPC from the library's own switch, and refuses the switch without an STS region, as the schema does", () => {

@@ -1,20 +1,24 @@
 /**
  * The behaviour every DiskCloud must have, run through the real SDK adapter against the ECS
  * emulator over HTTP. To run it against another DiskCloud (real ECS with credentials, say),
- * change `createTestCloud()`; the cases stay.
+ * change `createTestCloud()`; the cases stay. A second account, which the first shares snapshots
+ * with through Resource Sharing, stands for a restore's side.
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { NotFoundCloudError, PermanentCloudError, TransientCloudError } from "../../core/cloud-errors.ts";
 import type { DiskCloud, DiskRecord } from "../../core/disk-cloud.ts";
 import { EcsDiskCloud } from "../../core/ecs/ecs-disk-cloud.ts";
-import { createEcsClient } from "../../core/ecs/ecs-sdk.ts";
+import { createEcsClient, type EcsClientOptions } from "../../core/ecs/ecs-sdk.ts";
+import { ResourceSharingClient } from "../../core/ecs/resource-sharing-client.ts";
 import { defaultEmulatorConfig, startEcsEmulator, type EcsEmulator } from "../../emulator/ecs/index.ts";
 import { freePort } from "../../sandbox/processes.ts";
 import { emulatorControl, type EmulatorControl } from "../support/ecs-emulator-control.ts";
 
 const REGION = "cn-shanghai";
 const KEY = { id: "zoneferry-conformance-key", secret: "zoneferry-test-secret" };
+/** The account snapshots are shared with: a restore's. */
+const OTHER = { accountId: "2222222222222222", id: "zoneferry-conformance-other-key", secret: "zoneferry-test-other-secret" };
 const B = "cn-shanghai-b";
 const G = "cn-shanghai-g";
 const M = "cn-shanghai-m";
@@ -24,6 +28,10 @@ interface TestCloud {
   readonly control: EmulatorControl;
   /** The same cloud reached with other client settings. */
   connect(options: { secret?: string; readTimeoutMs?: number }): DiskCloud;
+  /** The cloud as another account sees it. */
+  readonly other: DiskCloud;
+  /** Shares the snapshots with the other account, which accepts the invitation. */
+  shareWithOther(name: string, snapshotIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,7 +40,7 @@ async function createTestCloud(): Promise<TestCloud> {
     port: 0,
     config: defaultEmulatorConfig({
       regionId: REGION,
-      accounts: [{ accessKeyId: KEY.id, accessKeySecret: KEY.secret }],
+      accounts: [{ accessKeyId: KEY.id, accessKeySecret: KEY.secret }, { accountId: OTHER.accountId, accessKeyId: OTHER.id, accessKeySecret: OTHER.secret }],
       zones: [
         { zoneId: B, categories: ["cloud_essd", "cloud_auto", "cloud_ssd", "cloud_efficiency"] },
         { zoneId: G, categories: ["cloud_essd", "cloud_ssd"], soldOut: ["cloud_ssd"] },
@@ -42,19 +50,20 @@ async function createTestCloud(): Promise<TestCloud> {
       timeScale: 0.001,
     }),
   });
+  const clientOptions = (key: { id: string; secret: string }, readTimeoutMs = 5_000): EcsClientOptions => ({
+    regionId: REGION, endpoint: emulator.endpoint, protocol: "http", connectTimeoutMs: 5_000, readTimeoutMs, accessKey: key,
+  });
   const connect = (options: { secret?: string; readTimeoutMs?: number } = {}): DiskCloud =>
-    new EcsDiskCloud(
-      createEcsClient({
-        regionId: REGION,
-        endpoint: emulator.endpoint,
-        protocol: "http",
-        connectTimeoutMs: 5_000,
-        readTimeoutMs: options.readTimeoutMs ?? 5_000,
-        accessKey: { id: KEY.id, secret: options.secret ?? KEY.secret },
-      }),
-      REGION,
-    );
-  return { cloud: connect(), control: emulatorControl(emulator.url), connect, close: () => emulator.close() };
+    new EcsDiskCloud(createEcsClient(clientOptions({ id: KEY.id, secret: options.secret ?? KEY.secret }, options.readTimeoutMs)), REGION);
+  const shareWithOther = async (name: string, snapshotIds: readonly string[]): Promise<void> => {
+    await new ResourceSharingClient(clientOptions(KEY)).ensureShare({ name, snapshotIds, targetAccounts: [OTHER.accountId] });
+    const receiver = new ResourceSharingClient(clientOptions(OTHER));
+    for (const invitation of await receiver.receivedInvitations()) {
+      if (invitation.shareName === name && invitation.status === "Pending") await receiver.acceptInvitation(invitation.invitationId);
+    }
+  };
+  const other = new EcsDiskCloud(createEcsClient(clientOptions(OTHER)), REGION);
+  return { cloud: connect(), control: emulatorControl(emulator.url), connect, other, shareWithOther, close: () => emulator.close() };
 }
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
@@ -106,6 +115,25 @@ describe("DiskCloud conformance: the ECS SDK adapter against the ECS emulator", 
       const ready = await eventually(() => disk(diskId), (found) => found?.status === "Available", "the disk is Available");
       const { encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId } = ready!;
       assert.deepEqual({ encrypted, kmsKeyId, provisionedIops, burstingEnabled, multiAttach, resourceGroupId }, attributes);
+    });
+
+    it("reports a disk encrypted without a named key under the key ECS chose, and its snapshot with the same key and its name", async () => {
+      const diskId = await cloud.createDisk({ zoneId: B, category: "cloud_essd", sizeGiB: 40, tags: {}, clientToken: "disk-service-key-1", attributes: { encrypted: true } });
+      const made = await eventually(() => disk(diskId), (found) => found?.status === "Available", "the disk is Available");
+      assert.equal(made?.encrypted, true);
+      assert.ok(made.kmsKeyId !== undefined && made.kmsKeyId !== "", "ECS names the service key it used");
+      await control.attach(diskId, "i-service-key");
+      await eventually(() => disk(diskId), (found) => found?.status === "In_use", "the disk is In_use");
+      const snapshotId = await cloud.createSnapshot({ diskId, name: "zf-shop-data-db-0-e5f6", tags: {}, clientToken: "snap-service-key-1" });
+      const [snapshot] = await cloud.describeSnapshots([snapshotId]);
+      assert.deepEqual([snapshot?.name, snapshot?.encrypted, snapshot?.kmsKeyId], ["zf-shop-data-db-0-e5f6", true, made.kmsKeyId]);
+    });
+
+    it("reports a snapshot of a disk not encrypted as not encrypted, without a key, and one made without a name without one", async () => {
+      const snapshotId = await cloud.createSnapshot({ diskId: await attachedDisk(M, "x"), tags: {}, clientToken: "snap-plain-1" });
+      const [snapshot] = await cloud.describeSnapshots([snapshotId]);
+      assert.ok(snapshot !== undefined);
+      assert.deepEqual([snapshot.encrypted, "kmsKeyId" in snapshot, "name" in snapshot], [false, false, false]);
     });
 
     it("makes a disk from an encrypted disk's snapshot encrypted with the source's key, unasked", async () => {
@@ -180,6 +208,33 @@ describe("DiskCloud conformance: the ECS SDK adapter against the ECS emulator", 
       const source = await attachedDisk(M, "x");
       await cloud.createSnapshot({ diskId: source, tags, clientToken: "snap-tag-1" });
       assert.equal((await cloud.findSnapshotsByTags(tags)).length, 1);
+    });
+
+    it("finds a snapshot by its name, across pages, and only snapshots of exactly that name", async () => {
+      const source = await attachedDisk(M, "orders");
+      const name = "zf-shop-data-db-0-a1b2";
+      const named = [];
+      for (let index = 0; index < 101; index++) named.push(await cloud.createSnapshot({ diskId: source, name, tags: {}, clientToken: `snap-name-${index}` }));
+      for (const near of [`${name}-old`, "zf-shop-data-db-0-a1b", `x${name}`]) await cloud.createSnapshot({ diskId: source, name: near, tags: {}, clientToken: `snap-near-${near}` });
+      await cloud.createSnapshot({ diskId: source, tags: {}, clientToken: "snap-unnamed" });
+      const found = await cloud.findSnapshotsByName(name);
+      assert.deepEqual(found.map((snapshot) => snapshot.snapshotId).sort(), [...named].sort());
+      assert.ok(found.every((snapshot) => snapshot.name === name && snapshot.sourceDiskId === source));
+      assert.deepEqual(await cloud.findSnapshotsByName("zf-shop-data-db-9-a1b2"), [], "a name no snapshot has finds none");
+      assert.deepEqual(await cloud.findSnapshotsByName(""), [], "an empty name finds none, not every snapshot");
+    });
+
+    it("finds a snapshot another account shares with this one by the owner's name, under an id of its own, with the owner's encryption", async () => {
+      const seeded = await control.seedDisk({ zoneId: M, category: "cloud_essd", size: 40, status: "In_use", attachedOnce: true, encrypted: true, kmsKeyId: "key-orders", content: "orders" });
+      const name = "zf-shop-data-db-0-c3d4";
+      const owned = await cloud.createSnapshot({ diskId: seeded.DiskId ?? seeded.diskId!, name, tags: {}, clientToken: "snap-shared-1" });
+      assert.deepEqual(await world.other.findSnapshotsByName(name), [], "nothing is visible before it is shared");
+      await world.shareWithOther("zf-shop-db-c3d4", [owned]);
+      const [seen, ...more] = await world.other.findSnapshotsByName(name);
+      assert.equal(more.length, 0);
+      assert.ok(seen !== undefined && seen.snapshotId !== owned, "the receiving account sees it under an id of its own");
+      assert.deepEqual([seen.name, seen.sourceDiskSizeGiB, seen.encrypted, seen.kmsKeyId, seen.available], [name, 40, true, "key-orders", true]);
+      assert.deepEqual((await cloud.findSnapshotsByName(name)).map((snapshot) => snapshot.snapshotId), [owned], "the owner still sees its own");
     });
 
     it("lists the disk categories a zone sells, without sold-out ones", async () => {

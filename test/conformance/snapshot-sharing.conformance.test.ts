@@ -13,6 +13,7 @@ import { PermanentCloudError } from "../../core/cloud-errors.ts";
 import { EcsDiskCloud } from "../../core/ecs/ecs-disk-cloud.ts";
 import { EcsModels, createEcsClient, type EcsClientOptions } from "../../core/ecs/ecs-sdk.ts";
 import { ResourceSharingClient } from "../../core/ecs/resource-sharing-client.ts";
+import { unshareableBecause } from "../../core/shareable.ts";
 import { defaultEmulatorConfig, startEcsEmulator, type EcsEmulator } from "../../emulator/ecs/index.ts";
 
 const REGION = "cn-shanghai";
@@ -40,6 +41,17 @@ describe("SnapshotSharing conformance: Resource Sharing through openapi-core aga
   async function snapshotsNamed(account: typeof OWNER, name: string): Promise<{ snapshotId: string; snapshotName: string }[]> {
     const answer = await createEcsClient(options(account)).describeSnapshots(new EcsModels.DescribeSnapshotsRequest({ regionId: REGION, snapshotName: name }));
     return (answer.body?.snapshots?.snapshot ?? []).map((snapshot) => ({ snapshotId: snapshot.snapshotId ?? "", snapshotName: snapshot.snapshotName ?? "" }));
+  }
+
+  /** Whether Resource Sharing shares the snapshot, or refuses it for its key. */
+  async function shares(snapshotId: string, name: string): Promise<boolean> {
+    try {
+      await sharing(OWNER).ensureShare({ name, snapshotIds: [snapshotId], targetAccounts: [RECEIVER.accountId] });
+      return true;
+    } catch (error) {
+      if (error instanceof PermanentCloudError && error.code === "UnsupportedOperation.ServiceKeyEncrypted") return false;
+      throw error;
+    }
   }
 
   async function start(persistFile?: string): Promise<void> {
@@ -100,6 +112,30 @@ describe("SnapshotSharing conformance: Resource Sharing through openapi-core aga
     await sharing(OWNER).ensureShare({ name: "zf-shop-db-cccc", snapshotIds: ids, targetAccounts: accounts });
     const state = (await (await control("/state")).json()) as { sharing: { shares: { resources: unknown[]; targets: unknown[] }[] } };
     assert.deepEqual([state.sharing.shares[0]!.resources.length, state.sharing.shares[0]!.targets.length], [7, 7]);
+  });
+
+  it("a share names the account that owns it, made or found again", async () => {
+    const id = await snapshotOf(OWNER, "zf-shop-data-db-0-iiii", "a");
+    const made = await sharing(OWNER).ensureShare({ name: "zf-shop-db-iiii", snapshotIds: [id], targetAccounts: [RECEIVER.accountId] });
+    const found = await sharing(OWNER).ensureShare({ name: "zf-shop-db-iiii", snapshotIds: [id], targetAccounts: [RECEIVER.accountId] });
+    assert.deepEqual([made.ownerAccountId, found.ownerAccountId], [OWNER.accountId, OWNER.accountId]);
+    assert.equal(found.shareId, made.shareId);
+  });
+
+  it("judges a disk's snapshots unshareable exactly when Resource Sharing refuses them: encrypted with the service key", async () => {
+    const disks = { plain: {}, customerKey: { encrypted: true, kmsKeyId: "key-orders" }, serviceKey: { encrypted: true } };
+    const seeded = await Promise.all(Object.entries(disks).map(async ([what, seed]) => {
+      const snapshotId = await snapshotOf(OWNER, `zf-shop-data-${what.toLowerCase()}-jjjj`, what, seed);
+      const [snapshot] = await cloud(OWNER).describeSnapshots([snapshotId]);
+      const [disk] = await cloud(OWNER).describeDisks([snapshot!.sourceDiskId]);
+      return { what, snapshotId, disk: disk! };
+    }));
+    // The service key is the key ECS reports for a disk encrypted without naming one.
+    const serviceKeyId = seeded.find(({ what }) => what === "serviceKey")?.disk.kmsKeyId;
+    for (const { what, snapshotId, disk } of seeded) {
+      const verdict = unshareableBecause(disk, serviceKeyId);
+      assert.equal(verdict === undefined, await shares(snapshotId, `zf-shop-db-${what.toLowerCase()}-jjjj`), `${what}: ${verdict ?? "judged shareable"}`);
+    }
   });
 
   it("refuses to accept an invitation older than 7 days, saying it expired", async () => {

@@ -30,6 +30,7 @@ const REQUEST: Required<JournalRequest> = {
   retainSource: true,
   strategy: "Recreate",
   retry: "2",
+  operation: { kind: "export", accounts: ["1111111111111111", "2222222222222222"] },
 };
 const VOLUME_PLAN: Required<JournalVolumePlan> = { claim: "data-db-0", fromZone: "cn-shanghai-b", toZone: "cn-shanghai-g", move: true };
 const ORDINAL: Required<JournalOrdinalPlan> = { ordinal: 0, zone: "cn-shanghai-g", volumes: [VOLUME_PLAN, { ...VOLUME_PLAN, claim: "logs-db-0", move: false }] };
@@ -65,6 +66,9 @@ const VOLUME: Required<VolumeProgress> = {
   originalClaim: CLAIM_SHAPE,
   servedAt: "2030-01-02T03:04:05Z",
   keptSnapshot: "s-kept0",
+  snapshotName: "zf-schema-data-db-0-0123456789ab",
+  sizeGiB: 20,
+  category: "cloud_essd",
   state: "rebound",
 };
 const CONDITION: Required<JournalCondition> = {
@@ -101,7 +105,11 @@ const STATUS: Required<ZoneMigrationStatus> = {
   checkpoint: CHECKPOINT,
   startedAt: "2030-01-02T02:59:00Z",
   finishedAt: "2030-01-02T03:10:00Z",
+  share: { shareId: "rs-0123456789", name: "zf-export-0123456789ab", ownerAccountId: "1111111111111111" },
+  exportConfigMap: "zoneferry-export-db-0123456789ab",
 };
+/** A restore's request: the other shape of `operation`. */
+const RESTORE_SPEC: ZoneMigrationSpec = { ...SPEC, targetZones: [], target: "", request: { ...REQUEST, operation: { kind: "restore", sourceAccount: "1111111111111111", exportId: "0123456789ab" } } };
 
 /** Every field path a schema declares, `[]` for an array's items: spec.plan.ordinals[].zone. */
 function schemaPaths(node: { properties?: Record<string, unknown>; items?: unknown }, prefix: string): string[] {
@@ -120,7 +128,7 @@ describe("the ZoneMigration type against the CRD's schema", () => {
   it("declares no field in the schema that the type lacks: the sample fills every one", () => {
     const schema = zoneMigrationCrd().spec.versions[0]!.schema!.openAPIV3Schema!;
     const declared = ["spec", "status"].flatMap((part) => schemaPaths(schema.properties![part]!, part));
-    const filled = new Set([...valuePaths(SPEC, "spec"), ...valuePaths(STATUS, "status")]);
+    const filled = new Set([...valuePaths(SPEC, "spec"), ...valuePaths(RESTORE_SPEC, "spec"), ...valuePaths(STATUS, "status")]);
     assert.ok(declared.includes("status.checkpoint.result.leftovers") && declared.includes("spec.plan.ordinals[].volumes[].move"), "the schema is walked to its leaves");
     assert.deepEqual(declared.filter((path) => !filled.has(path)), []);
   });
@@ -157,6 +165,17 @@ describe("the ZoneMigration type against the CRD's schema, on a real API server"
     // What the webhook reads is a part of the same type.
     const seenByWebhook: ZoneMigration = stored;
     assert.equal(seenByWebhook.status?.phase, "RollbackFailed");
+  });
+
+  it("keeps a restore's request, which has no target zones, and refuses a move without one", async () => {
+    const moveRequest: JournalRequest = { ...REQUEST };
+    delete moveRequest.operation;
+    const stored = await roundTrip("db-restore", RESTORE_SPEC, STATUS);
+    assert.deepEqual(stored.spec, RESTORE_SPEC);
+    await assert.rejects(
+      custom.createNamespacedCustomObject({ ...target, body: { apiVersion: `${ZONE_MIGRATION_GROUP}/${ZONE_MIGRATION_VERSION}`, kind: "ZoneMigration", metadata: { name: "db-nozones" }, spec: { ...SPEC, targetZones: [], target: "", request: moveRequest } } }),
+      /a move has at least one target zone/,
+    );
   });
 
   it("prunes a field the schema does not declare, so the round trip above fails for a field missing from it", async () => {

@@ -8,7 +8,7 @@
 import type { MigrationContext } from "../../runner/context.ts";
 
 /** Method names that write (as runner/fenced.ts sees them). */
-const WRITES = /^(create|delete|patch|replace|update|ensure|remove)/;
+const WRITES = /^(create|delete|patch|replace|update|ensure|remove|accept)/;
 
 /** What the wrapped clients throw once the simulated process is dead. */
 export class SimulatedCrash extends Error {

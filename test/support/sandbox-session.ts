@@ -1,6 +1,8 @@
 /**
  * A sandbox started through its CLI for one e2e file, and what a user would look at in it: where
  * pods run, what each PVC's disk holds, what is left in ECS, what zoneferry's annotations say.
+ * A sandbox may share its emulator with a second one in another account (`up({ accounts: 2 })`,
+ * then `up({ ecsFrom, account: 2 })`): each session sees its own account's disks and snapshots.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -10,7 +12,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig, Watch, type V1StatefulSet } from "@kubernetes/client-node";
+import type { EcsClientOptions } from "../../core/ecs/ecs-sdk.ts";
 import { KRUISE } from "../../core/workload/kinds.ts";
+import type { SandboxAccount } from "../../sandbox/sandbox.ts";
 import { liveOrdinals } from "../../core/workload/ordinals.ts";
 import { freePort, waitFor } from "../../sandbox/processes.ts";
 
@@ -18,6 +22,8 @@ const run = promisify(execFile);
 export const REPO = join(import.meta.dirname, "../..");
 export const ZONES = ["cn-shanghai-b", "cn-shanghai-g", "cn-shanghai-m"];
 export const ENDED = ["Succeeded", "Failed", "RollbackFailed"];
+/** The control API's routes an account scopes (emulator/ecs/control-api.ts). */
+const ACCOUNT_ROUTES = /^\/(disks|snapshots|inventory)(\/|$)/;
 
 export interface Inventory {
   disks: { diskId: string; zoneId: string; status: string; tags?: Record<string, string> }[];
@@ -100,9 +106,20 @@ export class SandboxSession {
     return { cert: Buffer.from(user["client-certificate-data"]!, "base64"), key: Buffer.from(user["client-key-data"]!, "base64") };
   }
 
-  /** `snapshots`: with the snapshot CRDs and the real snapshot-controller (`sandbox up --snapshots`). */
-  async up(options: { snapshots?: boolean } = {}): Promise<void> {
-    await run(process.execPath, [join(REPO, "sandbox/cli.ts"), "up", "--dir", this.dir, ...(options.snapshots === true ? ["--snapshots"] : [])], { timeout: 300_000 });
+  /**
+   * `snapshots`: with the snapshot CRDs and the real snapshot-controller (`sandbox up --snapshots`).
+   * `accounts`: the emulator serves that many accounts, this sandbox being account 1 (`--accounts`).
+   * `ecsFrom`: on that session's emulator instead of one of its own, as its account `account`
+   * (`--ecs-from`, `--account`); take it down before the one it joined.
+   */
+  async up(options: { snapshots?: boolean; accounts?: number; ecsFrom?: SandboxSession; account?: number } = {}): Promise<void> {
+    await run(process.execPath, [
+      join(REPO, "sandbox/cli.ts"), "up", "--dir", this.dir,
+      ...(options.snapshots === true ? ["--snapshots"] : []),
+      ...(options.accounts === undefined ? [] : ["--accounts", String(options.accounts)]),
+      ...(options.ecsFrom === undefined ? [] : ["--ecs-from", options.ecsFrom.dir]),
+      ...(options.account === undefined ? [] : ["--account", String(options.account)]),
+    ], { timeout: 300_000 });
     this.env = Object.fromEntries(readFileSync(join(this.dir, "env"), "utf8").trim().split("\n").map((line) => {
       const [, key, value] = /^export ([A-Z_]+)='(.*)'$/.exec(line)!;
       return [key!, value!];
@@ -123,8 +140,39 @@ export class SandboxSession {
     return run(this.env["KUBECTL"]!, args, { env: { ...process.env, KUBECONFIG: this.env["KUBECONFIG"]! } });
   }
 
+  /** The Alibaba Cloud account this sandbox's parts act as (ECS_ACCOUNT_ID). */
+  get accountId(): string {
+    return this.env["ECS_ACCOUNT_ID"]!;
+  }
+
+  /** Every account of the emulator this sandbox uses, with its key (the first sandbox's ecs-accounts.json). */
+  accounts(): SandboxAccount[] {
+    return JSON.parse(readFileSync(this.env["SANDBOX_ACCOUNTS_FILE"]!, "utf8")) as SandboxAccount[];
+  }
+
+  /**
+   * The options of an SDK client as this sandbox's parts build theirs: its account's key, at the
+   * emulator's ECS or Resource Sharing endpoint (the same host:port, told apart by API version).
+   */
+  cloudOptions(service: "ecs" | "resourceSharing" = "ecs"): EcsClientOptions {
+    return {
+      regionId: this.env["ECS_REGION_ID"]!,
+      endpoint: this.env[service === "ecs" ? "ECS_ENDPOINT" : "RESOURCE_SHARING_ENDPOINT"]!,
+      protocol: "http",
+      connectTimeoutMs: 5_000,
+      readTimeoutMs: 5_000,
+      accessKey: { id: this.env["ALIBABA_CLOUD_ACCESS_KEY_ID"]!, secret: this.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]! },
+    };
+  }
+
+  /**
+   * A call to the emulator's control API. Disks, snapshots and the inventory are this sandbox's
+   * account's (/accounts/<id>/…), so a sandbox in a second account sees its own world; the rest
+   * (faults, requests, state, clock) is the emulator's, whoever asks.
+   */
   async emulator(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(`${this.env["ECS_EMULATOR_URL"]!}/_emulator${path}`, init);
+    const scoped = ACCOUNT_ROUTES.test(path) && this.env["ECS_ACCOUNT_ID"] !== undefined ? `/accounts/${this.env["ECS_ACCOUNT_ID"]}${path}` : path;
+    return fetch(`${this.env["ECS_EMULATOR_URL"]!}/_emulator${scoped}`, init);
   }
 
   async inventory(): Promise<Inventory> {
@@ -191,18 +239,21 @@ export class SandboxSession {
     }
   }
 
-  async #create(name: string, replicas: number, options: StatefulSetOptions): Promise<void> {
+  /**
+   * The manifest of the StatefulSet `name` as `statefulSet` makes it: nginx pods and 20 GiB ESSD
+   * claims of `templates` (default: data), with `annotations` on it.
+   */
+  statefulSetManifest(name: string, replicas: number, options: StatefulSetOptions & { annotations?: Readonly<Record<string, string>> } = {}): string {
     const templates = options.templates ?? ["data"];
     const claimTemplates = templates.map((template) => `  - metadata: {name: ${template}}
     spec: {accessModes: [ReadWriteOnce], storageClassName: alicloud-disk-essd, resources: {requests: {storage: 20Gi}}}
 `).join("");
     const retention = options.whenScaled === undefined ? "" : `  persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: ${options.whenScaled}}\n`;
     const advanced = options.advanced === undefined ? "" : Object.entries(options.advanced).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}\n`).join("");
-    if (options.advanced !== undefined) this.#advanced.add(name);
-    const file = join(this.dir, `${name}.yaml`);
-    writeFileSync(file, `apiVersion: ${options.advanced === undefined ? "apps/v1" : KRUISE.apiVersion}
+    const annotations = options.annotations === undefined ? "" : `, annotations: ${JSON.stringify(options.annotations)}`;
+    return `apiVersion: ${options.advanced === undefined ? "apps/v1" : KRUISE.apiVersion}
 kind: StatefulSet
-metadata: {name: ${name}, namespace: ${this.namespace}}
+metadata: {name: ${name}, namespace: ${this.namespace}${annotations}}
 spec:
   replicas: ${replicas}
   serviceName: ${name}
@@ -212,7 +263,14 @@ spec:
     spec:
       containers: [{name: main, image: nginx:1.27}]
 ${retention}${advanced}  volumeClaimTemplates:
-${claimTemplates}`);
+${claimTemplates}`;
+  }
+
+  async #create(name: string, replicas: number, options: StatefulSetOptions): Promise<void> {
+    const templates = options.templates ?? ["data"];
+    if (options.advanced !== undefined) this.#advanced.add(name);
+    const file = join(this.dir, `${name}.yaml`);
+    writeFileSync(file, this.statefulSetManifest(name, replicas, options));
     await this.kubectl("apply", "-f", file);
     await waitFor(async () => (await this.readyReplicas(name)) === replicas, 60_000, () => `${name} not Ready`);
     if (options.content === false) return;

@@ -144,6 +144,26 @@ describe("configuration", () => {
     assert.deepEqual(problems({ ...WEBHOOK_ENV, ECS_INSECURE_EMULATOR: "yes" }), ['ECS_INSECURE_EMULATOR="yes" is not allowed; use true or false']);
   });
 
+  it("shares snapshots through the region's Resource Sharing endpoint unless told, its VPC one with the VPC switch", () => {
+    const runner = { ECS_REGION_ID: "cn-shanghai", RUNNER_JOURNAL_KEY_FILE: "/key" };
+    assert.equal(loadConfig(runner, "runner").ecs.resourceSharingEndpoint, "resourcesharing.cn-shanghai.aliyuncs.com");
+    assert.equal(loadConfig({ ...runner, ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED: "true", ALIBABA_CLOUD_STS_REGION: "cn-shanghai" }, "runner").ecs.resourceSharingEndpoint, "resourcesharing-vpc.cn-shanghai.aliyuncs.com");
+    assert.equal(loadConfig({ ...runner, RESOURCE_SHARING_ENDPOINT: "127.0.0.1:9100" }, "runner").ecs.resourceSharingEndpoint, "127.0.0.1:9100");
+    assert.equal(loadConfig(WEBHOOK_ENV, "webhook").ecs.resourceSharingEndpoint, undefined, "no region, no endpoint");
+    assert.deepEqual(problems({ ...runner, RESOURCE_SHARING_ENDPOINT: "https://resourcesharing.aliyuncs.com" }, "runner"), [
+      'RESOURCE_SHARING_ENDPOINT="https://resourcesharing.aliyuncs.com" is not host[:port]; write it like resourcesharing.cn-shanghai.aliyuncs.com or 127.0.0.1:9100, without a scheme (ECS_PROTOCOL sets it)',
+    ]);
+  });
+
+  it("refuses a runner at an emulator over http that does not name the emulator for Resource Sharing too; the webhook, which never shares, needs none", () => {
+    const emulated = { ECS_REGION_ID: "cn-shanghai", RUNNER_JOURNAL_KEY_FILE: "/key", ECS_ENDPOINT: "127.0.0.1:9100", ECS_PROTOCOL: "http", ECS_INSECURE_EMULATOR: "true" };
+    assert.deepEqual(problems(emulated, "runner"), [
+      "ECS_INSECURE_EMULATOR=true with ECS_PROTOCOL=http needs RESOURCE_SHARING_ENDPOINT, the emulator's host:port (it serves Resource Sharing beside ECS); without it the runner's sharing calls would go in clear to Alibaba Cloud's public endpoint",
+    ]);
+    assert.equal(loadConfig({ ...emulated, RESOURCE_SHARING_ENDPOINT: "127.0.0.1:9100" }, "runner").ecs.resourceSharingEndpoint, "127.0.0.1:9100");
+    assert.equal(loadConfig({ ...WEBHOOK_ENV, ...emulated }, "webhook").ecs.protocol, "http");
+  });
+
   it("keeps https whatever the emulator setting says, and takes http from an emulator on loopback", () => {
     const emulated = loadConfig({ ...WEBHOOK_ENV, ECS_ENDPOINT: "127.0.0.1:9100", ECS_PROTOCOL: "HTTP", ECS_INSECURE_EMULATOR: "TRUE" }, "webhook");
     assert.deepEqual([emulated.ecs.protocol, emulated.ecs.insecureEmulator], ["http", true]);

@@ -20,7 +20,7 @@
  * is denied, never held (by the API server's scale policy, docs/decisions/0005-*, and here).
  */
 import { isDeepStrictEqual } from "node:util";
-import { ACTIVE_STATUSES, OWNED_ANNOTATIONS, USER_ANNOTATIONS, zoneferryAnnotations } from "../../core/annotations.ts";
+import { ACTIVE_STATUSES, OWNED_ANNOTATIONS, REQUEST_ANNOTATIONS, USER_ANNOTATIONS, zoneferryAnnotations } from "../../core/annotations.ts";
 import { activeZoneMigration } from "../../core/zone-migration.ts";
 import type { AdmissionRequest, KubeObject } from "../admission/review.ts";
 import { objectName } from "./intent.ts";
@@ -140,8 +140,9 @@ function changedAnnotationKeys(next: KubeObject | null, previous: KubeObject | n
   const before = zoneferryAnnotations(previous?.metadata?.annotations);
   const keys = new Set([...Object.keys(after), ...Object.keys(before)]);
   const changed = [...keys].filter((key) => after[key] !== before[key]).sort();
-  // A cancel: the request's target-zones removed, and with it (a reverted commit) any other request key.
-  const cancel = before[USER_ANNOTATIONS.targetZones] !== undefined && after[USER_ANNOTATIONS.targetZones] === undefined;
+  // A cancel: the request's own annotation (target-zones, export-to-accounts, restore-from)
+  // removed, and with it (a reverted commit) any other request key.
+  const cancel = REQUEST_ANNOTATIONS.some((key) => before[key] !== undefined && after[key] === undefined);
   return cancel ? changed.filter((key) => !(REQUEST_KEYS.has(key) && after[key] === undefined)) : changed;
 }
 

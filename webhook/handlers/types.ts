@@ -16,6 +16,8 @@ export interface AdmissionContext {
   readonly runnerIdentity: string | undefined;
   /** MAX_REPLICAS: larger StatefulSets are denied before they are assessed (core/size-limits.ts DEFAULT_MAX_REPLICAS when absent). */
   readonly maxReplicas?: number;
+  /** CROSS_ACCOUNT: exports and restores are admitted; off (absent), they are refused up front. */
+  readonly crossAccount?: boolean;
 }
 
 export interface Decision {

@@ -141,6 +141,8 @@ spec never holds it. */}}
   value: {{ .Values.maxReplicas | quote }}
 - name: WORKLOADS_KRUISE
   value: {{ .Values.workloads.kruise | quote }}
+- name: CROSS_ACCOUNT
+  value: {{ .Values.crossAccount.enabled | quote }}
 {{- if eq .Values.redis.mode "bundled" }}
 - name: REDIS_PASSWORD
   valueFrom:
@@ -195,6 +197,17 @@ and its own credentials. A webhook without a cloud identity gets none of it, so 
 {{- with $values.ecs.endpoint }}
 - name: ECS_ENDPOINT
   value: {{ . | quote }}
+{{- end }}
+{{- /* Resource Sharing: the runner's exports and restores; the webhook never calls it. */}}
+{{- if eq .Component "runner" }}
+{{- with $values.ecs.resourceSharingEndpoint }}
+- name: RESOURCE_SHARING_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+{{- with $values.ecs.serviceKeyId }}
+- name: ECS_SERVICE_KEY_ID
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 - name: ECS_PROTOCOL
   value: {{ $values.ecs.protocol | quote }}
