@@ -1,7 +1,8 @@
 /**
  * The read-only view of the cluster that admission decisions are made from. The webhook backs it
- * with informers (no API call on the admission path); the runner's precheck backs it with fresh
- * reads; unit tests back it with plain objects. All of them answer through this interface.
+ * with informers (no API call on the admission path), whose objects keep only the fields the
+ * checks read (webhook/informer-projection.ts); the runner's precheck backs it with fresh reads;
+ * unit tests back it with plain objects. All of them answer through this interface.
  */
 import type {
   V1LabelSelector,
@@ -18,7 +19,10 @@ import type { ZoneMigration } from "./zone-migration.ts";
 export interface ClusterView {
   /** True once every required source has listed at least once. */
   synced(): boolean;
-  /** A StatefulSet of the kind asked (apps/v1's when absent), as its API serves it. */
+  /**
+   * A StatefulSet of the kind asked (apps/v1's when absent). The webhook's keeps its identity, uid
+   * and zoneferry annotations only: the checks of a request read the request's own object.
+   */
   getStatefulSet(namespace: string, name: string, kind?: WorkloadKind): Workload | undefined;
   getPersistentVolumeClaim(namespace: string, name: string): V1PersistentVolumeClaim | undefined;
   getPersistentVolume(name: string): V1PersistentVolume | undefined;

@@ -15,6 +15,9 @@ const LEGACY_ZONE_KEY = "failure-domain.beta.kubernetes.io/zone";
 const DISK_TYPE_LABEL = "csi.alibabacloud.com/disktype";
 const ZONE_KEYS: ReadonlySet<string> = new Set([DISK_ZONE_KEY, ZONE_KEY, LEGACY_ZONE_KEY]);
 
+/** Every PV label a check reads (volumeZone, provenCategory): the webhook's cache keeps these only. */
+export const VOLUME_LABELS: readonly string[] = [ZONE_KEY, DISK_ZONE_KEY, LEGACY_ZONE_KEY, DISK_TYPE_LABEL];
+
 /** The ESSD family: the only categories with instant-access snapshots zoneferry relies on. */
 export const ESSD_FAMILY: ReadonlySet<string> = new Set(["cloud_essd", "cloud_auto", "cloud_essd_entry"]);
 
@@ -109,9 +112,17 @@ function resolveClaim(view: ClusterView, namespace: string, claim: string, ordin
 }
 
 function inTreeSource(pv: V1PersistentVolume): string {
-  const spec = (pv.spec ?? {}) as Record<string, unknown>;
-  const source = Object.keys(spec).find((field) => typeof spec[field] === "object" && field !== "claimRef" && field !== "nodeAffinity" && field !== "capacity");
-  return source ?? "unknown source";
+  return sourceField(pv.spec) ?? "unknown source";
+}
+
+/**
+ * The field of a PV's spec that names its volume source for a message: the first object-valued
+ * one that is not the claim, the node affinity or the capacity. First in the spec's key order, so
+ * the webhook's cache keeps this field, first, on a PV it strips.
+ */
+export function sourceField(spec: V1PersistentVolume["spec"]): string | undefined {
+  const fields = (spec ?? {}) as Record<string, unknown>;
+  return Object.keys(fields).find((field) => typeof fields[field] === "object" && field !== "claimRef" && field !== "nodeAffinity" && field !== "capacity");
 }
 
 /** The zone a disk PV is pinned to: its node affinity first (what the scheduler obeys), then labels. */

@@ -26,6 +26,8 @@ export interface ControlPlane {
   processes(): readonly Managed[];
   readonly binDir: string;
   readonly server: string;
+  /** etcd's client URL (plain HTTP on loopback): the scale benchmark writes its bulk there. */
+  readonly etcdUrl: string;
   readonly pki: Pki;
   /** Kubeconfig of the admin (group system:masters). */
   readonly kubeconfig: string;
@@ -61,7 +63,7 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
   const kubeconfig = join(dir, "admin.kubeconfig");
   // A start that fails (a port taken between claim and bind) stops what it started and tries
   // again on new ports: nothing may outlive a failed start and keep a test file's process alive.
-  let started: { etcd: Managed; startApiServer: () => Promise<Managed>; apiServer: Managed; server: string } | undefined;
+  let started: Started | undefined;
   for (let attempt = 1; started === undefined; attempt++) {
     try {
       started = await startOnce(binDir, dir, { pki, admin, admissionConfig }, spawnOptions);
@@ -69,7 +71,7 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
       if (attempt >= 3) throw error;
     }
   }
-  const { etcd, startApiServer, server } = started;
+  const { etcd, startApiServer, server, etcdUrl } = started;
   let apiServer: Managed | undefined = started.apiServer;
   writeKubeconfig(kubeconfig, { server, caFile: pki.caFile, client: admin, user: "zoneferry-admin" });
 
@@ -77,6 +79,7 @@ export async function startControlPlane(binDir: string, options: ControlPlaneOpt
     dir,
     binDir,
     server,
+    etcdUrl,
     pki,
     kubeconfig,
     webhookClientCaFile: webhookClientCa.caFile,
@@ -132,8 +135,16 @@ interface Credentials {
   readonly admissionConfig: string;
 }
 
+interface Started {
+  readonly etcd: Managed;
+  readonly startApiServer: () => Promise<Managed>;
+  readonly apiServer: Managed;
+  readonly server: string;
+  readonly etcdUrl: string;
+}
+
 /** One try at etcd and kube-apiserver on fresh ports; on failure both are stopped. */
-async function startOnce(binDir: string, dir: string, { pki, admin, admissionConfig }: Credentials, spawnOptions: { detached: boolean }): Promise<{ etcd: Managed; startApiServer: () => Promise<Managed>; apiServer: Managed; server: string }> {
+async function startOnce(binDir: string, dir: string, { pki, admin, admissionConfig }: Credentials, spawnOptions: { detached: boolean }): Promise<Started> {
   const pkiDir = join(dir, "pki");
   const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
   const server = `https://127.0.0.1:${apiPort}`;
@@ -170,7 +181,7 @@ async function startOnce(binDir: string, dir: string, { pki, admin, admissionCon
     return started;
   };
   try {
-    return { etcd, startApiServer, apiServer: await startApiServer(), server };
+    return { etcd, startApiServer, apiServer: await startApiServer(), server, etcdUrl: `http://127.0.0.1:${etcdClient}` };
   } catch (error) {
     await etcd.stop(2_000);
     // A member bootstrapped on the old peer port would refuse the next try's flags.

@@ -2,10 +2,12 @@
  * One resource's list+watch (client-node's ListWatch) that survives failures: when a watch fails,
  * a fresh informer lists again after a backoff and is swapped in once listed; until then the last
  * good cache keeps answering. The webhook's view and the sandbox's disk provisioner both read
- * the cluster through it.
+ * the cluster through it. A source may reduce each object on arrival (`transform`): the cache
+ * then holds only what its readers read, listed and watched alike.
  */
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { listInPages, type ListFunction } from "./paged-list.ts";
 
 export interface InformerOptions {
   readonly logger: Logger;
@@ -15,13 +17,29 @@ export interface InformerOptions {
   readonly maxBackoffMs?: number;
   /** Called on every add, update and delete (a reconcile loop's trigger). */
   readonly onChange?: () => void;
+  /**
+   * Objects per list request (`limit`), each page transformed before the next is asked for, so a
+   * large list never arrives whole (its body, parsed, is several times the objects kept); 0 lists
+   * in one request.
+   * @defaultValue 0
+   */
+  readonly listPageSize?: number;
 }
 
 export interface InformerSource<T extends KubernetesObject> {
   readonly resource: string;
   readonly path: string;
   readonly kubeconfig: KubeConfig;
-  readonly list: () => Promise<KubernetesListObject<T>>;
+  /** Lists the resource; with `listPageSize`, it is given the page to list. */
+  readonly list: ListFunction<T>;
+  /**
+   * What the cache keeps of each object, applied as it arrives (listed or watched), so the whole
+   * object is garbage at once. It must keep the name, namespace and resourceVersion (the cache
+   * files an object by the first two and resumes its watch from the third). Should answer for any
+   * object, a partial one too; one that throws keeps that object whole (logged once), since
+   * client-node would silently drop a watch event whose handler throws. Kept whole when absent.
+   */
+  readonly transform?: (object: T) => T;
 }
 
 /** One resource's list+watch that survives failures by re-listing. */
@@ -33,16 +51,19 @@ export class ResilientInformer<T extends KubernetesObject> {
   #timer: NodeJS.Timeout | undefined;
   readonly #resource: string;
   readonly #path: string;
-  readonly #kubeconfig: KubeConfig;
   readonly #list: () => Promise<KubernetesListObject<T>>;
+  /** A watch that hands ListWatch transformed objects; a function, so the class stays covariant in T. */
+  readonly #makeWatch: () => Watch;
   readonly #options: Required<Omit<InformerOptions, "onChange">> & Pick<InformerOptions, "onChange">;
 
   constructor(source: InformerSource<T>, options: InformerOptions) {
     this.#resource = source.resource;
     this.#path = source.path;
-    this.#kubeconfig = source.kubeconfig;
-    this.#list = source.list;
-    this.#options = { backoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.#options = { backoffMs: 500, maxBackoffMs: 30_000, listPageSize: 0, ...options };
+    const transform = source.transform === undefined ? undefined : failSafe(source.transform, source.resource, this.#options.logger);
+    this.#makeWatch = transform === undefined ? () => new Watch(source.kubeconfig) : () => new TransformingWatch(source.kubeconfig, transform);
+    const pageSize = this.#options.listPageSize;
+    this.#list = transform === undefined && pageSize <= 0 ? () => source.list() : () => listInPages(source.list, pageSize, transform ?? ((object) => object));
     this.#backoffMs = this.#options.backoffMs;
   }
 
@@ -60,7 +81,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** Lists and starts watching; resolves once listed or failed (failures are retried). */
   async start(): Promise<void> {
-    const candidate = new ListWatch<T>(this.#path, new Watch(this.#kubeconfig), this.#list, false);
+    const candidate = new ListWatch<T>(this.#path, this.#makeWatch(), this.#list, false);
     const outcome: { failed: boolean; error?: unknown } = { failed: false };
     const onChange = this.#options.onChange;
     if (onChange !== undefined) {
@@ -107,5 +128,41 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#current?.stop();
+  }
+}
+
+/**
+ * `transform`, but an object it throws on is kept whole: the cache holds more than it needs of it,
+ * and answers right, where a dropped watch event would leave the object stale until a re-list.
+ */
+export function failSafe<T>(transform: (object: T) => T, resource: string, logger: Logger): (object: T) => T {
+  let logged = false;
+  return (object) => {
+    try {
+      return transform(object);
+    } catch (error) {
+      if (!logged) logger.warn({ resource, err: error }, "could not reduce an object on arrival; keeping it whole (logged once)");
+      logged = true;
+      return object;
+    }
+  };
+}
+
+/** The object-carrying events of a watch; ERROR carries a Status, BOOKMARK only a resourceVersion. */
+const OBJECT_EVENTS: ReadonlySet<string> = new Set(["ADDED", "MODIFIED", "DELETED"]);
+
+/** A watch whose events carry the transformed object: ListWatch caches what it is handed. */
+class TransformingWatch<T extends KubernetesObject> extends Watch {
+  readonly #transform: (object: T) => T;
+
+  constructor(config: KubeConfig, transform: (object: T) => T) {
+    super(config);
+    this.#transform = transform;
+  }
+
+  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase: string, object: unknown) => {
+      callback(phase, OBJECT_EVENTS.has(phase) ? this.#transform(object as T) : object);
+    }, done);
   }
 }

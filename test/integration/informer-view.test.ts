@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CoreV1Api, KubeConfig, PolicyV1Api, StorageV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PatchStrategy, PolicyV1Api, StorageV1Api, setHeaderOptions } from "@kubernetes/client-node";
 import request from "supertest";
 import { controlPlaneBinaries, startControlPlane, type ControlPlane } from "../../sandbox/control-plane.ts";
 import { waitFor } from "../../sandbox/processes.ts";
@@ -35,12 +35,35 @@ describe("the cluster view behind admission, on a real API server", () => {
     assert.deepEqual(view.listZoneMigrations(NAMESPACE), []);
   });
 
-  it("answers from the listed objects", () => {
+  it("answers from the listed objects, each reduced to what the checks read", () => {
     assert.equal(view.listNodes().length, 3);
-    assert.equal(view.getStatefulSet(NAMESPACE, "db")?.spec?.replicas, 2);
+    const sts = view.getStatefulSet(NAMESPACE, "db");
+    assert.match(sts?.metadata?.uid ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(sts?.spec, undefined, "the checks read the request's StatefulSet, never the view's spec");
     assert.equal(view.getPersistentVolumeClaim(NAMESPACE, "data-db-1")?.status?.phase, "Bound");
     assert.equal(view.getPersistentVolume("d-data-db-0")?.spec?.csi?.volumeHandle, "d-data-db-0");
     assert.equal(view.getStorageClass("alicloud-disk-essd")?.provisioner, "diskplugin.csi.alibabacloud.com");
+    for (const object of [sts, view.listNodes()[0], view.getPersistentVolume("d-data-db-0")]) {
+      assert.equal(object?.metadata?.managedFields, undefined);
+      assert.match(object?.metadata?.resourceVersion ?? "", /^\d+$/, "the watch resumes from it");
+    }
+  });
+
+  it("lists in pages as it does whole, and watches on from the list", async () => {
+    const paged = startInformerView(kubeconfig, { logger, listPageSize: 1 });
+    try {
+      await paged.whenSynced();
+      const names = (nodes: readonly { metadata?: { name?: string } }[]) => nodes.map((n) => n.metadata?.name).sort();
+      assert.deepEqual(names(paged.listNodes()), names(view.listNodes()));
+      assert.deepEqual(paged.getPersistentVolume("d-data-db-1"), view.getPersistentVolume("d-data-db-1"));
+      const core = kubeconfig.makeApiClient(CoreV1Api);
+      await core.patchNode({ name: "node-cn-shanghai-b-0", body: { spec: { unschedulable: true } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      await waitFor(() => Promise.resolve(paged.listNodes().some((n) => n.metadata?.name === "node-cn-shanghai-b-0" && n.spec?.unschedulable === true)), 10_000, () => "the cordon never showed");
+      await core.patchNode({ name: "node-cn-shanghai-b-0", body: { spec: { unschedulable: null } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      await waitFor(() => Promise.resolve(paged.listNodes().some((n) => n.metadata?.name === "node-cn-shanghai-b-0" && n.spec?.unschedulable === undefined)), 10_000, () => "the uncordon never showed");
+    } finally {
+      await paged.stop();
+    }
   });
 
   it("sees objects created and deleted after it started", async () => {
