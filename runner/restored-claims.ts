@@ -22,7 +22,7 @@ export interface SnapshotStatus {
 }
 
 interface SnapshotObject {
-  readonly metadata?: { readonly labels?: Record<string, string> };
+  readonly metadata?: { readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
   readonly status?: SnapshotStatus;
 }
 
@@ -110,22 +110,38 @@ function atLeast(quantity: string | undefined, gib: number): boolean {
   return Number(match[1]) * factor >= gib;
 }
 
-/** Deletes what of the claim's three objects this restore made (its label); others, and the snapshot, stay. */
-export async function removeRestoredClaim(context: MigrationContext, volume: VolumeProgress): Promise<void> {
+/**
+ * Deletes what of the claim's three objects this restore made (its label); others, and the
+ * snapshot, stay. Answers what of them is still there: the snapshot-controller lets a
+ * VolumeSnapshot and its content go only once it has released its finalizers, a moment later.
+ */
+export async function removeRestoredClaim(context: MigrationContext, volume: VolumeProgress): Promise<string[]> {
   const { namespace, migrationId } = context.job;
   const api = custom(context);
+  const ours = (object: SnapshotObject | V1PersistentVolumeClaim | undefined): boolean => object?.metadata?.labels?.[RESTORE_LABEL] === migrationId;
+  const leftover: string[] = [];
   const claim = await orUndefined(context.core.readNamespacedPersistentVolumeClaim({ name: volume.claim, namespace }));
-  if (claim?.metadata?.labels?.[RESTORE_LABEL] === migrationId && claim.metadata.deletionTimestamp === undefined) {
-    await context.core.deleteNamespacedPersistentVolumeClaim({ name: volume.claim, namespace });
+  if (ours(claim)) {
+    if (claim?.metadata?.deletionTimestamp === undefined) await context.core.deleteNamespacedPersistentVolumeClaim({ name: volume.claim, namespace });
+    leftover.push(`PVC ${volume.claim}`);
   }
   const snapshotName = volumeSnapshotName(volume, migrationId);
-  if ((await readVolumeSnapshot(context, snapshotName))?.metadata?.labels?.[RESTORE_LABEL] === migrationId) {
-    await context.beforeWrite("deleteVolumeSnapshot");
-    await orUndefined(api.deleteNamespacedCustomObject({ group: SNAPSHOT_GROUP, version: SNAPSHOT_VERSION, plural: "volumesnapshots", namespace, name: snapshotName }));
+  const snapshot = await readVolumeSnapshot(context, snapshotName);
+  if (ours(snapshot)) {
+    if (snapshot?.metadata?.deletionTimestamp === undefined) {
+      await context.beforeWrite("deleteVolumeSnapshot");
+      await orUndefined(api.deleteNamespacedCustomObject({ group: SNAPSHOT_GROUP, version: SNAPSHOT_VERSION, plural: "volumesnapshots", namespace, name: snapshotName }));
+    }
+    leftover.push(`VolumeSnapshot ${snapshotName}`);
   }
   const content = contentName(namespace, volume, migrationId);
-  if ((await readContent(context, content))?.metadata?.labels?.[RESTORE_LABEL] === migrationId) {
-    await context.beforeWrite("deleteVolumeSnapshotContent");
-    await orUndefined(api.deleteClusterCustomObject({ group: SNAPSHOT_GROUP, version: SNAPSHOT_VERSION, plural: "volumesnapshotcontents", name: content }));
+  const made = await readContent(context, content);
+  if (ours(made)) {
+    if (made?.metadata?.deletionTimestamp === undefined) {
+      await context.beforeWrite("deleteVolumeSnapshotContent");
+      await orUndefined(api.deleteClusterCustomObject({ group: SNAPSHOT_GROUP, version: SNAPSHOT_VERSION, plural: "volumesnapshotcontents", name: content }));
+    }
+    leftover.push(`VolumeSnapshotContent ${content}`);
   }
+  return leftover;
 }

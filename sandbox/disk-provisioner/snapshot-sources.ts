@@ -5,6 +5,8 @@
  *     (`source.snapshotHandle`, a static content as made to restore a shared snapshot) is checked
  *     against ECS and its status set: ready with the snapshot's size, or an error that says the
  *     snapshot is not there;
+ *   - as the same sidecar, a content of this driver being deleted with deletionPolicy Retain has
+ *     its bound-protection finalizer removed, the ECS snapshot left alone;
  *   - as external-provisioner with the driver, a claim whose `dataSource` names a VolumeSnapshot
  *     gets its disk made from that snapshot, once the snapshot is ready.
  * Without the snapshot CRDs (a sandbox started without them) both find nothing to do.
@@ -20,9 +22,10 @@ const GIB = 1024 ** 3;
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 export interface VolumeSnapshotContent {
-  readonly metadata?: { readonly name?: string; readonly resourceVersion?: string };
+  readonly metadata?: { readonly name?: string; readonly resourceVersion?: string; readonly deletionTimestamp?: string; readonly finalizers?: readonly string[] };
   readonly spec?: {
     readonly driver?: string;
+    readonly deletionPolicy?: string;
     readonly source?: { readonly snapshotHandle?: string; readonly volumeHandle?: string };
   };
   readonly status?: { readonly readyToUse?: boolean; readonly snapshotHandle?: string; readonly restoreSize?: number; readonly error?: { readonly message?: string } };
@@ -79,7 +82,8 @@ export async function snapshotSource(context: ProvisionerContext, claim: V1Persi
 export async function syncSnapshotContents(context: ProvisionerContext): Promise<void> {
   const { custom } = context;
   const listed = await readOrUndefined<{ items?: VolumeSnapshotContent[] }>(() => custom.listClusterCustomObject({ group: SNAPSHOT_GROUP, version: VERSION, plural: "volumesnapshotcontents" }));
-  const waiting = (listed?.items ?? []).filter((content) => content.spec?.driver === DISK_CSI_DRIVER && content.spec.source?.snapshotHandle !== undefined && content.status?.readyToUse !== true);
+  await Promise.all((listed?.items ?? []).filter(retainedAndDeleted).map((content) => releaseContent(context, content)));
+  const waiting = (listed?.items ?? []).filter((content) => content.spec?.driver === DISK_CSI_DRIVER && content.spec.source?.snapshotHandle !== undefined && content.status?.readyToUse !== true && content.metadata?.deletionTimestamp === undefined);
   await Promise.all(waiting.map(async (content) => {
     const name = content.metadata?.name ?? "";
     const handle = content.spec!.source!.snapshotHandle!;
@@ -97,6 +101,25 @@ export async function syncSnapshotContents(context: ProvisionerContext): Promise
       context.logger.warn({ err: error, content: name }, "checking a snapshot content failed; retrying on the next pass");
     }
   }));
+}
+
+/** The finalizer the csi-snapshotter sidecar holds a bound content with until it has dealt with its snapshot. */
+const BOUND_PROTECTION = "snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection";
+
+function retainedAndDeleted(content: VolumeSnapshotContent): boolean {
+  return content.spec?.driver === DISK_CSI_DRIVER && content.spec.deletionPolicy === "Retain" && content.metadata?.deletionTimestamp !== undefined && content.metadata.finalizers?.includes(BOUND_PROTECTION) === true;
+}
+
+/** Retain: the snapshot stays in ECS, and the content may go. */
+async function releaseContent(context: ProvisionerContext, content: VolumeSnapshotContent): Promise<void> {
+  const name = content.metadata?.name ?? "";
+  try {
+    const finalizers = (content.metadata?.finalizers ?? []).filter((finalizer) => finalizer !== BOUND_PROTECTION);
+    await context.custom.patchClusterCustomObject({ group: SNAPSHOT_GROUP, version: VERSION, plural: "volumesnapshotcontents", name, body: { metadata: { finalizers, resourceVersion: content.metadata?.resourceVersion } } }, MERGE);
+    context.logger.info({ content: name }, "retained snapshot content released; its snapshot stays");
+  } catch (error) {
+    context.logger.warn({ err: error, content: name }, "releasing a deleted snapshot content failed; retrying on the next pass");
+  }
 }
 
 /** The object, or undefined when it (or its CRD) is not there. */

@@ -165,6 +165,52 @@ describe("exporting a StatefulSet from cluster A (account 1) and restoring it in
     assert.deepEqual(await claimsOf(target), []);
   });
 
+  it("rolls a restore back when the API server refuses one of its claims, deleting the claims, VolumeSnapshots and contents it made and nothing else", async () => {
+    const source = await a.inNamespace("refused");
+    await source.statefulSet("db", 2, { zones: ["cn-shanghai-b", "cn-shanghai-g"] });
+    await source.kubectl("-n", "refused", "annotate", "statefulset", "db", `zoneferry.io/export-to-accounts=${b.accountId}`);
+    assert.equal(await source.ended("db", 180_000), "Succeeded", await source.annotation("db", "message"));
+    const exportId = await source.annotation("db", "migration-id");
+    // A Kubernetes-native fault in cluster B: an admission policy refusing the second claim.
+    const target = await b.inNamespace("refused");
+    const policy = join(b.dir, "refuse-claim.yaml");
+    writeFileSync(policy, `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: refuse-data-db-1}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["persistentvolumeclaims"]}]
+  validations: [{expression: "object.metadata.name != 'data-db-1'", message: "quota for data-db-1 is spent"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: refuse-data-db-1}
+spec:
+  policyName: refuse-data-db-1
+  validationActions: [Deny]
+  matchResources: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: refused}}}
+`);
+    await b.kubectl("apply", "-f", policy);
+    // The policy is in force once it refuses a claim of that name.
+    const probe = join(b.dir, "probe-claim.yaml");
+    writeFileSync(probe, "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data-db-1, namespace: refused}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n");
+    await waitFor(async () => (await b.kubectlOutput("apply", "--dry-run=server", "-f", probe).then(() => "", (error: unknown) => (error as { stderr?: string }).stderr ?? "")).includes("quota for data-db-1 is spent"), 30_000, () => "the policy never refused the claim");
+    try {
+      await applyFromGit(target, "db", 2, { "zoneferry.io/restore-from": `${a.accountId}/${exportId}`, ...WAITS });
+      assert.equal(await target.ended("db", 120_000), "Failed");
+      assert.match(await target.annotation("db", "message"), /quota for data-db-1 is spent/, "the user is told what the API server refused");
+      assert.deepEqual(await claimsOf(target), [], "data-db-0, made before the refusal, was deleted");
+      assert.deepEqual((await restoreObjects(target)).snapshots, "");
+      assert.doesNotMatch((await restoreObjects(target)).contents, /zf-refused-/);
+      assert.equal(await target.kubectl("-n", "refused", "get", "statefulset", "db", "-o", "jsonpath={.spec.replicas}"), "0");
+      // The shared snapshots are untouched: the export in A still holds its data.
+      assert.equal(await source.contentOf("data-db-1"), "db-1 rows 1..101");
+    } finally {
+      await b.kubectl("delete", "-f", policy);
+    }
+  });
+
   it("refuses to export a disk encrypted with ECS's service key before anything is stopped, saying which disk and what to do", async () => {
     const vault = await a.inNamespace("vault");
     const seeded = (await (await a.emulator("/disks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ zoneId: "cn-shanghai-b", category: "cloud_essd", size: 20, status: "In_use", attachedOnce: true, encrypted: true, content: "secrets" }) })).json()) as { diskId: string };

@@ -19,8 +19,13 @@ export const makeClaims: Step<MigrationContext> = {
   async run(context): Promise<StepOutcome> {
     const sts = await readStatefulSet(context);
     const volumes = await movingVolumes(context);
-    await mapLimit(volumes.filter((volume) => volume.state !== "claim-made"), PARALLEL, (volume) => ensureRestoredClaim(context, sts, volume));
-    await recordVolumes(context, new Map(volumes.filter((volume) => volume.state !== "claim-made").map((volume) => [volume.claim, { state: "claim-made" as const }])));
+    // Every claim's making is settled before a failure is thrown: a rollback that began while one
+    // was still being made would miss what it made next.
+    const pending = volumes.filter((volume) => volume.state !== "claim-made");
+    const failures = await mapLimit(pending, PARALLEL, (volume) => ensureRestoredClaim(context, sts, volume).then(() => undefined, (error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
+    await recordVolumes(context, new Map(pending.filter((_, index) => failures[index] === undefined).map((volume) => [volume.claim, { state: "claim-made" as const }])));
+    const failed = failures.find((failure) => failure !== undefined);
+    if (failed !== undefined) throw failed;
     const snapshots = await mapLimit(volumes, PARALLEL, async (volume) => ({ volume, found: await readVolumeSnapshot(context, volumeSnapshotName(volume, context.job.migrationId)) }));
     const unready = snapshots.filter(({ found }) => found?.status?.readyToUse !== true);
     if (unready.length === 0) return done;
@@ -28,7 +33,9 @@ export const makeClaims: Step<MigrationContext> = {
     return waitWithin(context, { type: "VolumeSnapshotsBinding", limitMs: context.settings.cloudWaitTimeoutMs, awaited: `VolumeSnapshot(s) ${held} to be ready to use`, overdue: `VolumeSnapshot(s) ${held} never ready to use (is the CSI snapshotter running, with the snapshot CRDs?)`, pollMs: 1_000 });
   },
   async compensate(context): Promise<StepOutcome> {
-    await mapLimit(await movingVolumes(context), PARALLEL, (volume) => removeRestoredClaim(context, volume));
-    return done;
+    // Deleted, then looked at again until gone: the rollback ends with none of them left.
+    const left = (await mapLimit(await movingVolumes(context), PARALLEL, (volume) => removeRestoredClaim(context, volume))).flat();
+    if (left.length === 0) return done;
+    return waitWithin(context, { type: "RestoredClaimsGoing", limitMs: context.settings.cloudWaitTimeoutMs, awaited: `${left.join(", ")} to go`, overdue: `${left.join(", ")} still there`, pollMs: 1_000 });
   },
 };
